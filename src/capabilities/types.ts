@@ -1,0 +1,60 @@
+/**
+ * What capability probing produces. `capabilities` is exactly the registration payload; the rest is detail for
+ * `transcode-worker probe --verbose`, /status, metrics and the pipeline's encoder choice.
+ */
+import type { Capabilities } from '../protocol/schemas.js';
+
+export type EncoderFamily = 'software' | 'nvidia' | 'qsv' | 'vaapi' | 'v4l2m2m' | 'amf' | 'audio';
+
+export interface EncoderCheck {
+  /** ffmpeg encoder name, e.g. h264_nvenc. */
+  name: string;
+  family: EncoderFamily;
+  /** Listed by `ffmpeg -encoders` (compiled in). */
+  listed: boolean;
+  /** Passed a real test encode on this host. */
+  ok: boolean;
+  /** First meaningful error line when it failed, or why it was skipped. */
+  reason?: string;
+  /** Highest of 2160p/1440p/1080p/720p at which a one-frame encode worked (video encoders that passed). */
+  maxResolution?: string;
+  /** Concurrent sessions that worked (hardware encoders). */
+  maxSessions?: number;
+  durationMs: number;
+}
+
+export interface HwaccelCheck {
+  name: string;
+  listed: boolean;
+  ok: boolean;
+  reason?: string;
+  durationMs: number;
+}
+
+export interface GpuInfo {
+  vendor: string;
+  model: string;
+  /** Device handle usable by ffmpeg: a render node (/dev/dri/renderD128) or an NVIDIA index ("0"). */
+  device?: string;
+  utilizationPercent?: number;
+}
+
+export interface ProbeReport {
+  capabilities: Capabilities;
+  encoders: EncoderCheck[];
+  hwaccels: HwaccelCheck[];
+  gpus: GpuInfo[];
+  ffmpeg: { path: string; version: string };
+  ffprobe: { path: string; version: string };
+  host: { os: string; arch: string; cpuModel: string; cpuCores: number; ramTotalMb: number; piModel?: string };
+  probedAt: string;
+  durationMs: number;
+  fromCache: boolean;
+}
+
+export interface CapabilityProber {
+  /** Full probe (or the cached one when its key still matches and refresh is not asked). Throws ToolchainError when ffmpeg/ffprobe are missing or broken. */
+  probe(opts?: { refresh?: boolean }): Promise<ProbeReport>;
+  /** Re-test one hardware family after a device error at run time; returns the updated report. */
+  reprobeFamily(family: EncoderFamily): Promise<ProbeReport>;
+}

@@ -1,0 +1,126 @@
+/**
+ * The worker's error catalogue. Every class carries what a person needs to act on it: the orchestrator shows
+ * `message` to humans as error_msg, so messages are sentences about the user's world (files, keys, devices),
+ * not about our call stack.
+ */
+
+export class WorkerError extends Error {
+  /** Stable machine-readable code, also used in logs and metrics labels. */
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A configuration value is wrong. Printed as one line at start-up, never with a stack trace. */
+export class ConfigError extends WorkerError {
+  constructor(message: string) {
+    super('CONFIG', message);
+  }
+}
+
+/** The orchestrator could not be reached or answered in a way that may succeed later (network, timeout, 5xx, 429). */
+export class TransientOrchestratorError extends WorkerError {
+  constructor(
+    message: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super('ORCHESTRATOR_TRANSIENT', message, options);
+  }
+}
+
+/** The orchestrator refused the request and repeating it will not help (4xx other than the cases below). */
+export class PermanentOrchestratorError extends WorkerError {
+  constructor(
+    message: string,
+    readonly status: number,
+    options?: { cause?: unknown },
+  ) {
+    super(status === 401 || status === 403 ? 'ORCHESTRATOR_AUTH' : 'ORCHESTRATOR_PERMANENT', message, options);
+  }
+  get isAuth(): boolean {
+    return this.status === 401 || this.status === 403;
+  }
+}
+
+/** The orchestrator answered something that does not match the protocol. */
+export class ProtocolError extends WorkerError {
+  constructor(message: string) {
+    super('PROTOCOL', message);
+  }
+}
+
+/** Sync answered 404: the orchestrator forgot us (it restarted). Register again. */
+export class NotRegisteredError extends WorkerError {
+  constructor(message = 'the orchestrator does not know this worker (HTTP 404 on sync)') {
+    super('NOT_REGISTERED', message);
+  }
+}
+
+/** PATCH/finalize answered 404/409/410: the job is no longer ours. Abort it and do not finalize. */
+export class JobGoneError extends WorkerError {
+  constructor(
+    readonly jobId: string,
+    readonly status: number,
+  ) {
+    super('JOB_GONE', `job ${jobId} is no longer assigned to this worker (HTTP ${status})`);
+  }
+}
+
+/** The job was cancelled: by the orchestrator, by the job being gone, or by shutdown. `reason` is human text. */
+export class JobCancelledError extends WorkerError {
+  constructor(readonly reason: string) {
+    super('JOB_CANCELLED', reason);
+  }
+}
+
+/** The job itself is invalid (a field value, a path outside the NAS, a missing input). */
+export class JobValidationError extends WorkerError {
+  constructor(message: string) {
+    super('JOB_INVALID', message);
+  }
+}
+
+/** The source media cannot be used (unreadable, no video stream, truncated). */
+export class MediaError extends WorkerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MEDIA', message, options);
+  }
+}
+
+/** ffmpeg failed. `stderrTail` holds its last meaningful lines. */
+export class FfmpegError extends WorkerError {
+  constructor(
+    message: string,
+    readonly exitCode: number | undefined,
+    readonly stderrTail: string,
+    options?: { cause?: unknown; deviceError?: boolean },
+  ) {
+    super('FFMPEG', message, options);
+    this.deviceError = options?.deviceError ?? false;
+  }
+  /** True when the failure looks like the hardware device vanished or ran out of sessions. */
+  readonly deviceError: boolean;
+}
+
+/** Staging, verification or the commit to the NAS failed. The NAS has been left as it was. */
+export class StorageError extends WorkerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STORAGE', message, options);
+  }
+}
+
+/** ffmpeg/ffprobe missing or unusable on this host. */
+export class ToolchainError extends WorkerError {
+  constructor(message: string) {
+    super('TOOLCHAIN', message);
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

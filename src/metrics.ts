@@ -1,0 +1,70 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * One registry per app instance (never prom-client's global one), so two workers in one test process, or a test
+ * that builds the app twice, never share or double-register metrics.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const m = {
+    registry,
+    jobsTotal: new Counter({
+      name: 'transcode_worker_jobs_total',
+      help: 'Jobs finished, by final status (completed, failed, cancelled).',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    }),
+    jobDuration: new Histogram({
+      name: 'transcode_worker_job_duration_seconds',
+      help: 'Wall time of a job from assignment to finalize.',
+      buckets: [5, 15, 30, 60, 120, 300, 600, 1200, 2400, 3600, 7200],
+      registers: [registry],
+    }),
+    busy: new Gauge({
+      name: 'transcode_worker_busy',
+      help: '1 while a job runs, else 0.',
+      registers: [registry],
+    }),
+    jobProgress: new Gauge({
+      name: 'transcode_worker_job_progress_ratio',
+      help: 'Progress of the running job, 0..1.',
+      registers: [registry],
+    }),
+    jobFps: new Gauge({
+      name: 'transcode_worker_job_fps',
+      help: 'Frames per second of the running job.',
+      registers: [registry],
+    }),
+    syncRequests: new Counter({
+      name: 'transcode_worker_sync_requests_total',
+      help: 'Sync calls by result (ok, not_registered, transient_error, permanent_error, protocol_error).',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    registrations: new Counter({
+      name: 'transcode_worker_registrations_total',
+      help: 'Successful registrations (a restart of the orchestrator adds one).',
+      registers: [registry],
+    }),
+    assignmentsRejected: new Counter({
+      name: 'transcode_worker_assignments_rejected_total',
+      help: 'Jobs assigned while this worker was already busy (never started concurrently).',
+      registers: [registry],
+    }),
+    encoderAvailable: new Gauge({
+      name: 'transcode_worker_encoder_available',
+      help: '1 when the encoder passed its test encode on this host, 0 otherwise.',
+      labelNames: ['encoder'] as const,
+      registers: [registry],
+    }),
+    finalizeBacklog: new Gauge({
+      name: 'transcode_worker_finalize_backlog',
+      help: 'Job results written to the outbox and not yet accepted by the orchestrator.',
+      registers: [registry],
+    }),
+  };
+  return m;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
