@@ -116,6 +116,13 @@ export const configSchema = {
     env: 'WORKER_REQUEST_TIMEOUT',
     arg: 'request-timeout',
   },
+  retry_max_delay: {
+    doc: 'Longest wait between two attempts to register or deliver a result (exponential backoff with full jitter up to this).',
+    format: 'duration',
+    default: '30s',
+    env: 'WORKER_RETRY_MAX_DELAY',
+    arg: 'retry-max-delay',
+  },
   nas_mount_path: {
     doc: 'Folder where the NAS is mounted. Every source_url and dest_path resolves inside it.',
     format: 'non-empty',
@@ -136,7 +143,8 @@ export const configSchema = {
     doc: 'Persistent folder for the durable records (running job, undelivered results, probe cache). Must survive reboots: not inside temp_dir.',
     format: 'non-empty',
     default: defaultStateDir(),
-    defaultDoc: '$XDG_STATE_HOME/transcode-worker (~/.local/state/transcode-worker); %LOCALAPPDATA%\\transcode-worker\\state on Windows',
+    defaultDoc:
+      '$XDG_STATE_HOME/transcode-worker (~/.local/state/transcode-worker); %LOCALAPPDATA%\\transcode-worker\\state on Windows',
     env: 'WORKER_STATE_DIR',
     arg: 'state-dir',
   },
@@ -276,6 +284,7 @@ export interface Config {
   auth_token: string;
   ca_file: string;
   request_timeout: number;
+  retry_max_delay: number;
   nas_mount_path: string;
   temp_dir: string;
   state_dir: string;
@@ -451,7 +460,8 @@ export function assertNasFolder(nas: string): void {
   } catch {
     ok = false;
   }
-  if (!ok) throw new ConfigError(`invalid nas_mount_path = "${nas}": expected an existing folder (is the NAS mounted?)`);
+  if (!ok)
+    throw new ConfigError(`invalid nas_mount_path = "${nas}": expected an existing folder (is the NAS mounted?)`);
 }
 
 /** The configuration with secrets masked, for logs and /status. */

@@ -21,6 +21,12 @@ export interface EncoderCheck {
   /** Concurrent sessions that worked (hardware encoders). */
   maxSessions?: number;
   durationMs: number;
+  /** Not tested: not compiled in, no device for its family, or excluded by the hwaccel setting (`reason` says which). */
+  skipped?: boolean;
+  /** Device the test used (a render node for VAAPI/QSV). */
+  device?: string;
+  /** Verified together with the other software/audio encoders in one ffmpeg run; durationMs is that run's. */
+  batched?: boolean;
 }
 
 export interface HwaccelCheck {
@@ -29,6 +35,8 @@ export interface HwaccelCheck {
   ok: boolean;
   reason?: string;
   durationMs: number;
+  /** Not tested (not listed, no device, excluded by the hwaccel setting). */
+  skipped?: boolean;
 }
 
 export interface GpuInfo {

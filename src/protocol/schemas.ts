@@ -11,7 +11,13 @@ import { Type, type Static } from '@sinclair/typebox';
 const Open = { additionalProperties: true } as const;
 
 export const GpuType = Type.Union(
-  [Type.Literal('nvidia'), Type.Literal('intel'), Type.Literal('amd'), Type.Literal('raspberrypi'), Type.Literal('none')],
+  [
+    Type.Literal('nvidia'),
+    Type.Literal('intel'),
+    Type.Literal('amd'),
+    Type.Literal('raspberrypi'),
+    Type.Literal('none'),
+  ],
   { description: 'GPU family whose hardware encoder passed a real test encode; "none" otherwise.' },
 );
 
@@ -27,7 +33,9 @@ export const Capabilities = Type.Object(
     cpu_cores: Type.Optional(Type.Integer({ minimum: 0 })),
     cpu_model: Type.Optional(Type.String()),
     ram_total_mb: Type.Optional(Type.Integer({ minimum: 0 })),
-    hw_decoders: Type.Optional(Type.Array(Type.String(), { description: 'Verified hwaccels: cuda, qsv, vaapi, v4l2m2m.' })),
+    hw_decoders: Type.Optional(
+      Type.Array(Type.String(), { description: 'Verified hwaccels: cuda, qsv, vaapi, v4l2m2m.' }),
+    ),
     max_encode_sessions: Type.Optional(
       Type.Integer({ minimum: 0, description: 'Concurrent hardware encoder sessions that worked (0: no hardware).' }),
     ),

@@ -19,7 +19,8 @@ export function describeSchemaErrors(errors: ErrorObject[] | null | undefined): 
   const e = errors?.[0];
   if (!e) return 'invalid';
   const where = e.instancePath ? e.instancePath.replace(/^\//, '').replace(/\//g, '.') : '(root)';
-  if (e.keyword === 'required') return `${where === '(root)' ? '' : where + '.'}${String(e.params.missingProperty)} is required`;
+  if (e.keyword === 'required')
+    return `${where === '(root)' ? '' : where + '.'}${String(e.params.missingProperty)} is required`;
   if (e.keyword === 'additionalProperties') return `${where}: unexpected field ${String(e.params.additionalProperty)}`;
   return `${where} ${e.message ?? 'is invalid'}`;
 }

@@ -58,8 +58,19 @@ export interface SourceInfo {
 }
 
 export interface RenditionPlan {
-  /** Unique, filesystem-safe label (e.g. "720p"), also the var_stream_map name. */
+  /** Unique, filesystem-safe label (e.g. "720p", "720p-2") for logs and metrics. */
   name: string;
+  /**
+   * The rendition's folder relative to masterDir ("." when it is masterDir itself), forward slashes. This is the
+   * hls muxer's var_stream_map name: %v in the output patterns expands to it, so each rendition lands in its folder.
+   */
+  variantDir: string;
+  /** Position of the output in job.outputs. */
+  index?: number;
+  /** AAC bitrate of this rendition's audio (bits/s); plan.audio.bitrate when absent. */
+  audioBitrate?: number;
+  /** True when the request was taller than the source and was clamped to the source size (never upscale). */
+  clamped?: boolean;
   /** dest_path normalised: relative to the NAS root, forward slashes, no trailing slash. */
   destPath: string;
   /** Output size: even, never larger than the source, display aspect ratio kept. */
@@ -106,7 +117,14 @@ export interface TranscodePlan {
   /** Deinterlace before scaling. */
   deinterlace: boolean;
   /** Hardware decode used for the whole ladder, if any. */
-  hwDecode: { kind: 'cuda' | 'qsv' | 'vaapi'; device?: string } | null;
+  hwDecode: {
+    kind: 'cuda' | 'qsv' | 'vaapi';
+    device?: string;
+    /** Decoded frames stay in GPU memory for scaling; false downloads them for CPU filters (tone mapping, rotation). */
+    framesOnDevice?: boolean;
+  } | null;
+  /** Render node / device index for hardware renditions (VAAPI/QSV need it even without hardware decode). */
+  hwDevice?: string;
   /** x264/x265 preset for software renditions. */
   softwarePreset: string;
   renditions: RenditionPlan[];

@@ -1,0 +1,101 @@
+/**
+ * The one place where the worker is wired together. Everything is passed in, so tests (and the demo) can swap the
+ * command runner, the clock or the host-load reader; production takes the defaults.
+ */
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { buildServer } from './http/server.js';
+import { createOrchestratorClient, type OrchestratorClient } from './orchestrator/client.js';
+import { Worker } from './worker/worker.js';
+import { createHostLoadReader, type HostLoadReader } from './worker/host-load.js';
+import { execaRunner, type CommandRunner } from './exec/runner.js';
+import { createCapabilityProber } from './capabilities/probe.js';
+import { createJobExecutor } from './transcode/pipeline.js';
+import type { CapabilityProber } from './capabilities/types.js';
+import type { JobExecutor } from './worker/job-executor.js';
+import { errorMessage } from './errors.js';
+import { VERSION } from './version.js';
+
+export interface AppOverrides {
+  runner?: CommandRunner;
+  client?: OrchestratorClient;
+  prober?: CapabilityProber;
+  executor?: JobExecutor;
+  hostLoad?: HostLoadReader;
+  metrics?: Metrics;
+  retry?: { startMs: number; maxMs: number };
+}
+
+export interface App {
+  worker: Worker;
+  metrics: Metrics;
+  /** Health server address once listening. */
+  url?: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createApp(config: Config, log: Logger, overrides: AppOverrides = {}): App {
+  const metrics = overrides.metrics ?? createMetrics();
+  const runner = overrides.runner ?? execaRunner;
+  const client =
+    overrides.client ??
+    createOrchestratorClient({
+      baseUrl: config.orchestrator_url,
+      workerId: config.worker_id,
+      authToken: config.auth_token || undefined,
+      timeoutMs: config.request_timeout,
+      caFile: config.ca_file || undefined,
+    });
+  const prober =
+    overrides.prober ??
+    createCapabilityProber({ config, runner, log: log.child({ component: 'probe' }), workerVersion: VERSION });
+
+  // The executor needs the worker's probe report and its device-error hook; the worker needs the executor.
+  const late: { worker?: Worker } = {};
+  const executor =
+    overrides.executor ??
+    createJobExecutor({
+      config,
+      runner,
+      log,
+      getProbe: () => late.worker?.getProbe(),
+      onDeviceError: (family) => late.worker?.reportDeviceError(family),
+    });
+  const w = new Worker({
+    config,
+    log,
+    metrics,
+    client,
+    prober,
+    executor,
+    hostLoad: overrides.hostLoad ?? createHostLoadReader(),
+    version: VERSION,
+    retry: overrides.retry ?? { startMs: Math.min(500, config.retry_max_delay), maxMs: config.retry_max_delay },
+  });
+  late.worker = w;
+  const server = buildServer({ registry: metrics.registry, readiness: () => w.readiness(), status: () => w.status() });
+
+  const app: App = {
+    worker: w,
+    metrics,
+    async start() {
+      // Health first: an orchestrator outage or a slow probe must not make the container look dead.
+      try {
+        app.url = await server.listen({ host: config.http.host, port: config.http.port });
+      } catch (err) {
+        throw new Error(
+          `cannot listen on ${config.http.host}:${config.http.port} (http.host/http.port): ${errorMessage(err)}`,
+        );
+      }
+      log.info({ url: app.url, worker_id: config.worker_id, version: VERSION }, 'health and metrics server listening');
+      await w.start();
+    },
+    async stop() {
+      await w.stop();
+      await server.close();
+    },
+  };
+  return app;
+}

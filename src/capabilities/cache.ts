@@ -1,0 +1,74 @@
+/**
+ * The probe result on disk (state_dir/capabilities.json), so a restart does not pay for the test encodes again.
+ * The key holds everything that can change the answer: the ffmpeg/ffprobe binaries and versions, the devices, the
+ * settings that restrict the probe, and the worker version (whose probe logic may differ). Utilization is left out:
+ * it changes every second and is re-read on every probe.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config.js';
+import type { HostSnapshot } from './host.js';
+import type { ProbeReport } from './types.js';
+
+const CACHE_FORMAT = 1;
+
+export function cacheFile(stateDir: string): string {
+  return path.join(stateDir, 'capabilities.json');
+}
+
+export interface CacheKeyInput {
+  ffmpeg: { path: string; version: string };
+  ffprobe: { path: string; version: string };
+  host: HostSnapshot;
+  config: Pick<Config, 'hwaccel' | 'vaapi_device' | 'max_resolution'>;
+  workerVersion: string;
+}
+
+export function buildCacheKey(input: CacheKeyInput): string {
+  const { host } = input;
+  return JSON.stringify({
+    ffmpeg: input.ffmpeg,
+    ffprobe: input.ffprobe,
+    platform: host.platform,
+    arch: host.arch,
+    devices: {
+      renderNodes: host.renderNodes,
+      videoNodes: host.videoNodes,
+      nvidiaNodes: host.nvidiaNodes,
+      nvidia: (host.nvidiaSmi ?? []).map((g) => ({ index: g.index, name: g.name, uuid: g.uuid })),
+      graphics: host.graphics,
+      piModel: host.piModel ?? null,
+    },
+    hwaccel: input.config.hwaccel,
+    vaapi_device: input.config.vaapi_device,
+    max_resolution: input.config.max_resolution,
+    workerVersion: input.workerVersion,
+  });
+}
+
+interface CacheDocument {
+  format: number;
+  key: string;
+  report: ProbeReport;
+}
+
+/** The cached report when its key matches; undefined when absent, unreadable, stale or from another format. */
+export async function readCachedReport(stateDir: string, key: string): Promise<ProbeReport | undefined> {
+  try {
+    const doc = JSON.parse(await readFile(cacheFile(stateDir), 'utf8')) as Partial<CacheDocument>;
+    if (doc.format !== CACHE_FORMAT || doc.key !== key || !doc.report?.capabilities) return undefined;
+    return doc.report;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Written to a sibling then renamed: a crash mid-write leaves the old cache or none, never half a file. */
+export async function writeCachedReport(stateDir: string, key: string, report: ProbeReport): Promise<void> {
+  await mkdir(stateDir, { recursive: true });
+  const file = cacheFile(stateDir);
+  const tmp = `${file}.${process.pid}.tmp`;
+  const doc: CacheDocument = { format: CACHE_FORMAT, key, report: { ...report, fromCache: false } };
+  await writeFile(tmp, JSON.stringify(doc, null, 2));
+  await rename(tmp, file);
+}

@@ -1,0 +1,40 @@
+/**
+ * The embedded health/metrics server. buildServer() does not listen, so tests drive it with app.inject();
+ * the app wires it to a port. Everything it shows comes from the getters passed in: it owns no state.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+
+export interface Readiness {
+  ready: boolean;
+  /** Why not ready, in words (e.g. "ffmpeg not found at ffmpeg", "not registered yet: orchestrator unreachable"). */
+  reason?: string;
+}
+
+export interface ServerDeps {
+  registry: Registry;
+  readiness: () => Readiness;
+  status: () => unknown;
+}
+
+export function buildServer(deps: ServerDeps): FastifyInstance {
+  // Our own pino logger already records what matters; per-request logs of scrapes every 15 s would drown it.
+  const app = Fastify({ logger: false });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_req, reply) => {
+    const r = deps.readiness();
+    if (r.ready) return { status: 'ready' };
+    return reply.code(503).send({ status: 'not ready', reason: r.reason ?? 'starting' });
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('Content-Type', deps.registry.contentType);
+    return deps.registry.metrics();
+  });
+
+  app.get('/status', async () => deps.status());
+
+  return app;
+}

@@ -1,0 +1,207 @@
+#!/usr/bin/env node
+/**
+ * CLI entry: parses the sub-command, loads the configuration, installs signal handlers. This is the only module that
+ * calls process.exit. Sub-commands load their modules lazily so `start` does not pay for the demo or the dev
+ * orchestrator in memory.
+ */
+import { Command, Option } from 'commander';
+import { loadConfig, schemaLeaves, describeFormat, type Config } from './config.js';
+import { ConfigError, errorMessage } from './errors.js';
+import { createLogger, type Logger } from './log.js';
+import { VERSION } from './version.js';
+
+interface ConfigFlags {
+  config?: string;
+  [key: string]: unknown;
+}
+
+/** Every config key becomes a flag (--orchestrator-url, --http-port, ...), generated from the schema so they never drift. */
+function addConfigOptions(cmd: Command): Command {
+  cmd.option('-c, --config <file>', 'YAML config file (default: $WORKER_CONFIG, else ./config.yml when present)');
+  for (const leaf of schemaLeaves()) {
+    if (!leaf.arg) continue;
+    const opt = new Option(`--${leaf.arg} <value>`, `${leaf.doc} [${leaf.key}; ${describeFormat(leaf)}]`);
+    cmd.addOption(opt);
+  }
+  return cmd;
+}
+
+function configArgs(flags: ConfigFlags): string[] {
+  const args: string[] = [];
+  for (const leaf of schemaLeaves()) {
+    if (!leaf.arg) continue;
+    const camel = leaf.arg.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const v = flags[camel];
+    if (v !== undefined) args.push(`--${leaf.arg}`, String(v));
+  }
+  return args;
+}
+
+function readConfig(flags: ConfigFlags, requireNas: boolean): Config {
+  return loadConfig({ args: configArgs(flags), configFile: flags.config, requireNas });
+}
+
+/** User errors: one line, no stack trace, exit 2. Anything else is a bug worth a stack. */
+function fail(err: unknown): never {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`transcode-worker: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`transcode-worker: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+}
+
+/**
+ * First SIGINT/SIGTERM (SIGBREAK on Windows): graceful stop with a hard deadline. Second signal: exit at once.
+ */
+function onShutdownSignals(log: Logger, stop: () => Promise<void>, hardDeadlineMs = 10_000): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(130);
+    }
+    stopping = true;
+    log.info({ signal }, 'signal received: shutting down gracefully (send it again to exit at once)');
+    const deadline = setTimeout(() => {
+      log.error('graceful shutdown took too long; exiting');
+      process.exit(1);
+    }, hardDeadlineMs);
+    deadline.unref();
+    stop().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err: errorMessage(err) }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  if (process.platform === 'win32') signals.push('SIGBREAK');
+  for (const s of signals) process.on(s, handler);
+}
+
+async function cmdStart(flags: ConfigFlags): Promise<void> {
+  const config = readConfig(flags, true);
+  const log = createLogger({ level: config.log_level });
+  const { createApp } = await import('./app.js');
+  const app = createApp(config, log);
+  onShutdownSignals(log, () => app.stop(), Math.max(10_000, config.shutdown_timeout + 5000));
+  await app.start();
+}
+
+async function cmdProbe(flags: ConfigFlags & { refresh?: boolean; verbose?: boolean; json?: boolean }): Promise<void> {
+  const config = readConfig(flags, false);
+  const log = createLogger({
+    level: flags.verbose ? config.log_level : 'warn',
+    pretty: false,
+    destination: process.stderr,
+  });
+  const { runProbeCommand } = await import('./capabilities/probe-command.js');
+  const code = await runProbeCommand({
+    config,
+    log,
+    refresh: Boolean(flags.refresh),
+    verbose: Boolean(flags.verbose),
+    json: Boolean(flags.json),
+    out: process.stdout,
+    workerVersion: VERSION,
+  });
+  process.exit(code);
+}
+
+async function cmdRunJob(file: string, flags: ConfigFlags): Promise<void> {
+  const config = readConfig(flags, true);
+  const log = createLogger({
+    level: config.log_level === 'info' ? 'warn' : config.log_level,
+    pretty: false,
+    destination: process.stderr,
+  });
+  const { runJobCommand } = await import('./transcode/run-job-command.js');
+  const code = await runJobCommand({
+    file,
+    config,
+    log,
+    out: process.stdout,
+    err: process.stderr,
+    isTTY: Boolean(process.stderr.isTTY),
+  });
+  process.exit(code);
+}
+
+async function cmdDevOrchestrator(opts: {
+  host: string;
+  port: string;
+  authToken?: string;
+  jobs?: string;
+  logLevel: string;
+}) {
+  const port = Number(opts.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError(`invalid --port = ${JSON.stringify(opts.port)}: expected a port number (0-65535)`);
+  const log = createLogger({ level: opts.logLevel });
+  const { runDevOrchestratorCommand } = await import('./dev-orchestrator/command.js');
+  await runDevOrchestratorCommand({ host: opts.host, port, authToken: opts.authToken, jobsFile: opts.jobs, log });
+  process.exit(0);
+}
+
+async function cmdDemo(flags: ConfigFlags & { serve?: boolean; servePort?: string }): Promise<void> {
+  const { runDemo } = await import('./demo.js');
+  const code = await runDemo({
+    serve: Boolean(flags.serve),
+    servePort: Number(flags.servePort ?? 8090),
+    configArgs: configArgs(flags),
+  });
+  process.exit(code);
+}
+
+export function buildCli(): Command {
+  const program = new Command('transcode-worker')
+    .description('Worker node of a distributed media server: turns this machine into an HLS transcoding worker.')
+    .version(VERSION)
+    .showHelpAfterError();
+
+  addConfigOptions(
+    program
+      .command('start', { isDefault: true })
+      .description('register with the orchestrator and take transcoding jobs until stopped (default)'),
+  ).action((flags: ConfigFlags) => cmdStart(flags).catch(fail));
+
+  addConfigOptions(
+    program
+      .command('probe')
+      .description('test which encoders really work on this host and print the capabilities it would register')
+      .option('--refresh', 'ignore the cached result and test again')
+      .option('--verbose', 'show every candidate encoder with its result, reason, max resolution and test time')
+      .option('--json', 'with --verbose: the whole probe report as JSON instead of a table'),
+  ).action((flags) => cmdProbe(flags).catch(fail));
+
+  addConfigOptions(
+    program
+      .command('run-job')
+      .description('run one job spec (JSON) locally with no orchestrator; prints the finalize payload')
+      .argument('<file>', 'job JSON file (the assigned_job object of the protocol)'),
+  ).action((file: string, flags: ConfigFlags) => cmdRunJob(file, flags).catch(fail));
+
+  program
+    .command('dev-orchestrator')
+    .description('run the in-memory reference orchestrator (for development, tests and demos; not for production)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on', '8080')
+    .option('--auth-token <token>', 'require "Authorization: Bearer <token>"')
+    .option('--jobs <file>', 'JSON file with jobs (an array) to enqueue at start')
+    .option('--log-level <level>', 'log level', 'info')
+    .action((opts) => cmdDevOrchestrator(opts).catch(fail));
+
+  addConfigOptions(
+    program
+      .command('demo')
+      .description('end-to-end demo on this machine: dev orchestrator + worker + a generated sample, two renditions')
+      .option('--serve', 'keep serving the NAS folder (with a player page) after the job completes')
+      .option('--serve-port <port>', 'port of the --serve web server', '8090'),
+  ).action((flags) => cmdDemo(flags).catch(fail));
+
+  return program;
+}
+
+buildCli().parseAsync(process.argv).catch(fail);

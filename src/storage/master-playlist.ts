@@ -1,0 +1,131 @@
+/**
+ * The master playlist, written by us rather than trusted from ffmpeg: ffmpeg 5.1's master lacks
+ * AVERAGE-BANDWIDTH and FRAME-RATE, sometimes CODECS, and its BANDWIDTH is the configured rate instead of the
+ * measured peak the HLS spec asks for (RFC 8216 4.3.4.2). Pure functions: text in, text out.
+ */
+
+export interface MasterVariant {
+  /** URI relative to the master playlist, forward slashes. */
+  uri: string;
+  /** Peak segment bitrate, bits/s. */
+  bandwidth: number;
+  /** Average bitrate over the whole rendition, bits/s. */
+  averageBandwidth: number;
+  width: number;
+  height: number;
+  frameRate: number;
+  /** RFC 6381 codec strings, e.g. ["avc1.640028", "mp4a.40.2"]. */
+  codecs: string[];
+}
+
+export interface MasterPlaylistOptions {
+  /** 3 for MPEG-TS segments; 7 for fMP4 (EXT-X-MAP in media playlists). */
+  version: number;
+  /** Every segment starts with a keyframe (the plan aligns GOPs to segment boundaries). */
+  independentSegments: boolean;
+}
+
+/** Players pick the first listed variant to start with; list by bandwidth, highest first, as Apple recommends. */
+export function buildMasterPlaylist(variants: readonly MasterVariant[], opts: MasterPlaylistOptions): string {
+  const lines = ['#EXTM3U', `#EXT-X-VERSION:${opts.version}`];
+  if (opts.independentSegments) lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
+  const sorted = [...variants].sort((a, b) => b.bandwidth - a.bandwidth);
+  for (const v of sorted) {
+    const attrs = [
+      `BANDWIDTH=${Math.max(1, Math.round(v.bandwidth))}`,
+      `AVERAGE-BANDWIDTH=${Math.max(1, Math.round(v.averageBandwidth))}`,
+      `RESOLUTION=${v.width}x${v.height}`,
+      `FRAME-RATE=${v.frameRate.toFixed(3)}`,
+      `CODECS="${v.codecs.join(',')}"`,
+    ];
+    lines.push(`#EXT-X-STREAM-INF:${attrs.join(',')}`, v.uri);
+  }
+  return lines.join('\n') + '\n';
+}
+
+const H264_PROFILES: Record<string, [number, number]> = {
+  // profile name (as ffprobe prints it) -> [profile_idc, constraint flags byte]
+  'constrained baseline': [66, 0xe0],
+  baseline: [66, 0x00],
+  main: [77, 0x40],
+  extended: [88, 0x00],
+  high: [100, 0x00],
+  'high 10': [110, 0x00],
+  'high 4:2:2': [122, 0x00],
+  'high 4:4:4 predictive': [244, 0x00],
+};
+
+function hex2(n: number): string {
+  return n.toString(16).toUpperCase().padStart(2, '0');
+}
+
+/** "avc1.PPCCLL" from ffprobe's profile name and level (e.g. "High", 40 -> avc1.640028). */
+export function avcCodecString(profile: string | undefined, level: number | undefined): string {
+  const [idc, flags] = H264_PROFILES[(profile ?? '').toLowerCase()] ?? [100, 0];
+  const lvl = level && level > 0 ? level : 40;
+  return `avc1.${hex2(idc)}${hex2(flags)}${hex2(lvl)}`;
+}
+
+/** "hvc1.P.C.Ltt.B0" from ffprobe's profile name and level (ffprobe prints general_level_idc, e.g. 120 = 4.0). */
+export function hevcCodecString(profile: string | undefined, level: number | undefined): string {
+  const p = (profile ?? '').toLowerCase();
+  // general_profile_idc and the (bit-reversed) compatibility flags of the common profiles.
+  const [idc, compat] = p === 'main 10' ? [2, 4] : p === 'rext' ? [4, 16] : [1, 6];
+  const lvl = level && level > 0 ? level : 120;
+  return `hvc1.${idc}.${compat}.L${lvl}.B0`;
+}
+
+/** Codec string of a video stream as ffprobe describes it. */
+export function videoCodecString(codecName: string, profile: string | undefined, level: number | undefined): string {
+  if (codecName === 'hevc' || codecName === 'h265') return hevcCodecString(profile, level);
+  return avcCodecString(profile, level);
+}
+
+/** AAC-LC, the only audio the plan produces. */
+export const AAC_LC_CODEC = 'mp4a.40.2';
+
+export interface SegmentMeasure {
+  bytes: number;
+  durationSec: number;
+}
+
+/**
+ * Peak and average bitrate from real segment sizes. The peak ignores segments shorter than half the target
+ * duration (the final stub is often a lone keyframe whose rate would wildly overstate the stream), unless every
+ * segment is that short.
+ */
+export function measureBitrates(
+  segments: readonly SegmentMeasure[],
+  targetDurationSec: number,
+  extraBytes = 0,
+): { peak: number; average: number } {
+  const total = segments.reduce((s, x) => s + x.bytes, 0) + extraBytes;
+  const duration = segments.reduce((s, x) => s + x.durationSec, 0);
+  const average = duration > 0 ? (total * 8) / duration : 0;
+  const long = segments.filter((s) => s.durationSec >= targetDurationSec / 2 && s.durationSec > 0);
+  const pool = long.length > 0 ? long : segments.filter((s) => s.durationSec > 0);
+  const peak = pool.reduce((m, s) => Math.max(m, (s.bytes * 8) / s.durationSec), 0);
+  return { peak: Math.max(peak, average), average };
+}
+
+/**
+ * The exact H.264 codec string from the encoded bytes: the avcC box of an fMP4 init section, or the first SPS
+ * NAL unit (type 7) of an MPEG-TS segment. Profile, constraint flags and level are the three bytes that follow
+ * (RFC 6381 3.3). Undefined when neither is found (the caller then asks ffprobe).
+ */
+export function avcCodecFromBytes(buf: Uint8Array): string | undefined {
+  const hex = (i: number): string => hex2(buf[i]!) + hex2(buf[i + 1]!) + hex2(buf[i + 2]!);
+  // avcC: 'a' 'v' 'c' 'C', configurationVersion (1), then profile, compatibility, level.
+  for (let i = 0; i + 8 <= buf.length; i++) {
+    if (buf[i] === 0x61 && buf[i + 1] === 0x76 && buf[i + 2] === 0x63 && buf[i + 3] === 0x43 && buf[i + 4] === 1) {
+      return `avc1.${hex(i + 5)}`;
+    }
+  }
+  // Annex B start code 00 00 01, then a NAL header with forbidden bit 0, nal_ref_idc != 0 and type 7 (SPS).
+  for (let i = 0; i + 7 <= buf.length; i++) {
+    if (buf[i] !== 0 || buf[i + 1] !== 0 || buf[i + 2] !== 1) continue;
+    const h = buf[i + 3]!;
+    if ((h & 0x80) === 0 && (h & 0x60) !== 0 && (h & 0x1f) === 7 && buf[i + 4]! > 0) return `avc1.${hex(i + 4)}`;
+  }
+  return undefined;
+}

@@ -1,0 +1,289 @@
+/**
+ * Checks the staged tree before anything reaches the NAS: every playlist parses, every referenced segment (and
+ * fMP4 init section) exists and is non-empty, each media playlist is complete (#EXT-X-ENDLIST) and lasts as long
+ * as the source. Then measures what the master playlist needs (real bitrates, codec strings) and rewrites it.
+ */
+import { open, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import HLS from 'hls-parser';
+import { StorageError } from '../errors.js';
+import type { CommandRunner } from '../exec/runner.js';
+import type { RenditionPlan, TranscodePlan } from '../transcode/types.js';
+import {
+  AAC_LC_CODEC,
+  avcCodecFromBytes,
+  buildMasterPlaylist,
+  measureBitrates,
+  videoCodecString,
+  type MasterVariant,
+  type SegmentMeasure,
+} from './master-playlist.js';
+
+export interface StagedRendition {
+  rendition: RenditionPlan;
+  /** Absolute staged folder of this rendition (mirrors destPath relative to masterDir). */
+  stagedDir: string;
+  /** The rendition's own files, relative to stagedDir with forward slashes: playlist, init section, segments. */
+  files: string[];
+  /** Segment (+ init) bytes. */
+  mediaBytes: number;
+  durationSec: number;
+  peakBitrate: number;
+  averageBitrate: number;
+  width: number;
+  height: number;
+  codecs: string[];
+}
+
+export interface VerifiedStaging {
+  renditions: StagedRendition[];
+  /** Absolute path of the staged master playlist. */
+  masterFile: string;
+  /** Every byte that the commit will copy. */
+  totalBytes: number;
+}
+
+export interface VerifyOptions {
+  runner: CommandRunner;
+  ffprobePath: string;
+  signal?: AbortSignal;
+}
+
+/** Accepted difference between the summed segment durations and the source duration. */
+export function durationTolerance(sourceSec: number): number {
+  return Math.max(1, sourceSec * 0.02);
+}
+
+/** Path of a rendition's staged folder relative to the staging root ("" when it is the master's folder). */
+export function stagedRelDir(plan: Pick<TranscodePlan, 'masterDir'>, r: Pick<RenditionPlan, 'destPath'>): string {
+  return path.posix.relative(plan.masterDir, r.destPath);
+}
+
+async function readText(file: string, what: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new StorageError(
+      `${what} ${file} ${code === 'ENOENT' ? 'was not written by ffmpeg' : `cannot be read (${code})`}`,
+    );
+  }
+}
+
+function parsePlaylist(text: string, file: string): HLS.types.Playlist {
+  try {
+    return HLS.parse(text);
+  } catch (err) {
+    throw new StorageError(`playlist ${file} does not parse: ${(err as Error).message}`);
+  }
+}
+
+/** Resolves a playlist URI inside `baseDir`; refuses absolute URIs and anything that climbs out. */
+function resolveInside(baseDir: string, uri: string, file: string): string {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(uri) || uri.startsWith('/') || uri.includes('\\')) {
+    throw new StorageError(`playlist ${file} references ${uri}, which is not a relative path`);
+  }
+  let decoded: string;
+  try {
+    decoded = decodeURI(uri);
+  } catch {
+    throw new StorageError(`playlist ${file} references ${uri}, which is not a valid URI`);
+  }
+  const rel = path.posix.normalize(decoded);
+  if (rel.startsWith('../') || rel === '..')
+    throw new StorageError(`playlist ${file} references ${uri} outside its folder`);
+  return rel;
+}
+
+async function nonEmptySize(file: string, playlist: string): Promise<number> {
+  let size = 0;
+  try {
+    size = (await stat(file)).size;
+  } catch {
+    throw new StorageError(`segment ${file} listed in ${playlist} is missing`);
+  }
+  if (size === 0) throw new StorageError(`segment ${file} listed in ${playlist} is empty`);
+  return size;
+}
+
+async function verifyMediaPlaylist(plan: TranscodePlan, r: RenditionPlan) {
+  const stagedDir = path.join(plan.stagingDir, ...stagedRelDir(plan, r).split('/').filter(Boolean));
+  const file = path.join(stagedDir, r.playlistName);
+  const pl = parsePlaylist(await readText(file, 'media playlist'), file);
+  if (pl.isMasterPlaylist)
+    throw new StorageError(`playlist ${file} should be a media playlist but is a master playlist`);
+  const media = pl as HLS.types.MediaPlaylist;
+  if (!media.endlist) throw new StorageError(`media playlist ${file} is incomplete (no #EXT-X-ENDLIST)`);
+  if (media.segments.length === 0) throw new StorageError(`media playlist ${file} lists no segments`);
+
+  const files = new Set<string>([r.playlistName]);
+  const measures: SegmentMeasure[] = [];
+  let initBytes = 0;
+  let firstMedia: string | undefined;
+  for (const seg of media.segments) {
+    if (seg.map?.uri) {
+      const rel = resolveInside(stagedDir, seg.map.uri, file);
+      if (!files.has(rel)) {
+        files.add(rel);
+        initBytes += await nonEmptySize(path.join(stagedDir, rel), file);
+        firstMedia ??= path.join(stagedDir, rel);
+      }
+    }
+    const rel = resolveInside(stagedDir, seg.uri, file);
+    files.add(rel);
+    const bytes = await nonEmptySize(path.join(stagedDir, rel), file);
+    firstMedia ??= path.join(stagedDir, rel);
+    measures.push({ bytes, durationSec: seg.duration });
+  }
+  const durationSec = measures.reduce((s, m) => s + m.durationSec, 0);
+  const expected = plan.source.durationSec;
+  if (expected > 0 && Math.abs(durationSec - expected) > durationTolerance(expected)) {
+    throw new StorageError(
+      `media playlist ${file} lasts ${durationSec.toFixed(2)} s but the source lasts ${expected.toFixed(2)} s`,
+    );
+  }
+  const { peak, average } = measureBitrates(measures, media.targetDuration || plan.segmentTime, initBytes);
+  const mediaBytes = measures.reduce((s, m) => s + m.bytes, 0) + initBytes;
+  return { stagedDir, files: [...files], mediaBytes, durationSec, peak, average, firstMedia: firstMedia! };
+}
+
+interface StreamFacts {
+  codec: string;
+  width: number;
+  height: number;
+}
+
+/** Codec string and real size of the first video stream of a segment (or fMP4 init section). */
+async function probeVideo(file: string, r: RenditionPlan, opts: VerifyOptions): Promise<StreamFacts> {
+  const fallback: StreamFacts = {
+    codec: videoCodecString(/hevc|265/.test(r.encoder) ? 'hevc' : 'h264', undefined, undefined),
+    width: r.width,
+    height: r.height,
+  };
+  // H.264: read the exact profile/constraints/level from the bytes (ffprobe reports no profile for an fMP4 init
+  // section, and its profile names lose the constraint flags).
+  if (!/hevc|265/.test(r.encoder)) {
+    const fromBytes = avcCodecFromBytes(await readHead(file, 256 * 1024));
+    if (fromBytes) {
+      const size = await probeSize(file, opts);
+      return { codec: fromBytes, width: size?.width ?? r.width, height: size?.height ?? r.height };
+    }
+  }
+  const res = await opts.runner(
+    opts.ffprobePath,
+    [
+      '-v',
+      'error',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'stream=codec_name,profile,level,width,height',
+      '-of',
+      'json',
+      file,
+    ],
+    { timeoutMs: 15_000, signal: opts.signal },
+  );
+  if (res.exitCode !== 0) return fallback;
+  try {
+    const s = (JSON.parse(res.stdout) as { streams?: Array<Record<string, unknown>> }).streams?.[0];
+    if (!s) return fallback;
+    return {
+      codec: videoCodecString(
+        String(s.codec_name ?? ''),
+        s.profile as string | undefined,
+        Number(s.level) || undefined,
+      ),
+      width: Number(s.width) || r.width,
+      height: Number(s.height) || r.height,
+    };
+  } catch {
+    return fallback;
+  }
+}
+
+async function readHead(file: string, bytes: number): Promise<Buffer> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const { bytesRead } = await fh.read(buf, 0, bytes, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Real coded size of the first video stream (what RESOLUTION must declare), or undefined when ffprobe fails. */
+async function probeSize(file: string, opts: VerifyOptions): Promise<{ width: number; height: number } | undefined> {
+  const res = await opts.runner(
+    opts.ffprobePath,
+    ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'json', file],
+    { timeoutMs: 15_000, signal: opts.signal },
+  );
+  if (res.exitCode !== 0) return undefined;
+  try {
+    const st = (JSON.parse(res.stdout) as { streams?: Array<{ width?: number; height?: number }> }).streams?.[0];
+    return st?.width && st.height ? { width: st.width, height: st.height } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Verifies the staged tree of `plan` and rewrites its master playlist. Throws StorageError naming the bad file. */
+export async function verifyStaging(plan: TranscodePlan, opts: VerifyOptions): Promise<VerifiedStaging> {
+  const masterFile = path.join(plan.stagingDir, plan.masterPlaylistName);
+  const master = parsePlaylist(await readText(masterFile, 'master playlist'), masterFile);
+  if (!master.isMasterPlaylist) throw new StorageError(`playlist ${masterFile} should be a master playlist`);
+  const listed = new Set(
+    (master as HLS.types.MasterPlaylist).variants.map((v) => resolveInside('', v.uri, masterFile)),
+  );
+
+  const renditions: StagedRendition[] = [];
+  const variants: MasterVariant[] = [];
+  // Renditions are independent: check them (and run their ffprobe) side by side, keeping the plan's order.
+  const checked = await Promise.all(
+    plan.renditions.map(async (r) => {
+      const uri = path.posix.join(stagedRelDir(plan, r), r.playlistName);
+      if (!listed.has(uri)) throw new StorageError(`master playlist ${masterFile} does not list ${uri}`);
+      const m = await verifyMediaPlaylist(plan, r);
+      return { r, uri, m, facts: await probeVideo(m.firstMedia, r, opts) };
+    }),
+  );
+  for (const { r, uri, m, facts } of checked) {
+    const codecs = plan.audio ? [facts.codec, AAC_LC_CODEC] : [facts.codec];
+    renditions.push({
+      rendition: r,
+      stagedDir: m.stagedDir,
+      files: m.files,
+      mediaBytes: m.mediaBytes,
+      durationSec: m.durationSec,
+      peakBitrate: m.peak,
+      averageBitrate: m.average,
+      width: facts.width,
+      height: facts.height,
+      codecs,
+    });
+    variants.push({
+      uri,
+      bandwidth: m.peak,
+      averageBandwidth: m.average,
+      width: facts.width,
+      height: facts.height,
+      frameRate: plan.fps,
+      codecs,
+    });
+  }
+  const text = buildMasterPlaylist(variants, {
+    version: plan.segmentType === 'fmp4' ? 7 : 3,
+    independentSegments: true,
+  });
+  await writeFile(masterFile, text);
+  const playlistBytes = await Promise.all(
+    renditions.map(async (r) => (await stat(path.join(r.stagedDir, r.rendition.playlistName))).size),
+  );
+  const totalBytes =
+    Buffer.byteLength(text) +
+    renditions.reduce((s, r) => s + r.mediaBytes, 0) +
+    playlistBytes.reduce((a, b) => a + b, 0);
+  return { renditions, masterFile, totalBytes };
+}

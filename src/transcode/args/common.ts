@@ -1,0 +1,187 @@
+/**
+ * Pieces of the ffmpeg command shared by every hardware family: global flags, CPU filters (deinterlace, tone
+ * mapping, scaling), per-rendition rate/keyframe/colour options, audio and the hls muxer. All pure.
+ *
+ * Stream numbering: rendition i is written as video output stream v:i (and audio a:i), so per-stream options use
+ * the ":v:i" / ":a:i" specifiers and mixed-family ladders need no special casing.
+ */
+import type { RenditionPlan, TranscodePlan } from '../types.js';
+
+/** What one hardware family contributes. */
+export interface FamilyBuilder {
+  /** Filters after the split for rendition r, to square pixels at its size in the encoder's input format. */
+  scaleFilters(plan: TranscodePlan, r: RenditionPlan, framesOnDevice: boolean): string[];
+  /** Encoder options for video output stream i (rate/keyframe/colour options come from common). */
+  encoderArgs(plan: TranscodePlan, r: RenditionPlan, i: number): string[];
+  /** Filters before the split when decoded frames stay on this family's device (deinterlace, tone map). */
+  devicePreFilters?(plan: TranscodePlan): string[];
+}
+
+export const DEFAULT_RENDER_NODE = '/dev/dri/renderD128';
+
+/** Process-wide flags: no prompts, overwrite, machine-readable progress on stdout, only errors on stderr. */
+export function globalArgs(): string[] {
+  return [
+    '-hide_banner',
+    // Never read stdin: a stray keypress ("q") or a closed pipe must not stop a job.
+    '-nostdin',
+    // Staging is private to the job; a leftover from a crashed run is simply overwritten.
+    '-y',
+    // stderr carries only errors, so the executor's "last meaningful lines" are the cause of a failure.
+    '-loglevel',
+    'error',
+    // key=value progress blocks on stdout (out_time_us, fps, speed, progress=end) for the progress parser;
+    // -nostats silences the human status line that would otherwise flood stderr.
+    '-progress',
+    'pipe:1',
+    '-nostats',
+  ];
+}
+
+/** bits/s as ffmpeg reads it ("2500k"); integers keep the argv exact and readable. */
+export function rate(bps: number): string {
+  return bps % 1000 === 0 ? `${bps / 1000}k` : String(bps);
+}
+
+/**
+ * The CPU tone-mapping chain, HDR (PQ or HLG, BT.2020) -> SDR BT.709 8-bit: linearise with zscale (input tags
+ * given explicitly so badly tagged files still map), tone map in float RGB with Hable (desat=0 keeps highlights
+ * saturated instead of washing them out), then back to BT.709 limited range 4:2:0.
+ */
+export function toneMapCpu(plan: TranscodePlan): string[] {
+  const tin = plan.source.video.hdr === 'hlg' ? 'arib-std-b67' : 'smpte2084';
+  return [
+    `zscale=tin=${tin}:min=bt2020nc:pin=bt2020:rin=tv:t=linear:npl=100`,
+    'format=gbrpf32le',
+    'zscale=p=bt709',
+    'tonemap=hable:desat=0',
+    'zscale=t=bt709:m=bt709:r=tv',
+    'format=yuv420p',
+  ];
+}
+
+/** The largest rendition, by pixels. */
+export function largestRendition(plan: TranscodePlan): RenditionPlan {
+  return plan.renditions.reduce((a, b) => (b.width * b.height > a.width * a.height ? b : a));
+}
+
+/** Filters before the split on CPU frames: deinterlace, then (for HDR) shrink to the largest rung and tone map. */
+export function cpuPreFilters(plan: TranscodePlan): string[] {
+  const out: string[] = [];
+  // bwdif in send_frame mode keeps the frame rate (so the GOP maths hold) and only touches interlaced frames.
+  if (plan.deinterlace) out.push('bwdif=mode=send_frame:parity=auto:deint=interlaced');
+  if (plan.toneMap) {
+    const big = largestRendition(plan);
+    const v = plan.source.video;
+    const rotated = v.rotation === 90 || v.rotation === 270;
+    // ffmpeg has already applied the rotation here, so the frames are the coded size with sides swapped.
+    const frameW = rotated ? v.height : v.width;
+    const frameH = rotated ? v.width : v.height;
+    const squarePixels = v.sarNum === v.sarDen;
+    // Tone mapping works in 32-bit float RGB: doing it once at the largest rung's size instead of at 4K saves
+    // most of its cost.
+    if (big.width !== frameW || big.height !== frameH || !squarePixels)
+      out.push(`scale=w=${big.width}:h=${big.height}`, 'setsar=1');
+    out.push(...toneMapCpu(plan));
+  }
+  return out;
+}
+
+/** Scaling on the CPU to the rendition's size, square pixels, in the pixel format the encoder takes. */
+export function cpuScale(r: RenditionPlan, pixFmt: string): string[] {
+  // setsar=1: the size already includes the source's sample aspect ratio, so output pixels are square.
+  return [`scale=w=${r.width}:h=${r.height}`, 'setsar=1', `format=${pixFmt}`];
+}
+
+/** Average/peak bitrate and VBV buffer of video stream i. */
+export function rateArgs(r: RenditionPlan, i: number): string[] {
+  return [`-b:v:${i}`, rate(r.videoBitrate), `-maxrate:v:${i}`, rate(r.maxRate), `-bufsize:v:${i}`, rate(r.bufSize)];
+}
+
+/**
+ * Keyframes on every segment boundary for every rendition: a GOP of exactly one segment, and a keyframe forced
+ * whenever the output time passes the next multiple of segment_time (so variable frame rates stay aligned).
+ */
+export function keyframeArgs(plan: TranscodePlan, i: number): string[] {
+  return [
+    `-g:v:${i}`,
+    String(plan.gopFrames),
+    `-keyint_min:v:${i}`,
+    String(plan.gopFrames),
+    `-force_key_frames:v:${i}`,
+    `expr:gte(t,n_forced*${plan.segmentTime})`,
+  ];
+}
+
+/** After tone mapping the picture is BT.709 SDR: say so, or players would still treat it as BT.2020 PQ. */
+export function colourTagArgs(plan: TranscodePlan, i: number): string[] {
+  if (!plan.toneMap) return [];
+  return [
+    `-colorspace:v:${i}`,
+    'bt709',
+    `-color_primaries:v:${i}`,
+    'bt709',
+    `-color_trc:v:${i}`,
+    'bt709',
+    `-color_range:v:${i}`,
+    'tv',
+  ];
+}
+
+/** Apple players want HEVC tagged hvc1 in fMP4 (hev1 does not play in Safari). */
+export function hevcTagArgs(plan: TranscodePlan, r: RenditionPlan, i: number): string[] {
+  const hevc = r.encoder === 'libx265' || r.encoder.startsWith('hevc_');
+  return hevc && plan.segmentType === 'fmp4' ? [`-tag:v:${i}`, 'hvc1'] : [];
+}
+
+/** Stereo AAC for audio stream i (5.1/7.1 are downmixed by -ac 2). */
+export function audioArgs(plan: TranscodePlan, r: RenditionPlan, i: number): string[] {
+  if (!plan.audio) return [];
+  return [`-c:a:${i}`, 'aac', `-ac:a:${i}`, '2', `-b:a:${i}`, rate(r.audioBitrate ?? plan.audio.bitrate)];
+}
+
+/** Paths as the hls muxer wants them: forward slashes (it splits folders on '/', and Windows accepts them). */
+export function muxerPath(dir: string): string {
+  const windowsLike = /^[A-Za-z]:[\\/]/.test(dir) || dir.startsWith('\\\\');
+  const p = windowsLike ? dir.replace(/\\/g, '/') : dir;
+  return p.endsWith('/') ? p.slice(0, -1) : p;
+}
+
+/**
+ * The hls muxer writing every rendition in one run. Layout in the staging folder (= masterDir on the NAS):
+ *   <staging>/<master>                        master playlist, URIs relative ("720p/stream.m3u8")
+ *   <staging>/<variantDir>/stream.m3u8        media playlist of each rendition
+ *   <staging>/<variantDir>/seg_00000.ts       its segments (or init_N.mp4 + seg_*.m4s for fMP4)
+ * var_stream_map gives each variant its variantDir as name; %v in the patterns expands to it and the muxer
+ * creates the folders. A rendition whose folder is masterDir itself is named "." (URI "./stream.m3u8").
+ */
+export function hlsArgs(plan: TranscodePlan): string[] {
+  const root = muxerPath(plan.stagingDir);
+  const fmp4 = plan.segmentType === 'fmp4';
+  const playlistName = plan.renditions[0]?.playlistName ?? 'stream.m3u8';
+  const streamMap = plan.renditions
+    .map((r, i) => (plan.audio ? `v:${i},a:${i},name:${r.variantDir}` : `v:${i},name:${r.variantDir}`))
+    .join(' ');
+  return [
+    '-f',
+    'hls',
+    '-hls_time',
+    String(plan.segmentTime),
+    // VOD: the whole list in one playlist, ending with #EXT-X-ENDLIST.
+    '-hls_playlist_type',
+    'vod',
+    // Every segment starts with a keyframe (see keyframeArgs): tell players they can start/switch anywhere.
+    '-hls_flags',
+    'independent_segments',
+    '-hls_segment_type',
+    fmp4 ? 'fmp4' : 'mpegts',
+    ...(fmp4 ? ['-hls_fmp4_init_filename', 'init.mp4'] : []),
+    '-hls_segment_filename',
+    `${root}/%v/seg_%05d.${fmp4 ? 'm4s' : 'ts'}`,
+    '-master_pl_name',
+    plan.masterPlaylistName,
+    '-var_stream_map',
+    streamMap,
+    `${root}/%v/${playlistName}`,
+  ];
+}

@@ -1,0 +1,118 @@
+/**
+ * The ffmpeg command of a job, as a pure function of its plan: ONE process decodes the source once, splits the
+ * picture into one branch per rendition (filter_complex), encodes every branch with its family's encoder and
+ * writes all media playlists plus the master playlist through one hls muxer (var_stream_map + master_pl_name).
+ *
+ *   ffmpeg <global> <hw device/decode> -i <source>
+ *          -filter_complex "[0:V]pre-filters,split=N[s0][s1]...;[s0]scale...[v0];[s1]scale...[v1]"
+ *          -map [v0] -map 0:A  -map [v1] -map 0:A ...  <per-stream encoder/audio options>  <hls muxer> <pattern>
+ *
+ * Nothing in the argv comes from the job unparsed: paths are absolute, numbers are numbers, encoder names come
+ * from a fixed list, and folder names were restricted by validateJob.
+ */
+import type { EncoderFamily } from '../../capabilities/types.js';
+import type { TranscodePlan } from '../types.js';
+import { amfBuilder } from './amf.js';
+import {
+  audioArgs,
+  colourTagArgs,
+  cpuPreFilters,
+  globalArgs,
+  hevcTagArgs,
+  hlsArgs,
+  keyframeArgs,
+  rateArgs,
+  type FamilyBuilder,
+} from './common.js';
+import { nvidiaBuilder, nvidiaInputArgs } from './nvidia.js';
+import { qsvBuilder, qsvInputArgs } from './qsv.js';
+import { softwareBuilder } from './software.js';
+import { v4l2m2mBuilder } from './v4l2m2m.js';
+import { vaapiBuilder, vaapiDeviceArgs, vaapiInputArgs } from './vaapi.js';
+
+const BUILDERS: Record<Exclude<EncoderFamily, 'audio'>, FamilyBuilder> = {
+  software: softwareBuilder,
+  nvidia: nvidiaBuilder,
+  qsv: qsvBuilder,
+  vaapi: vaapiBuilder,
+  v4l2m2m: v4l2m2mBuilder,
+  amf: amfBuilder,
+};
+
+const DECODE_FAMILY: Record<'cuda' | 'qsv' | 'vaapi', FamilyBuilder> = {
+  cuda: nvidiaBuilder,
+  qsv: qsvBuilder,
+  vaapi: vaapiBuilder,
+};
+
+function builderOf(family: EncoderFamily): FamilyBuilder {
+  return family === 'audio' ? softwareBuilder : BUILDERS[family];
+}
+
+/** Hardware device and decoder options, placed before -i. */
+function inputArgs(plan: TranscodePlan): string[] {
+  const usesVaapi = plan.renditions.some((r) => r.family === 'vaapi') || plan.hwDecode?.kind === 'vaapi';
+  return [
+    ...(usesVaapi ? vaapiDeviceArgs(plan) : []),
+    ...nvidiaInputArgs(plan),
+    ...qsvInputArgs(plan),
+    ...vaapiInputArgs(plan),
+  ];
+}
+
+export function buildFilterGraph(plan: TranscodePlan): string {
+  const onDevice = plan.hwDecode?.framesOnDevice === true;
+  const decodeBuilder = plan.hwDecode ? DECODE_FAMILY[plan.hwDecode.kind] : undefined;
+  const pre = onDevice ? (decodeBuilder?.devicePreFilters?.(plan) ?? []) : cpuPreFilters(plan);
+  // The chosen video stream by its absolute index (the first video stream may be cover art).
+  const input = `[0:${plan.source.video.index}]`;
+  const branches = plan.renditions.map((r) => builderOf(r.family).scaleFilters(plan, r, onDevice).join(','));
+  if (plan.renditions.length === 1) return `${input}${[...pre, branches[0]!].join(',')}[v0]`;
+  const labels = plan.renditions.map((_, i) => `[s${i}]`).join('');
+  // split: decode (and pre-filter) once, feed every rendition from the same frames.
+  const head = `${input}${[...pre, `split=${plan.renditions.length}`].join(',')}${labels}`;
+  return [head, ...branches.map((b, i) => `[s${i}]${b}[v${i}]`)].join(';');
+}
+
+export function buildFfmpegArgs(plan: TranscodePlan): string[] {
+  if (plan.renditions.length === 0) throw new Error('a transcode plan needs at least one rendition');
+  const maps: string[] = [];
+  const perStream: string[] = [];
+  plan.renditions.forEach((r, i) => {
+    maps.push('-map', `[v${i}]`);
+    // The same audio stream once per variant: each media playlist carries its own audio (muxed), which every
+    // player handles and keeps each rendition's folder self-contained.
+    if (plan.audio) maps.push('-map', `0:${plan.audio.streamIndex}`);
+    perStream.push(
+      ...builderOf(r.family).encoderArgs(plan, r, i),
+      ...rateArgs(r, i),
+      ...keyframeArgs(plan, i),
+      ...colourTagArgs(plan, i),
+      ...hevcTagArgs(plan, r, i),
+      ...audioArgs(plan, r, i),
+    );
+  });
+  return [
+    ...globalArgs(),
+    ...inputArgs(plan),
+    // Absolute path (validateJob): it cannot be mistaken for an option.
+    '-i',
+    plan.inputPath,
+    '-filter_complex',
+    buildFilterGraph(plan),
+    ...maps,
+    ...perStream,
+    // Drop subtitles, data streams, global/stream metadata and chapters: HLS variants carry only picture and sound,
+    // and source tags (titles, encoder names) have no business in the output.
+    '-sn',
+    '-dn',
+    '-map_metadata',
+    '-1',
+    '-map_chapters',
+    '-1',
+    // Many outputs fed by one decoder: allow packets to queue while the slowest encoder catches up.
+    '-max_muxing_queue_size',
+    '4096',
+    ...hlsArgs(plan),
+  ];
+}

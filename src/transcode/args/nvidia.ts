@@ -1,0 +1,55 @@
+/**
+ * NVIDIA: NVDEC decode (-hwaccel cuda), scale_cuda on the GPU, NVENC encode. When the whole ladder is on NVENC and
+ * no CPU step is needed, frames never leave GPU memory.
+ *
+ * Tone mapping: ffmpeg 5.1 has no tonemap_cuda, so for HDR sources the plan keeps NVDEC but lets ffmpeg download
+ * the decoded frames (no -hwaccel_output_format); the CPU zscale+tonemap chain runs once at the largest rung's
+ * size, and NVENC takes the system-memory frames. Rotated sources take the same path (ffmpeg's autorotate filter
+ * is a CPU filter).
+ */
+import type { RenditionPlan, TranscodePlan } from '../types.js';
+import { cpuScale, type FamilyBuilder } from './common.js';
+
+export function nvidiaInputArgs(plan: TranscodePlan): string[] {
+  const hw = plan.hwDecode;
+  if (hw?.kind !== 'cuda') return [];
+  return [
+    '-hwaccel',
+    'cuda',
+    ...(hw.device ? ['-hwaccel_device', hw.device] : []),
+    // Keep decoded frames in GPU memory for scale_cuda and NVENC (no round trip through system memory).
+    ...(hw.framesOnDevice ? ['-hwaccel_output_format', 'cuda'] : []),
+  ];
+}
+
+export const nvidiaBuilder: FamilyBuilder = {
+  devicePreFilters(plan: TranscodePlan): string[] {
+    // yadif_cuda is the GPU deinterlacer available in 5.1 (bwdif_cuda came later); send_frame keeps the rate.
+    return plan.deinterlace ? ['yadif_cuda=mode=send_frame:parity=auto:deint=interlaced'] : [];
+  },
+  scaleFilters(_plan: TranscodePlan, r: RenditionPlan, framesOnDevice: boolean): string[] {
+    // format=yuv420p also turns 10-bit (p010) frames into 8-bit on the GPU.
+    if (framesOnDevice) return [`scale_cuda=w=${r.width}:h=${r.height}:format=yuv420p`, 'setsar=1'];
+    return cpuScale(r, 'yuv420p');
+  },
+  encoderArgs(_plan: TranscodePlan, r: RenditionPlan, i: number): string[] {
+    return [
+      `-c:v:${i}`,
+      r.encoder,
+      // p4 (medium) with the high-quality tuning: the usual speed/quality balance of NVENC.
+      `-preset:v:${i}`,
+      'p4',
+      `-tune:v:${i}`,
+      'hq',
+      // Variable bitrate capped by -maxrate/-bufsize.
+      `-rc:v:${i}`,
+      'vbr',
+      // No extra keyframes at scene cuts; forced keyframes become IDR frames so every segment starts cleanly.
+      `-no-scenecut:v:${i}`,
+      '1',
+      `-forced-idr:v:${i}`,
+      '1',
+      ...(r.encoder === 'h264_nvenc' ? [`-profile:v:${i}`, 'high'] : []),
+    ];
+  },
+};

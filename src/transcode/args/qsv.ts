@@ -1,0 +1,58 @@
+/**
+ * Intel Quick Sync: QSV decode, scale_qsv on the GPU, h264_qsv/hevc_qsv encode. The plan only decodes on QSV when
+ * frames can stay on the device; otherwise the CPU decodes and filters and the encoder takes NV12 frames from
+ * system memory.
+ *
+ * Tone mapping: vpp_qsv's tonemap option does not exist in ffmpeg 5.1, so HDR sources are tone mapped on the CPU
+ * (decode on the CPU too) and only the encoding runs on the GPU.
+ */
+import type { RenditionPlan, TranscodePlan } from '../types.js';
+import { cpuScale, type FamilyBuilder } from './common.js';
+
+/** QSV decoder of a source codec (ffmpeg 5.1 decodes on QSV through these decoders, chosen before -i). */
+const QSV_DECODERS: Record<string, string> = {
+  h264: 'h264_qsv',
+  hevc: 'hevc_qsv',
+  mpeg2video: 'mpeg2_qsv',
+  vp9: 'vp9_qsv',
+  av1: 'av1_qsv',
+};
+
+export function qsvInputArgs(plan: TranscodePlan): string[] {
+  const hw = plan.hwDecode;
+  if (hw?.kind !== 'qsv') return [];
+  const decoder = QSV_DECODERS[plan.source.video.codec];
+  return [
+    // DRM render node on Linux, adapter index on Windows; the default device otherwise.
+    ...(hw.device ? ['-qsv_device', hw.device] : []),
+    '-hwaccel',
+    'qsv',
+    '-hwaccel_output_format',
+    'qsv',
+    ...(decoder ? ['-c:v', decoder] : []),
+  ];
+}
+
+export const qsvBuilder: FamilyBuilder = {
+  devicePreFilters(plan: TranscodePlan): string[] {
+    // deinterlace=2: the advanced (motion adaptive) VPP deinterlacer.
+    return plan.deinterlace ? ['vpp_qsv=deinterlace=2'] : [];
+  },
+  scaleFilters(_plan: TranscodePlan, r: RenditionPlan, framesOnDevice: boolean): string[] {
+    // nv12 is QSV's native 8-bit format (also turns 10-bit P010 into 8-bit).
+    if (framesOnDevice) return [`scale_qsv=w=${r.width}:h=${r.height}:format=nv12`, 'setsar=1'];
+    return cpuScale(r, 'nv12');
+  },
+  encoderArgs(_plan: TranscodePlan, r: RenditionPlan, i: number): string[] {
+    return [
+      `-c:v:${i}`,
+      r.encoder,
+      `-preset:v:${i}`,
+      'medium',
+      // Forced keyframes (segment boundaries) become IDR frames, so each segment decodes on its own.
+      `-forced_idr:v:${i}`,
+      '1',
+      ...(r.encoder === 'h264_qsv' ? [`-profile:v:${i}`, 'high'] : []),
+    ];
+  },
+};

@@ -1,0 +1,171 @@
+/**
+ * The one long-running ffmpeg call of a job: argument array (never a shell), progress parsed from stdout,
+ * a bounded stderr tail for error messages, a stall watchdog and abort. Invariant: when runFfmpeg settles
+ * (resolve or throw), the ffmpeg process tree has exited; nothing is left running behind a job.
+ */
+import { execa } from 'execa';
+import type { Logger } from '../log.js';
+import { FfmpegError, JobCancelledError, ToolchainError } from '../errors.js';
+import type { JobProgress } from '../worker/job-executor.js';
+import { ProgressStreamParser, ProgressTracker, type ProgressBlock } from './progress.js';
+import { killProcessTree } from './kill-tree.js';
+import { StderrTail } from './stderr-tail.js';
+
+export interface RunFfmpegOptions {
+  ffmpegPath: string;
+  signal?: AbortSignal;
+  onProgress?: (p: JobProgress) => void;
+  /** Source duration, to turn out_time into a percentage. */
+  durationSec: number;
+  /** No progress for this long kills ffmpeg and fails the job. */
+  stallTimeoutMs: number;
+  log?: Logger;
+  /** How long to wait for the killed process to exit before giving up on it (it should take milliseconds). */
+  killWaitMs?: number;
+  /** Told the process id once ffmpeg started (logs, tests). */
+  onSpawn?: (pid: number) => void;
+}
+
+export interface RunFfmpegResult {
+  durationMs: number;
+  /** Meaningful stderr lines of a successful run (warnings), for the debug log. */
+  stderrTail: string;
+}
+
+/** A human reason from AbortSignal.reason (a string, an Error or anything). */
+export function abortReason(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  if (typeof r === 'string' && r) return r;
+  if (r instanceof Error && r.name !== 'AbortError' && r.message) return r.message;
+  return 'the job was cancelled';
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+export async function runFfmpeg(args: readonly string[], opts: RunFfmpegOptions): Promise<RunFfmpegResult> {
+  const { signal, log } = opts;
+  if (signal?.aborted) throw new JobCancelledError(abortReason(signal));
+
+  const started = performance.now();
+  const parser = new ProgressStreamParser();
+  const tracker = new ProgressTracker(opts.durationSec);
+  const tail = new StderrTail(20);
+
+  const child = execa(opts.ffmpegPath, [...args], {
+    // ffmpeg reads interactive commands from stdin; never give it one.
+    stdin: 'ignore',
+    buffer: false,
+    reject: false,
+    windowsHide: true,
+    // Kill ffmpeg if this Node process dies.
+    cleanup: true,
+  });
+
+  if (child.pid !== undefined) opts.onSpawn?.(child.pid);
+
+  let stopReason: 'abort' | 'stall' | undefined;
+  let stoppedAt = 0;
+  const stop = (why: 'abort' | 'stall'): void => {
+    if (stopReason) return;
+    stopReason = why;
+    stoppedAt = performance.now();
+    if (child.pid !== undefined)
+      killProcessTree(child.pid, (err) => log?.debug({ err: err.message }, 'could not list ffmpeg child processes'));
+  };
+
+  let last: ProgressBlock = { ended: false };
+  let watchdog: NodeJS.Timeout | undefined;
+  const armWatchdog = (): void => {
+    if (watchdog) clearTimeout(watchdog);
+    watchdog = setTimeout(() => stop('stall'), opts.stallTimeoutMs);
+    watchdog.unref?.();
+  };
+  armWatchdog();
+
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => {
+    for (const block of parser.push(chunk)) {
+      // Only real advancement feeds the watchdog: ffmpeg keeps printing identical blocks while it is stuck.
+      const advanced =
+        (block.outTimeSec ?? 0) > (last.outTimeSec ?? 0) ||
+        (block.frame ?? 0) > (last.frame ?? 0) ||
+        (block.totalSize ?? 0) > (last.totalSize ?? 0) ||
+        block.ended;
+      if (advanced) {
+        armWatchdog();
+        last = { ...last, ...Object.fromEntries(Object.entries(block).filter(([, v]) => v !== undefined)) };
+      }
+      const p = tracker.update(block);
+      try {
+        opts.onProgress?.(p);
+      } catch (err) {
+        log?.warn({ err }, 'progress callback failed');
+      }
+    }
+  });
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => tail.push(chunk));
+
+  const onAbort = (): void => stop('abort');
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  let result: Awaited<typeof child>;
+  try {
+    const killWait = opts.killWaitMs ?? 10_000;
+    result = await Promise.race([
+      child,
+      // If ffmpeg was killed but somehow does not exit (stuck in the kernel on a dead NFS mount), do not hang the
+      // worker forever: stop waiting after killWait and report it.
+      new Promise<never>((_, reject) => {
+        const check = setInterval(() => {
+          if (stopReason && performance.now() - stoppedAt > killWait) {
+            clearInterval(check);
+            reject(
+              new FfmpegError(`ffmpeg (pid ${child.pid}) did not exit after being killed`, undefined, tail.text()),
+            );
+          }
+        }, 250);
+        check.unref?.();
+        void child.finally(() => clearInterval(check)).catch(() => undefined);
+      }),
+    ]);
+  } finally {
+    if (watchdog) clearTimeout(watchdog);
+    signal?.removeEventListener('abort', onAbort);
+  }
+  tail.end();
+
+  const durationMs = performance.now() - started;
+  if (stopReason === 'abort') throw new JobCancelledError(abortReason(signal!));
+  if (stopReason === 'stall') {
+    throw new FfmpegError(
+      `ffmpeg made no progress for ${formatSeconds(opts.stallTimeoutMs)} and was stopped` + withTail(tail),
+      result.exitCode,
+      tail.text(),
+      { deviceError: tail.deviceError },
+    );
+  }
+  const code = (result as { code?: string }).code;
+  if (result.exitCode === undefined && !result.signal) {
+    // Could not start at all.
+    if (code === 'ENOENT') throw new ToolchainError(`ffmpeg not found: ${opts.ffmpegPath} (check ffmpeg_path)`);
+    throw new ToolchainError(
+      `cannot start ffmpeg (${opts.ffmpegPath}): ${result.shortMessage ?? code ?? 'unknown error'}`,
+    );
+  }
+  if (result.exitCode !== 0) {
+    const what = result.signal ? `was killed by ${result.signal}` : `failed with exit code ${result.exitCode}`;
+    throw new FfmpegError(`ffmpeg ${what}` + withTail(tail), result.exitCode, tail.text(), {
+      deviceError: tail.deviceError,
+    });
+  }
+  log?.debug({ durationMs: Math.round(durationMs), warnings: tail.text() || undefined }, 'ffmpeg finished');
+  return { durationMs, stderrTail: tail.text() };
+}
+
+function withTail(tail: StderrTail): string {
+  const text = tail.text(1500);
+  return text ? `:\n${text}` : '.';
+}

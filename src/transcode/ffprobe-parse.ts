@@ -1,0 +1,151 @@
+/**
+ * Pure: ffprobe's JSON (-print_format json -show_format -show_streams) -> SourceInfo. Throws MediaError with a
+ * sentence a person can act on when the file cannot be transcoded (no video, no duration).
+ */
+import { MediaError } from '../errors.js';
+import type { AudioStreamInfo, HdrTransfer, SourceInfo, SubtitleStreamInfo, VideoStreamInfo } from './types.js';
+
+type Json = Record<string, unknown>;
+
+function obj(v: unknown): Json {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {};
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** ffprobe prints most numbers as strings ("12.345000"); "N/A" and garbage become undefined. */
+function num(v: unknown): number | undefined {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** "30000/1001" -> 29.97; "0/0" -> undefined. */
+export function parseRational(v: unknown): number | undefined {
+  if (typeof v !== 'string') return num(v);
+  const m = /^(-?\d+(?:\.\d+)?)[/:](\d+(?:\.\d+)?)$/.exec(v.trim());
+  if (!m) return num(v);
+  const d = Number(m[2]);
+  const n = Number(m[1]);
+  return d > 0 && n > 0 ? n / d : undefined;
+}
+
+function parseSar(v: unknown): { sarNum: number; sarDen: number } {
+  const m = typeof v === 'string' ? /^(\d+):(\d+)$/.exec(v) : null;
+  const n = m ? Number(m[1]) : 0;
+  const d = m ? Number(m[2]) : 0;
+  // "0:1" (unknown) and absent mean square pixels.
+  return n > 0 && d > 0 ? { sarNum: n, sarDen: d } : { sarNum: 1, sarDen: 1 };
+}
+
+/** Degrees, normalised to 0/90/180/270, from the display matrix side data (ffmpeg 5+) or the legacy rotate tag. */
+function parseRotation(stream: Json): number {
+  let deg: number | undefined;
+  const sideData = Array.isArray(stream.side_data_list) ? stream.side_data_list : [];
+  for (const sd of sideData) {
+    const o = obj(sd);
+    if (o.side_data_type === 'Display Matrix' && num(o.rotation) !== undefined) deg = num(o.rotation);
+  }
+  if (deg === undefined) deg = num(obj(stream.tags).rotate);
+  if (deg === undefined) return 0;
+  const quarter = Math.round(deg / 90) * 90;
+  return ((quarter % 360) + 360) % 360;
+}
+
+/** Bits per sample: bits_per_raw_sample when present, else read from the pixel format name (yuv420p10le -> 10). */
+function parseBitDepth(stream: Json, pixFmt: string): number {
+  const raw = num(stream.bits_per_raw_sample);
+  if (raw && raw >= 8 && raw <= 16) return raw;
+  const m = /p(\d{2})(le|be)?$/.exec(pixFmt) ?? /^(?:p0|p)(\d{2})/.exec(pixFmt);
+  if (m) return Number(m[1]);
+  return 8;
+}
+
+function hdrOf(transfer: string | undefined): HdrTransfer | null {
+  if (transfer === 'smpte2084') return 'pq';
+  if (transfer === 'arib-std-b67') return 'hlg';
+  return null;
+}
+
+function isDefault(stream: Json): boolean {
+  return num(obj(stream.disposition).default) === 1;
+}
+
+function language(stream: Json): string | undefined {
+  const lang = str(obj(stream.tags).language);
+  return lang && lang !== 'und' ? lang : undefined;
+}
+
+function parseVideo(s: Json): VideoStreamInfo {
+  const pixFmt = str(s.pix_fmt) ?? 'unknown';
+  const colorTransfer = str(s.color_transfer);
+  const fieldOrder = str(s.field_order);
+  return {
+    index: num(s.index) ?? 0,
+    codec: str(s.codec_name) ?? 'unknown',
+    profile: str(s.profile),
+    width: num(s.width) ?? 0,
+    height: num(s.height) ?? 0,
+    ...parseSar(s.sample_aspect_ratio),
+    rotation: parseRotation(s),
+    fps: parseRational(s.avg_frame_rate) ?? parseRational(s.r_frame_rate) ?? 0,
+    pixFmt,
+    bitDepth: parseBitDepth(s, pixFmt),
+    colorTransfer,
+    colorPrimaries: str(s.color_primaries),
+    colorSpace: str(s.color_space),
+    colorRange: str(s.color_range),
+    hdr: hdrOf(colorTransfer),
+    // tt/bb/tb/bt are interlaced field orders; "progressive" and "unknown" are treated as progressive.
+    interlaced: fieldOrder !== undefined && ['tt', 'bb', 'tb', 'bt'].includes(fieldOrder),
+  };
+}
+
+/**
+ * @param file the path shown in error messages
+ * @param sizeBytes the file's size when the caller knows it (format.size is used otherwise)
+ */
+export function parseFfprobeJson(json: unknown, file: string, sizeBytes?: number): SourceInfo {
+  const root = obj(json);
+  const format = obj(root.format);
+  const streams = (Array.isArray(root.streams) ? root.streams : []).map(obj);
+
+  const videoStream = streams.find((s) => s.codec_type === 'video' && num(obj(s.disposition).attached_pic) !== 1);
+  if (!videoStream) {
+    const hasAudio = streams.some((s) => s.codec_type === 'audio');
+    throw new MediaError(`${file} has no video stream${hasAudio ? ' (audio-only file?)' : ''}`);
+  }
+  const video = parseVideo(videoStream);
+  if (!(video.width > 0 && video.height > 0))
+    throw new MediaError(`${file}: the video stream has no picture size (damaged or truncated file?)`);
+
+  const durationSec = num(format.duration) ?? num(videoStream.duration) ?? 0;
+  if (!(durationSec > 0))
+    throw new MediaError(`${file}: the duration is unknown or zero (damaged, truncated or still being written?)`);
+
+  const audio: AudioStreamInfo[] = streams
+    .filter((s) => s.codec_type === 'audio' && (num(s.channels) ?? 0) > 0)
+    .map((s) => ({
+      index: num(s.index) ?? 0,
+      codec: str(s.codec_name) ?? 'unknown',
+      channels: num(s.channels) ?? 0,
+      channelLayout: str(s.channel_layout),
+      language: language(s),
+      isDefault: isDefault(s),
+    }));
+  const subtitles: SubtitleStreamInfo[] = streams
+    .filter((s) => s.codec_type === 'subtitle')
+    .map((s) => ({ index: num(s.index) ?? 0, codec: str(s.codec_name) ?? 'unknown', language: language(s) }));
+
+  return {
+    path: file,
+    formatName: str(format.format_name) ?? 'unknown',
+    durationSec,
+    sizeBytes: sizeBytes ?? num(format.size) ?? 0,
+    bitRate: num(format.bit_rate),
+    video,
+    audio,
+    subtitles,
+  };
+}

@@ -1,0 +1,194 @@
+/**
+ * The job function: validate -> ffprobe -> plan -> stage (room check) -> ffmpeg -> verify -> commit.
+ * One linear function per job; `try/finally` removes the staging folder on every outcome. Invariants:
+ *  - nothing reaches the NAS once ctx.signal is aborted (JobCancelledError instead);
+ *  - a hardware encoder that fails at run time with a device error is retried ONCE in software (when
+ *    allow_software_fallback), and the metrics say which encoder produced each rendition.
+ */
+import os from 'node:os';
+import type { EncoderFamily, ProbeReport } from '../capabilities/types.js';
+import type { Config } from '../config.js';
+import { FfmpegError, JobCancelledError, JobValidationError } from '../errors.js';
+import type { CommandRunner } from '../exec/runner.js';
+import type { Logger } from '../log.js';
+import type { Job } from '../protocol/schemas.js';
+import { commitOutputs } from '../storage/commit.js';
+import { jobStagingDir } from '../storage/paths.js';
+import { assertStagingSpace, createStagingDir, estimateOutputBytes, removeStagingDir } from '../storage/staging.js';
+import { verifyStaging } from '../storage/verify.js';
+import type { JobContext, JobExecutor, JobProgress, JobSuccess } from '../worker/job-executor.js';
+import { buildFfmpegArgs } from './args/index.js';
+import { buildCommitSpec } from '../storage/commit-spec.js';
+import { abortReason, runFfmpeg } from './ffmpeg.js';
+import { probeSource } from './ffprobe.js';
+import { encoderFamilyOf } from './job-fields.js';
+import { planTranscode, type PlanOptions } from './plan.js';
+import type { TranscodePlan } from './types.js';
+import { validateJob, type ValidatedJob } from './validate.js';
+
+export interface PipelineDeps {
+  config: Config;
+  runner: CommandRunner;
+  /** The capability probe's last report; undefined before the first probe (then libx264/libx265/aac are assumed). */
+  getProbe: () => ProbeReport | undefined;
+  log: Logger;
+  now?: () => number;
+  /** Told when a hardware family failed at run time with a device error, so the lifecycle can re-probe it. */
+  onDeviceError?: (family: EncoderFamily, err: FfmpegError) => void;
+}
+
+/** Share of the progress bar given to ffmpeg; verification and the commit take the rest. */
+const TRANSCODE_SHARE = 95;
+const ASSUMED_ENCODERS = ['libx264', 'libx265', 'aac'];
+
+/** libx264/libx265 preset: "auto" means veryfast on small ARM boards (a Pi would crawl at fast), fast elsewhere. */
+export function resolveSoftwarePreset(
+  config: Pick<Config, 'x264_preset'>,
+  arch = os.arch(),
+  cores = os.cpus().length,
+): string {
+  if (config.x264_preset !== 'auto') return config.x264_preset;
+  return arch.startsWith('arm') && cores <= 4 ? 'veryfast' : 'fast';
+}
+
+/** What the planner may use on this host, from the probe report and the config. */
+export function buildPlanOptions(
+  config: Config,
+  probe: ProbeReport | undefined,
+  stagingDir: string,
+  softwareOnly = false,
+): PlanOptions {
+  const verifiedNames = new Set(probe ? probe.encoders.filter((e) => e.ok).map((e) => e.name) : ASSUMED_ENCODERS);
+  const sessions = probe?.capabilities.max_encode_sessions ?? 0;
+  const hwaccels = probe ? probe.hwaccels.filter((h) => h.ok).map((h) => h.name) : [];
+  const device = config.vaapi_device || probe?.gpus.find((g) => g.device)?.device;
+  return {
+    stagingDir,
+    encoders: {
+      verified: (name: string) =>
+        verifiedNames.has(name) && (!softwareOnly || name === 'aac' || encoderFamilyOf(name) === 'software'),
+      maxSessions: softwareOnly ? 0 : sessions,
+    },
+    hwaccels: softwareOnly ? [] : hwaccels,
+    allowSoftwareFallback: softwareOnly ? true : config.allow_software_fallback,
+    softwarePreset: resolveSoftwarePreset(config),
+    hwaccelMode: softwareOnly ? 'none' : config.hwaccel,
+    ...(device && !softwareOnly ? { hwDevice: device } : {}),
+  };
+}
+
+/**
+ * The commit swaps each dest_path folder as a whole, so one output's folder cannot hold another's: refuse that
+ * before any work is done.
+ */
+export function assertSeparateFolders(validated: Pick<ValidatedJob, 'outputs'>): void {
+  for (const a of validated.outputs) {
+    for (const b of validated.outputs) {
+      if (a !== b && b.destPath.startsWith(a.destPath + '/')) {
+        throw new JobValidationError(
+          `outputs[${b.index}].dest_path = "${b.destPath}" is inside outputs[${a.index}].dest_path = "${a.destPath}"; ` +
+            'each output needs its own folder, side by side',
+        );
+      }
+    }
+  }
+}
+
+function hardwareFamilies(plan: TranscodePlan): EncoderFamily[] {
+  return [...new Set(plan.renditions.map((r) => r.family).filter((f) => f !== 'software'))];
+}
+
+function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw new JobCancelledError(abortReason(signal));
+}
+
+export function createJobExecutor(deps: PipelineDeps): JobExecutor {
+  const { config, runner } = deps;
+  const now = deps.now ?? (() => performance.now());
+
+  return async function executeJob(job: Job, ctx: JobContext): Promise<JobSuccess> {
+    const { signal, log } = ctx;
+    let reported = 0;
+    // Non-decreasing even across a software retry that starts ffmpeg over.
+    const report = (p: JobProgress, share = TRANSCODE_SHARE): void => {
+      const progress = Math.max(reported, Math.min(100, (p.progress * share) / 100));
+      reported = progress;
+      ctx.onProgress({ progress, currentFps: p.currentFps, etaSec: p.etaSec });
+    };
+
+    throwIfAborted(signal);
+    const validated = await validateJob(job, { nasRoot: config.nas_mount_path });
+    assertSeparateFolders(validated);
+    throwIfAborted(signal);
+    const source = await probeSource(validated.inputPath, { ffprobePath: config.ffprobe_path, runner, signal });
+    throwIfAborted(signal);
+
+    const stagingDir = jobStagingDir(config.temp_dir, job.job_id);
+    try {
+      let plan = planTranscode(validated, source, buildPlanOptions(config, deps.getProbe(), stagingDir));
+      let transcodeMs = 0;
+      let fallbackReason: string | undefined;
+
+      const transcode = async (p: TranscodePlan): Promise<void> => {
+        await createStagingDir(config.temp_dir, job.job_id);
+        await assertStagingSpace(stagingDir, estimateOutputBytes(p));
+        const args = buildFfmpegArgs(p);
+        log.info({ renditions: p.renditions.map((r) => `${r.name}:${r.encoder}`), toneMap: p.toneMap }, 'transcoding');
+        log.debug({ args }, 'ffmpeg arguments');
+        const started = now();
+        try {
+          await runFfmpeg(args, {
+            ffmpegPath: config.ffmpeg_path,
+            signal,
+            durationSec: source.durationSec,
+            stallTimeoutMs: config.stall_timeout,
+            onProgress: (pr) => report(pr),
+            log,
+          });
+        } finally {
+          transcodeMs += now() - started;
+        }
+      };
+
+      try {
+        await transcode(plan);
+      } catch (err) {
+        if (!(err instanceof FfmpegError) || !err.deviceError) throw err;
+        const families = hardwareFamilies(plan);
+        for (const f of families) deps.onDeviceError?.(f, err);
+        if (families.length === 0 || !config.allow_software_fallback || signal.aborted) throw err;
+        fallbackReason = err.message.split('\n')[0];
+        log.warn({ families, err: fallbackReason }, 'hardware encoding failed; retrying once in software');
+        plan = planTranscode(validated, source, buildPlanOptions(config, deps.getProbe(), stagingDir, true));
+        await transcode(plan);
+      }
+
+      throwIfAborted(signal);
+      const verified = await verifyStaging(plan, { runner, ffprobePath: config.ffprobe_path, signal });
+      report({ progress: 97, currentFps: 0, etaSec: 0 }, 100);
+      throwIfAborted(signal);
+      const commit = await commitOutputs(buildCommitSpec(plan, verified), {
+        nasRoot: config.nas_mount_path,
+        concurrency: Math.max(1, config.commit_concurrency),
+        log,
+        signal,
+      });
+      report({ progress: 100, currentFps: 0, etaSec: 0 }, 100);
+      log.info({ bytes: commit.bytes, commitMs: Math.round(commit.durationMs) }, 'committed to the NAS');
+
+      return {
+        manifestUrl: plan.manifestUrl,
+        metrics: {
+          transcode_time_ms: Math.round(transcodeMs),
+          commit_time_ms: Math.round(commit.durationMs),
+          output_bytes: commit.bytes,
+          encoders: Object.fromEntries(plan.renditions.map((r) => [r.destPath, r.encoder])),
+          ...(fallbackReason ? { software_fallback: fallbackReason } : {}),
+        },
+      };
+    } finally {
+      const err = await removeStagingDir(stagingDir);
+      if (err) log.warn({ err, stagingDir }, 'could not remove the staging folder');
+    }
+  };
+}

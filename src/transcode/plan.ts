@@ -1,0 +1,166 @@
+/**
+ * Step 3 of the pipeline (pure): a validated job plus what ffprobe saw -> the TranscodePlan that the argument
+ * builders turn into one ffmpeg command. Geometry rules live in plan-geometry.ts, encoder rules in
+ * plan-encoders.ts; this file puts them together with the audio, colour, keyframe and layout decisions.
+ */
+import type { EncoderFamily } from '../capabilities/types.js';
+import type { Config } from '../config.js';
+import { ConfigError } from '../errors.js';
+import { chooseEncoders, type EncoderOptions } from './plan-encoders.js';
+import { displaySize, fitRendition } from './plan-geometry.js';
+import type { AudioPlan, AudioStreamInfo, RenditionPlan, SourceInfo, TranscodePlan } from './types.js';
+import { DEFAULT_AUDIO_BITRATE, type ValidatedJob } from './validate.js';
+
+export { softwareEquivalent } from './plan-encoders.js';
+
+export interface PlanOptions {
+  /** Absolute staging folder of this job (jobStagingDir). */
+  stagingDir: string;
+  encoders: EncoderOptions['encoders'];
+  /** Verified hwaccels (cuda, qsv, vaapi, ...). */
+  hwaccels: string[];
+  allowSoftwareFallback: boolean;
+  /** libx264/libx265 preset; "auto" means "fast" here (the caller may resolve it per host first). */
+  softwarePreset: string;
+  hwaccelMode: Config['hwaccel'];
+  /** VAAPI/QSV render node or NVIDIA device index. */
+  hwDevice?: string;
+}
+
+/** Peak rate allowed above the average (VBV): +20 % keeps segment sizes close to BANDWIDTH. */
+const MAX_RATE_FACTOR = 1.2;
+/** VBV buffer of two seconds at the average rate: smooth quality without big bursts. */
+const BUF_SIZE_FACTOR = 2;
+/** Frame rate used when the source's is unknown or absurd. */
+const FALLBACK_FPS = 25;
+
+const HW_DECODE_OF: Partial<Record<EncoderFamily, 'cuda' | 'qsv' | 'vaapi'>> = {
+  nvidia: 'cuda',
+  qsv: 'qsv',
+  vaapi: 'vaapi',
+};
+
+/** Codecs and chroma formats that the GPU decoders of every family we drive handle. */
+const HW_DECODABLE_CODECS = new Set(['h264', 'hevc', 'mpeg2video', 'vp9', 'av1']);
+const HW_DECODABLE_PIXFMTS = new Set(['yuv420p', 'yuvj420p', 'yuv420p10le', 'nv12', 'p010le']);
+
+/** The default audio track, else the first; null when the source has none (the output then has no audio). */
+export function pickAudioStream(audio: readonly AudioStreamInfo[]): AudioStreamInfo | null {
+  return audio.find((a) => a.isDefault) ?? audio[0] ?? null;
+}
+
+function planHwDecode(
+  families: EncoderFamily[],
+  source: SourceInfo,
+  toneMap: boolean,
+  opts: PlanOptions,
+): TranscodePlan['hwDecode'] {
+  const family = families[0];
+  if (!family || families.some((f) => f !== family)) return null;
+  const kind = HW_DECODE_OF[family];
+  if (!kind || !opts.hwaccels.includes(kind)) return null;
+  const v = source.video;
+  if (!HW_DECODABLE_CODECS.has(v.codec) || !HW_DECODABLE_PIXFMTS.has(v.pixFmt)) return null;
+  // Frames stay on the GPU unless a CPU-only step needs them: ffmpeg's autorotate inserts a CPU transpose, and
+  // tone mapping runs on the CPU except on VAAPI, where tonemap_vaapi handles PQ (HDR10) sources.
+  const gpuToneMap = kind === 'vaapi' && v.hdr === 'pq';
+  const framesOnDevice = v.rotation === 0 && (!toneMap || gpuToneMap);
+  // ffmpeg 5.1 decodes on QSV through its *_qsv decoders, whose frames stay on the device; without a reliable
+  // download path, a QSV ladder that needs CPU filters decodes on the CPU instead.
+  if (kind === 'qsv' && !framesOnDevice) return null;
+  return { kind, device: opts.hwDevice, framesOnDevice };
+}
+
+function uniqueLabel(base: string, used: Set<string>): string {
+  let label = base;
+  for (let n = 2; used.has(label); n++) label = `${base}-${n}`;
+  used.add(label);
+  return label;
+}
+
+/** Folder of a destPath relative to masterDir ("." for masterDir itself). */
+function variantDirOf(destPath: string, masterDir: string): string {
+  if (destPath === masterDir) return '.';
+  return masterDir === '' ? destPath : destPath.slice(masterDir.length + 1);
+}
+
+export function planTranscode(v: ValidatedJob, source: SourceInfo, opts: PlanOptions): TranscodePlan {
+  // The hls muxer expands %d/%v sequences in its output patterns, so a '%' in the staging path would corrupt them.
+  if (opts.stagingDir.includes('%'))
+    throw new ConfigError(`invalid temp_dir: the staging folder ${opts.stagingDir} must not contain "%"`);
+
+  const display = displaySize(source.video);
+  const sizes = v.outputs.map((o) => fitRendition(o.resolution, display));
+  const choices = chooseEncoders(
+    v.outputs.map((o, i) => ({ requested: o.codec, pixels: sizes[i]!.width * sizes[i]!.height })),
+    opts,
+  );
+
+  const fps = source.video.fps > 0 && source.video.fps <= 240 ? source.video.fps : FALLBACK_FPS;
+  // One GOP per segment: with keyframes also forced at every segment boundary, all renditions cut at the same
+  // instants, so a player can switch between them at any segment.
+  const gopFrames = Math.max(1, Math.round(fps * v.segmentTime));
+  const toneMap = source.video.hdr !== null; // every rendition is 8-bit SDR BT.709
+  // Media playlists share one name (the hls muxer takes one pattern); it must differ from the master's, which
+  // sits in the same folder when a rendition's folder is masterDir itself.
+  const playlistName = v.masterPlaylistName.toLowerCase() === 'stream.m3u8' ? 'media.m3u8' : 'stream.m3u8';
+
+  const audioStream = pickAudioStream(source.audio);
+  const labels = new Set<string>();
+  const renditions: RenditionPlan[] = v.outputs.map((o, i) => {
+    const size = sizes[i]!;
+    const choice = choices[i]!;
+    return {
+      name: uniqueLabel(`${Math.min(size.width, size.height)}p`, labels),
+      variantDir: variantDirOf(o.destPath, v.masterDir),
+      index: o.index,
+      audioBitrate: o.audioBitrate,
+      clamped: size.clamped,
+      destPath: o.destPath,
+      width: size.width,
+      height: size.height,
+      videoBitrate: o.videoBitrate,
+      maxRate: Math.round(o.videoBitrate * MAX_RATE_FACTOR),
+      bufSize: Math.round(o.videoBitrate * BUF_SIZE_FACTOR),
+      encoder: choice.encoder,
+      requestedEncoder: o.codec,
+      family: choice.family,
+      playlistName,
+    };
+  });
+
+  const audio: AudioPlan | null = audioStream
+    ? {
+        streamIndex: audioStream.index,
+        channels: 2,
+        bitrate: Math.max(...renditions.map((r) => r.audioBitrate ?? DEFAULT_AUDIO_BITRATE)),
+        sourceChannels: audioStream.channels,
+      }
+    : null;
+
+  return {
+    jobId: v.job.job_id,
+    inputPath: v.inputPath,
+    source,
+    stagingDir: opts.stagingDir,
+    masterDir: v.masterDir,
+    masterPlaylistName: v.masterPlaylistName,
+    manifestUrl: v.manifestUrl,
+    segmentTime: v.segmentTime,
+    segmentType: v.segmentType,
+    fps,
+    gopFrames,
+    audio,
+    toneMap,
+    deinterlace: source.video.interlaced,
+    hwDecode: planHwDecode(
+      choices.map((c) => c.family),
+      source,
+      toneMap,
+      opts,
+    ),
+    hwDevice: opts.hwDevice,
+    softwarePreset: opts.softwarePreset === 'auto' ? 'fast' : opts.softwarePreset,
+    renditions,
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * `transcode-worker run-job job.json`: one job spec through the same pipeline, no orchestrator. Progress goes to
+ * stderr (a bar on a terminal, plain lines otherwise), the finalize payload as JSON to stdout.
+ * Exit codes: 0 COMPLETED, 1 FAILED, 2 bad job file, 130 interrupted (SIGINT/SIGTERM; nothing committed).
+ */
+import { readFile } from 'node:fs/promises';
+import cliProgress from 'cli-progress';
+import type { ProbeReport } from '../capabilities/types.js';
+import type { Config } from '../config.js';
+import { JobCancelledError, errorMessage } from '../errors.js';
+import { execaRunner, type CommandRunner } from '../exec/runner.js';
+import { createLogger, type Logger } from '../log.js';
+import { Job, type FinalizeRequest } from '../protocol/schemas.js';
+import { checkSchema } from '../protocol/validate.js';
+import type { JobProgress } from '../worker/job-executor.js';
+import { createJobExecutor } from './pipeline.js';
+
+export interface RunJobCommandOptions {
+  file: string;
+  config: Config;
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+  isTTY: boolean;
+  runner?: CommandRunner;
+  getProbe?: () => ProbeReport | undefined;
+  /** Aborts the job. When absent, SIGINT/SIGTERM do it (handlers installed for the duration of the job). */
+  signal?: AbortSignal;
+  log?: Logger;
+}
+
+export const EXIT_COMPLETED = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_BAD_FILE = 2;
+export const EXIT_INTERRUPTED = 130;
+
+/** Reads and schema-checks the job file; returns the job or a one-line problem. */
+export async function readJobFile(file: string): Promise<{ job: Job } | { problem: string }> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return {
+      problem: `cannot read job file ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? errorMessage(err))}`,
+    };
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    return { problem: `job file ${file} is not valid JSON: ${errorMessage(err)}` };
+  }
+  const problem = checkSchema(Job, data);
+  if (problem) return { problem: `job file ${file} is not a valid job: ${problem}` };
+  return { job: data as Job };
+}
+
+interface ProgressView {
+  update(p: JobProgress): void;
+  stop(): void;
+}
+
+function createProgressView(err: NodeJS.WritableStream, isTTY: boolean): ProgressView {
+  if (isTTY) {
+    const bar = new cliProgress.SingleBar(
+      {
+        stream: err,
+        format: 'transcoding [{bar}] {percentage}% | {fps} fps | ETA {eta_job}s',
+        hideCursor: true,
+        // The caller decided this is a terminal (isTTY); render even if the stream object does not say so.
+        noTTYOutput: true,
+        notTTYSchedule: 500,
+        clearOnComplete: false,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(100, 0, { fps: 0, eta_job: '?' });
+    return {
+      update: (p) => bar.update(Math.floor(p.progress), { fps: p.currentFps.toFixed(1), eta_job: p.etaSec }),
+      stop: () => bar.stop(),
+    };
+  }
+  // Plain lines for logs and pipes: at most one per 10% step.
+  let lastStep = -1;
+  return {
+    update: (p) => {
+      const step = Math.floor(p.progress / 10);
+      if (step <= lastStep) return;
+      lastStep = step;
+      err.write(`progress ${p.progress.toFixed(1)}% fps ${p.currentFps.toFixed(1)} eta ${p.etaSec}s\n`);
+    },
+    stop: () => undefined,
+  };
+}
+
+export async function runJobCommand(opts: RunJobCommandOptions): Promise<number> {
+  const started = performance.now();
+  const read = await readJobFile(opts.file);
+  if ('problem' in read) {
+    opts.err.write(`error: ${read.problem}\n`);
+    return EXIT_BAD_FILE;
+  }
+  const { job } = read;
+  const log = opts.log ?? createLogger({ level: opts.config.log_level, destination: opts.err as never, pretty: false });
+
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => controller.abort(`interrupted by ${sig}; nothing was committed`);
+  let removeHandlers = (): void => undefined;
+  if (opts.signal) {
+    if (opts.signal.aborted) controller.abort(opts.signal.reason);
+    else opts.signal.addEventListener('abort', () => controller.abort(opts.signal!.reason), { once: true });
+  } else {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    removeHandlers = () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    };
+  }
+
+  const executor = createJobExecutor({
+    config: opts.config,
+    runner: opts.runner ?? execaRunner,
+    getProbe: opts.getProbe ?? (() => undefined),
+    log,
+  });
+  const view = createProgressView(opts.err, opts.isTTY);
+  let payload: FinalizeRequest;
+  let code: number;
+  try {
+    const result = await executor(job, {
+      signal: controller.signal,
+      onProgress: (p) => view.update(p),
+      log: log.child({ job_id: job.job_id }),
+    });
+    payload = {
+      worker_id: opts.config.worker_id,
+      status: 'COMPLETED',
+      manifest_url: result.manifestUrl,
+      metrics: { total_time_ms: Math.round(performance.now() - started), ...result.metrics },
+    };
+    code = EXIT_COMPLETED;
+  } catch (err) {
+    payload = {
+      worker_id: opts.config.worker_id,
+      status: 'FAILED',
+      error_msg: errorMessage(err),
+      metrics: { total_time_ms: Math.round(performance.now() - started) },
+    };
+    code = err instanceof JobCancelledError ? EXIT_INTERRUPTED : EXIT_FAILED;
+  } finally {
+    view.stop();
+    removeHandlers();
+  }
+  opts.out.write(JSON.stringify(payload, null, 2) + '\n');
+  return code;
+}

@@ -1,0 +1,240 @@
+/**
+ * Step 1 of the pipeline: check a job (schema, then every field's meaning) and resolve its paths inside the NAS,
+ * before anything runs. Every failure is a JobValidationError whose message names the field and the value, e.g.
+ *   outputs[1].bitrate = "fast": expected a bitrate such as "2500k" or "5M"
+ *
+ * Nothing from the job ever reaches a shell (there is none), and nothing reaches ffmpeg's argv where ffmpeg could
+ * read it as an option: paths are absolute, encoder names come from a fixed list, numbers are parsed.
+ */
+import { access, constants, stat } from 'node:fs/promises';
+import { JobValidationError } from '../errors.js';
+import { Job } from '../protocol/schemas.js';
+import { checkSchema } from '../protocol/validate.js';
+import {
+  DEST_SEGMENT_RE,
+  encoderFamilyOf,
+  isPlainPlaylistName,
+  parseBitrate,
+  parseResolution,
+  REFUSED_AV1_ENCODERS,
+  type RequestedResolution,
+} from './job-fields.js';
+import { realNasRoot, resolveNasPath, type NasPathOptions } from './nas-path.js';
+
+export const DEFAULT_SEGMENT_TIME = 6;
+export const DEFAULT_MASTER_PLAYLIST = 'index.m3u8';
+export const DEFAULT_AUDIO_BITRATE = 128_000;
+
+export interface ValidatedOutput {
+  /** Relative to the NAS root, forward slashes, no leading/trailing slash. */
+  destPath: string;
+  /** Absolute folder on the NAS (platform form). */
+  absDestDir: string;
+  resolution: RequestedResolution;
+  /** Bits per second. */
+  videoBitrate: number;
+  audioBitrate: number;
+  codec: string;
+  /** Position in job.outputs. */
+  index: number;
+}
+
+export interface ValidatedJob {
+  job: Job;
+  /** Absolute path of the source on the NAS. */
+  inputPath: string;
+  outputs: ValidatedOutput[];
+  masterPlaylistName: string;
+  segmentTime: number;
+  segmentType: 'ts' | 'fmp4';
+  /** Deepest folder common to all destPaths, relative to the NAS root. */
+  masterDir: string;
+  /** "/" + masterDir + "/" + masterPlaylistName. */
+  manifestUrl: string;
+}
+
+function show(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+function fail(field: string, value: unknown, expected: string): never {
+  throw new JobValidationError(`${field} = ${show(value)}: ${expected}`);
+}
+
+/** "outputs.1.bitrate" -> "outputs[1].bitrate". */
+function fieldName(dotted: string): string {
+  return dotted.replace(/\.(\d+)(?=\.|$)/g, '[$1]');
+}
+
+/**
+ * A schema problem ("outputs.1.bitrate must be string") as a message that names the field and the value:
+ * outputs[1].bitrate = 5: expected a string.
+ */
+function schemaFailure(job: unknown, problem: string): never {
+  const m = /^([\w.]+) (must .*)$/.exec(problem);
+  if (m) {
+    const dotted = m[1]!;
+    let value: unknown = job;
+    for (const key of dotted.split('.')) value = (value as Record<string, unknown> | undefined)?.[key];
+    if (dotted === 'hls_settings.segment_type') fail(fieldName(dotted), value, 'expected "ts" or "fmp4"');
+    const type = /^must be (string|number|integer|boolean|object|array)$/.exec(m[2]!);
+    const expected = type ? `expected ${type[1] === 'array' || type[1] === 'object' ? 'an' : 'a'} ${type[1]}` : m[2]!;
+    if (value !== undefined) fail(fieldName(dotted), value, expected);
+  }
+  throw new JobValidationError(
+    `invalid job: ${fieldName(problem.split(' ')[0]!)}${problem.slice(problem.indexOf(' '))}`,
+  );
+}
+
+function checkCodec(field: string, codec: string): string {
+  if (encoderFamilyOf(codec)) return codec;
+  if (REFUSED_AV1_ENCODERS.has(codec))
+    fail(
+      field,
+      codec,
+      'AV1 is not supported for HLS output by this worker; use libx264, libx265 or a hardware H.264/HEVC encoder',
+    );
+  return fail(
+    field,
+    codec,
+    'expected an H.264/HEVC encoder name such as libx264, libx265, h264_nvenc, h264_qsv or h264_vaapi',
+  );
+}
+
+/**
+ * Deepest common folder of relative forward-slash paths ("" when they only share the root). Case-insensitive on
+ * Windows, where "Movies" and "movies" are one folder (the first path's spelling is kept).
+ */
+export function commonDir(paths: readonly string[], caseInsensitive = false): string {
+  const same = (a: string | undefined, b: string | undefined) =>
+    caseInsensitive ? a?.toLowerCase() === b?.toLowerCase() : a === b;
+  const split = paths.map((p) => p.split('/').filter(Boolean));
+  const first = split[0] ?? [];
+  let n = first.length;
+  for (const parts of split.slice(1)) {
+    let i = 0;
+    while (i < n && i < parts.length && same(parts[i], first[i])) i++;
+    n = i;
+  }
+  return first.slice(0, n).join('/');
+}
+
+async function checkInputFile(abs: string): Promise<void> {
+  let isFile = false;
+  try {
+    isFile = (await stat(abs)).isFile();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new JobValidationError(`input file does not exist: ${abs}`);
+    throw new JobValidationError(`input file cannot be read: ${abs} (${code ?? String(err)})`);
+  }
+  if (!isFile) throw new JobValidationError(`input file is not a regular file: ${abs}`);
+  try {
+    await access(abs, constants.R_OK);
+  } catch {
+    throw new JobValidationError(`input file is not readable by the worker: ${abs} (permission denied)`);
+  }
+}
+
+function checkSegmentTime(value: unknown): number {
+  if (value === undefined) return DEFAULT_SEGMENT_TIME;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 1 || value > 30)
+    fail('hls_settings.segment_time', value, 'expected a number of seconds from 1 to 30');
+  return value;
+}
+
+export async function validateJob(
+  job: Job,
+  opts: { nasRoot: string; platform?: NodeJS.Platform },
+): Promise<ValidatedJob> {
+  const problem = checkSchema(Job, job);
+  if (problem) schemaFailure(job, problem);
+
+  const hls = job.hls_settings ?? {};
+  const segmentTime = checkSegmentTime(hls.segment_time);
+  const masterPlaylistName = hls.master_playlist_name ?? DEFAULT_MASTER_PLAYLIST;
+  if (!isPlainPlaylistName(masterPlaylistName))
+    fail(
+      'hls_settings.master_playlist_name',
+      masterPlaylistName,
+      'expected a plain file name ending in .m3u8, such as "index.m3u8"',
+    );
+  const segmentType = hls.segment_type ?? 'ts';
+
+  const pathOpts: NasPathOptions = { nasRoot: opts.nasRoot, platform: opts.platform ?? process.platform };
+  const realRoot = await realNasRoot(pathOpts);
+
+  // Field values first (cheap, no I/O), then paths.
+  const parsed = job.outputs.map((o, i) => {
+    const at = `outputs[${i}]`;
+    const resolution = parseResolution(o.resolution);
+    if (!resolution)
+      fail(
+        `${at}.resolution`,
+        o.resolution,
+        'expected 240p, 360p, 480p, 720p, 1080p, 1440p, 2160p, 4k or WIDTHxHEIGHT such as "1280x720"',
+      );
+    const videoBitrate = parseBitrate(o.bitrate);
+    if (videoBitrate === null) fail(`${at}.bitrate`, o.bitrate, 'expected a bitrate such as "2500k" or "5M"');
+    let audioBitrate = DEFAULT_AUDIO_BITRATE;
+    if (o.audio_bitrate !== undefined) {
+      const a = parseBitrate(o.audio_bitrate);
+      if (a === null || a < 8_000 || a > 512_000)
+        fail(`${at}.audio_bitrate`, o.audio_bitrate, 'expected an AAC bitrate from "8k" to "512k", such as "128k"');
+      audioBitrate = a;
+    }
+    const codec = checkCodec(`${at}.codec`, o.codec);
+    return { resolution, videoBitrate, audioBitrate, codec, index: i };
+  });
+
+  const inputField = 'input.source_url';
+  const input = await resolveNasPath(job.input.source_url, inputField, pathOpts, realRoot);
+  if (input.rel === '')
+    fail(inputField, job.input.source_url, 'expected a file inside the NAS root, not the root itself');
+
+  const outputs: ValidatedOutput[] = [];
+  const seen = new Map<string, number>();
+  for (const [i, o] of job.outputs.entries()) {
+    const field = `outputs[${i}].dest_path`;
+    const dest = await resolveNasPath(o.dest_path, field, pathOpts, realRoot);
+    if (dest.rel === '') fail(field, o.dest_path, 'expected a folder inside the NAS root, not the root itself');
+    const bad = dest.rel.split('/').find((seg) => !DEST_SEGMENT_RE.test(seg));
+    if (bad !== undefined)
+      fail(field, o.dest_path, `folder name ${show(bad)} may only contain letters, digits, ".", "_", "-" and "+"`);
+    // Windows folders are case-insensitive: "A/720p" and "a/720p" are the same folder there.
+    const key = pathOpts.platform === 'win32' ? dest.rel.toLowerCase() : dest.rel;
+    const earlier = seen.get(key);
+    if (earlier !== undefined)
+      fail(field, o.dest_path, `the same folder as outputs[${earlier}].dest_path; each output needs its own folder`);
+    seen.set(key, i);
+    if (dest.rel === input.rel || input.rel.startsWith(dest.rel + '/'))
+      fail(field, o.dest_path, 'contains the input file; the commit would replace it');
+    outputs.push({ destPath: dest.rel, absDestDir: dest.abs, ...parsed[i]! });
+  }
+
+  await checkInputFile(input.abs);
+
+  const masterDir = commonDir(
+    outputs.map((o) => o.destPath),
+    pathOpts.platform === 'win32',
+  );
+  // The master playlist lives in masterDir and the commit replaces that folder as a whole, so it must not be the
+  // NAS root itself (that would put the master at the top of the NAS and make the root the unit of replacement).
+  if (masterDir === '')
+    fail(
+      'outputs[*].dest_path',
+      outputs.map((o) => o.destPath),
+      'the outputs share no folder below the NAS root; put them under one folder such as "processed/<movie>/720p"',
+    );
+  const manifestUrl = `/${masterDir}/${masterPlaylistName}`;
+  return {
+    job,
+    inputPath: input.abs,
+    outputs,
+    masterPlaylistName,
+    segmentTime,
+    segmentType,
+    masterDir,
+    manifestUrl,
+  };
+}

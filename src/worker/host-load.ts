@@ -1,0 +1,35 @@
+import si from 'systeminformation';
+import type { HardwareStats } from '../protocol/schemas.js';
+
+export interface HostLoad {
+  cpuPercent: number;
+  ramPercent: number;
+}
+
+export type HostLoadReader = () => Promise<HostLoad>;
+
+/**
+ * CPU over the interval since the previous call (systeminformation keeps the previous /proc/stat sample), and RAM
+ * as used-minus-reclaimable: page cache is not pressure, so "available" is what matters on a NAS-adjacent box.
+ */
+export function createHostLoadReader(): HostLoadReader {
+  return async () => {
+    const [load, mem] = await Promise.all([si.currentLoad(), si.mem()]);
+    const ramPercent = mem.total > 0 ? ((mem.total - mem.available) / mem.total) * 100 : 0;
+    return { cpuPercent: round1(load.currentLoad), ramPercent: round1(ramPercent) };
+  };
+}
+
+function round1(n: number): number {
+  return Number.isFinite(n) ? Math.max(0, Math.round(n * 10) / 10) : 0;
+}
+
+/** BUSY while a job runs, and also while others load the host past the thresholds (a gaming PC is left alone). */
+export function toHardwareStats(
+  load: HostLoad,
+  jobRunning: boolean,
+  thresholds: { cpu: number; ram: number },
+): HardwareStats {
+  const overloaded = load.cpuPercent > thresholds.cpu || load.ramPercent > thresholds.ram;
+  return { cpu_percent: load.cpuPercent, ram_percent: load.ramPercent, is_busy: jobRunning || overloaded };
+}

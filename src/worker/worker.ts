@@ -1,0 +1,559 @@
+/**
+ * The worker's lifecycle: probe, register, sync forever, run one job at a time, deliver every result.
+ *
+ * Invariants:
+ * - At most one job runs. An assignment that arrives while a job runs is logged and counted, never started.
+ * - Every job that started ends in exactly one of: a result in the outbox (COMPLETED/FAILED), or "gone" (the
+ *   orchestrator told us it is not ours any more), in which case nothing is finalized.
+ * - The running-job record exists from before the executor starts until the result is in the outbox, so a crash at
+ *   any point is recovered on the next start.
+ * - Nothing here throws out of the loop: every failure is logged, counted and retried.
+ */
+import { rm } from 'node:fs/promises';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { OrchestratorClient } from '../orchestrator/client.js';
+import type { CapabilityProber, EncoderFamily, ProbeReport } from '../capabilities/types.js';
+import type { JobExecutor, JobProgress } from './job-executor.js';
+import type { HostLoadReader } from './host-load.js';
+import { toHardwareStats } from './host-load.js';
+import { Job, type FinalizeRequest, type SyncResponse } from '../protocol/schemas.js';
+import { checkSchema } from '../protocol/validate.js';
+import {
+  JobCancelledError,
+  JobGoneError,
+  NotRegisteredError,
+  PermanentOrchestratorError,
+  ProtocolError,
+  ToolchainError,
+  TransientOrchestratorError,
+  errorMessage,
+} from '../errors.js';
+import { retryForever } from '../orchestrator/retry.js';
+import { Outbox } from './outbox.js';
+import { JobRecordStore } from './job-record.js';
+import { jobStagingDir } from '../storage/paths.js';
+import { raceAbort, sleep } from '../util/abortable.js';
+
+/**
+ * STARTING     probing this host's capabilities (health server already up)
+ * UNAVAILABLE  ffmpeg/ffprobe missing or broken: not registered; the probe is retried; /readyz says why
+ * REGISTERING  capabilities known; registering, retrying while the orchestrator is unreachable
+ * IDLE         registered and syncing; ready for a job
+ * BUSY         a job runs; syncs go on as heartbeats
+ * DRAINING     shutdown requested: no new job, the running one is aborted and its result delivered if possible
+ * STOPPED      nothing runs any more
+ */
+export type WorkerState = 'STARTING' | 'UNAVAILABLE' | 'REGISTERING' | 'IDLE' | 'BUSY' | 'DRAINING' | 'STOPPED';
+
+export interface WorkerDeps {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  client: OrchestratorClient;
+  prober: CapabilityProber;
+  executor: JobExecutor;
+  hostLoad: HostLoadReader;
+  version: string;
+  now?: () => number;
+  /** Backoff bounds for register/finalize retries (tests shorten them). */
+  retry?: { startMs: number; maxMs: number };
+  /** How long to wait before probing again when ffmpeg is unusable. */
+  reprobeDelayMs?: number;
+}
+
+interface RunningJob {
+  id: string;
+  job: Job;
+  startedAt: number;
+  abort: AbortController;
+  progress: JobProgress;
+  /** The orchestrator said the job is not ours (404/409/410 or cancel): finalize nothing. */
+  gone: boolean;
+  log: Logger;
+}
+
+const SHUTDOWN_MESSAGE = 'worker shutting down';
+
+export class Worker {
+  private state: WorkerState = 'STARTING';
+  private notReadyReason = 'probing capabilities';
+  private probe?: ProbeReport;
+  private registeredAt?: number;
+  private lastSync?: { at: number; result: string; error?: string };
+  private current?: RunningJob;
+  private jobDone?: Promise<void>;
+  private readonly stopController = new AbortController();
+  private wakeController = new AbortController();
+  private loopDone?: Promise<void>;
+  private stopPromise?: Promise<void>;
+  private readonly reprobeFamilies = new Set<EncoderFamily>();
+  private readonly outbox: Outbox;
+  private readonly records: JobRecordStore;
+  private readonly now: () => number;
+  private counts = { completed: 0, failed: 0, cancelled: 0 };
+  private lastLoadSampleAt = 0;
+  private lastJobEndedAt = 0;
+
+  constructor(private readonly deps: WorkerDeps) {
+    this.now = deps.now ?? Date.now;
+    this.outbox = new Outbox({
+      stateDir: deps.config.state_dir,
+      client: deps.client,
+      log: deps.log,
+      retryStartMs: deps.retry?.startMs,
+      retryMaxMs: deps.retry?.maxMs,
+      onChange: (n) => deps.metrics.finalizeBacklog.set(n),
+    });
+    this.records = new JobRecordStore(deps.config.state_dir);
+  }
+
+  /** Starts the lifecycle in the background; resolves once crash recovery is done. */
+  async start(): Promise<void> {
+    await this.recoverCrashedJob();
+    this.loopDone = this.run().catch((err) => {
+      // The loop is written not to throw; reaching this is a bug, but the process must stay up for /healthz to say so.
+      this.deps.log.fatal({ err: errorMessage(err) }, 'worker loop crashed');
+      this.notReadyReason = `internal error: ${errorMessage(err)}`;
+    });
+  }
+
+  /** Latest probe report (the pipeline reads it to choose encoders). */
+  getProbe(): ProbeReport | undefined {
+    return this.probe;
+  }
+
+  /** The pipeline calls this when a hardware encoder failed with a device error: re-test that family before the next job. */
+  reportDeviceError(family: EncoderFamily): void {
+    this.reprobeFamilies.add(family);
+  }
+
+  readiness(): { ready: boolean; reason?: string } {
+    if (this.state === 'IDLE' || this.state === 'BUSY') return { ready: true };
+    if (this.state === 'DRAINING' || this.state === 'STOPPED') return { ready: false, reason: SHUTDOWN_MESSAGE };
+    return { ready: false, reason: this.notReadyReason };
+  }
+
+  status() {
+    const c = this.current;
+    return {
+      worker_id: this.deps.config.worker_id,
+      version: this.deps.version,
+      state: this.state,
+      ready: this.readiness(),
+      orchestrator_url: this.deps.config.orchestrator_url,
+      registered: this.registeredAt !== undefined,
+      registered_at: this.registeredAt ? new Date(this.registeredAt).toISOString() : null,
+      last_sync: this.lastSync
+        ? { at: new Date(this.lastSync.at).toISOString(), result: this.lastSync.result, error: this.lastSync.error }
+        : null,
+      current_job: c
+        ? {
+            job_id: c.id,
+            started_at: new Date(c.startedAt).toISOString(),
+            progress: c.progress.progress,
+            current_fps: c.progress.currentFps,
+            eta_sec: c.progress.etaSec,
+          }
+        : null,
+      jobs: { ...this.counts },
+      capabilities: this.probe?.capabilities ?? null,
+      encoders: this.probe?.encoders.map((e) => ({ name: e.name, ok: e.ok, reason: e.reason })) ?? [],
+    };
+  }
+
+  /** Graceful shutdown; safe to call twice (returns the same promise). */
+  stop(): Promise<void> {
+    this.stopPromise ??= this.doStop();
+    return this.stopPromise;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+
+  private get stopping(): boolean {
+    return this.stopController.signal.aborted;
+  }
+
+  private async run(): Promise<void> {
+    await this.outbox.flushInBackground();
+    if (!(await this.probeUntilUsable())) return;
+    if (!(await this.registerUntilAccepted())) return;
+    while (!this.stopping) {
+      if (this.reprobeFamilies.size > 0 && !this.current) await this.reprobeAndReregister();
+      await this.syncOnce();
+      try {
+        await sleep(
+          this.deps.config.sync_interval,
+          AbortSignal.any([this.stopController.signal, this.wakeController.signal]),
+        );
+      } catch {
+        // woken early (a job ended) or stopping: either way, go round
+      }
+      if (this.wakeController.signal.aborted) this.wakeController = new AbortController();
+    }
+  }
+
+  private async probeUntilUsable(): Promise<boolean> {
+    while (!this.stopping) {
+      this.state = 'STARTING';
+      try {
+        this.setProbe(await this.deps.prober.probe());
+        return true;
+      } catch (err) {
+        const reason = errorMessage(err);
+        this.state = 'UNAVAILABLE';
+        this.notReadyReason = reason;
+        if (err instanceof ToolchainError)
+          this.deps.log.error({ err: reason }, 'ffmpeg is not usable; this worker cannot take jobs');
+        else this.deps.log.error({ err: reason }, 'capability probe failed');
+        try {
+          await sleep(this.deps.reprobeDelayMs ?? 30_000, this.stopController.signal);
+        } catch {
+          return false;
+        }
+      }
+    }
+    return false;
+  }
+
+  private setProbe(report: ProbeReport): void {
+    this.probe = report;
+    for (const e of report.encoders) this.deps.metrics.encoderAvailable.set({ encoder: e.name }, e.ok ? 1 : 0);
+    this.deps.log.info(
+      {
+        supported_codecs: report.capabilities.supported_codecs,
+        gpu_type: report.capabilities.gpu_type,
+        from_cache: report.fromCache,
+      },
+      'capabilities probed',
+    );
+  }
+
+  private async registerUntilAccepted(): Promise<boolean> {
+    if (!this.current) this.state = 'REGISTERING';
+    this.notReadyReason = 'registering with the orchestrator';
+    const capabilities = this.probe!.capabilities;
+    try {
+      await raceAbort(
+        retryForever(() => this.deps.client.register(capabilities), {
+          signal: this.stopController.signal,
+          startDelayMs: this.deps.retry?.startMs,
+          maxDelayMs: this.deps.retry?.maxMs,
+          shouldRetry: () => true,
+          onRetry: (err, attempt) => {
+            this.notReadyReason = `not registered yet: ${errorMessage(err)}`;
+            this.logOrchestratorError(err, 'registration failed; retrying', { attempt });
+          },
+        }),
+        this.stopController.signal,
+      );
+    } catch {
+      return false; // only a stop ends the retries
+    }
+    this.registeredAt = this.now();
+    this.deps.metrics.registrations.inc();
+    this.deps.log.info({ orchestrator_url: this.deps.config.orchestrator_url }, 'registered with the orchestrator');
+    if (!this.current) this.state = 'IDLE';
+    return true;
+  }
+
+  private logOrchestratorError(err: unknown, msg: string, extra: Record<string, unknown> = {}): void {
+    if (err instanceof PermanentOrchestratorError && err.isAuth)
+      this.deps.log.error({ ...extra, err: errorMessage(err), auth_problem: true }, `${msg} (authentication problem)`);
+    else this.deps.log.warn({ ...extra, err: errorMessage(err) }, msg);
+  }
+
+  private async sampleHostLoad() {
+    const jobDuringWindow = this.current !== undefined || this.lastJobEndedAt >= this.lastLoadSampleAt;
+    let load = { cpuPercent: 0, ramPercent: 0 };
+    try {
+      load = await this.deps.hostLoad();
+    } catch (err) {
+      this.deps.log.debug({ err: errorMessage(err) }, 'cannot read host load');
+    }
+    this.lastLoadSampleAt = this.now();
+    // Our own ffmpeg loaded the CPU during a window that overlapped a job: that is not "others are using the host".
+    const cpuForBusy = jobDuringWindow && !this.current ? 0 : load.cpuPercent;
+    const stats = toHardwareStats({ ...load, cpuPercent: cpuForBusy }, this.current !== undefined, {
+      cpu: this.deps.config.busy_cpu_percent,
+      ram: this.deps.config.busy_ram_percent,
+    });
+    return { ...stats, cpu_percent: load.cpuPercent };
+  }
+
+  private async syncOnce(retried = false): Promise<void> {
+    const stats = await this.sampleHostLoad();
+    const busy = stats.is_busy || this.stopping;
+    let res: SyncResponse;
+    try {
+      res = await this.deps.client.sync({
+        status: busy ? 'BUSY' : 'IDLE',
+        hardware_stats: { ...stats, is_busy: busy },
+        current_job_id: this.current?.id ?? '',
+      });
+    } catch (err) {
+      this.onSyncError(err);
+      if (err instanceof NotRegisteredError && !retried && !this.stopping) {
+        this.deps.log.warn('orchestrator does not know this worker (it restarted?); registering again');
+        if (await this.registerUntilAccepted()) await this.syncOnce(true);
+      }
+      return;
+    }
+    this.lastSync = { at: this.now(), result: 'ok' };
+    this.deps.metrics.syncRequests.inc({ result: 'ok' });
+    this.handleSyncAnswer(res);
+  }
+
+  private onSyncError(err: unknown): void {
+    const result =
+      err instanceof NotRegisteredError
+        ? 'not_registered'
+        : err instanceof TransientOrchestratorError
+          ? 'transient_error'
+          : err instanceof ProtocolError
+            ? 'protocol_error'
+            : 'permanent_error';
+    this.lastSync = { at: this.now(), result, error: errorMessage(err) };
+    this.deps.metrics.syncRequests.inc({ result });
+    if (!(err instanceof NotRegisteredError)) this.logOrchestratorError(err, 'sync failed');
+  }
+
+  private handleSyncAnswer(res: SyncResponse): void {
+    if (res.cancel_current_job && this.current) {
+      this.current.log.warn('the orchestrator cancelled the running job; aborting it');
+      this.current.gone = true;
+      this.current.abort.abort(new JobCancelledError('job cancelled by the orchestrator'));
+    }
+    const assigned = res.assigned_job;
+    if (assigned === undefined || assigned === null) return;
+    const assignedId = (assigned as { job_id?: unknown }).job_id;
+    if (this.current || this.stopping) {
+      if (assignedId === this.current?.id) return;
+      this.deps.metrics.assignmentsRejected.inc();
+      this.deps.log.warn(
+        { job_id: typeof assignedId === 'string' ? assignedId : undefined, running_job_id: this.current?.id },
+        this.stopping
+          ? 'job assigned while shutting down; not starting it'
+          : 'job assigned while busy; not starting it',
+      );
+      return;
+    }
+    const problem = checkSchema(Job, assigned);
+    if (problem) {
+      if (typeof assignedId === 'string' && assignedId) {
+        this.deps.log.error({ job_id: assignedId, problem }, 'assigned job is malformed; failing it');
+        void this.finalizeUnstartable(assignedId, `invalid job: ${problem}`);
+      } else {
+        this.deps.log.error({ problem }, 'assigned job is malformed and has no job_id; ignoring it');
+      }
+      return;
+    }
+    this.startJob(assigned as Job);
+  }
+
+  private async finalizeUnstartable(jobId: string, message: string): Promise<void> {
+    const payload: Omit<FinalizeRequest, 'worker_id'> = {
+      status: 'FAILED',
+      error_msg: message,
+      metrics: { total_time_ms: 0 },
+    };
+    this.counts.failed++;
+    this.deps.metrics.jobsTotal.inc({ status: 'failed' });
+    await this.outbox.put(jobId, payload);
+    void this.outbox.deliver({ job_id: jobId, payload, created_at: new Date().toISOString() });
+  }
+
+  private startJob(job: Job): void {
+    const log = this.deps.log.child({ job_id: job.job_id });
+    const running: RunningJob = {
+      id: job.job_id,
+      job,
+      startedAt: this.now(),
+      abort: new AbortController(),
+      progress: { progress: 0, currentFps: 0, etaSec: 0 },
+      gone: false,
+      log,
+    };
+    this.current = running;
+    this.state = 'BUSY';
+    this.deps.metrics.busy.set(1);
+    this.deps.metrics.jobProgress.set(0);
+    log.info({ source: job.input.source_url, outputs: job.outputs.length }, 'job started');
+    this.jobDone = this.runJob(running).catch((err) => {
+      log.fatal({ err: errorMessage(err) }, 'job bookkeeping failed');
+    });
+  }
+
+  private async runJob(running: RunningJob): Promise<void> {
+    const { log } = running;
+    await this.records.write({
+      job_id: running.id,
+      started_at: new Date(running.startedAt).toISOString(),
+      pid: process.pid,
+    });
+    const reporter = this.startProgressReporter(running);
+    let payload: Omit<FinalizeRequest, 'worker_id'> | undefined;
+    let outcome: 'completed' | 'failed' | 'cancelled';
+    try {
+      const result = await this.deps.executor(running.job, {
+        signal: running.abort.signal,
+        log,
+        onProgress: (p) => {
+          // Non-decreasing, clamped: a player-style progress bar must never jump back.
+          const progress = Math.min(100, Math.max(running.progress.progress, p.progress));
+          running.progress = { progress, currentFps: Math.max(0, p.currentFps), etaSec: Math.max(0, p.etaSec) };
+          this.deps.metrics.jobProgress.set(progress / 100);
+          this.deps.metrics.jobFps.set(running.progress.currentFps);
+        },
+      });
+      if (running.gone) throw new JobCancelledError('job no longer assigned to this worker');
+      payload = {
+        status: 'COMPLETED',
+        manifest_url: result.manifestUrl,
+        metrics: { ...result.metrics, total_time_ms: this.now() - running.startedAt },
+      };
+      outcome = 'completed';
+      log.info({ manifest_url: result.manifestUrl, total_time_ms: payload.metrics.total_time_ms }, 'job completed');
+    } catch (err) {
+      const total_time_ms = this.now() - running.startedAt;
+      if (running.gone) {
+        outcome = 'cancelled';
+        log.warn(
+          { reason: errorMessage(err) },
+          'job aborted: it is no longer ours; nothing committed, nothing finalized',
+        );
+      } else {
+        const aborted = running.abort.signal.aborted;
+        const message = aborted ? errorMessage(running.abort.signal.reason) : errorMessage(err);
+        payload = { status: 'FAILED', error_msg: message, metrics: { total_time_ms } };
+        outcome = aborted ? 'cancelled' : 'failed';
+        log.error({ error_msg: message }, 'job failed');
+      }
+    } finally {
+      await reporter.stop();
+    }
+    if (payload) await this.outbox.put(running.id, payload);
+    await this.records.clear();
+    this.counts[outcome]++;
+    this.deps.metrics.jobsTotal.inc({ status: outcome });
+    this.deps.metrics.jobDuration.observe((this.now() - running.startedAt) / 1000);
+    this.deps.metrics.busy.set(0);
+    this.deps.metrics.jobProgress.set(0);
+    this.deps.metrics.jobFps.set(0);
+    this.current = undefined;
+    this.lastJobEndedAt = this.now();
+    if (!this.stopping) this.state = 'IDLE';
+    if (payload && !this.stopping) {
+      const delivery = this.outbox.deliver({ job_id: running.id, payload, created_at: new Date().toISOString() });
+      // Sync right after the result is accepted: an orchestrator assigns the next job only once it knows this one
+      // ended, so syncing before the finalize lands would leave the worker idle for a whole sync_interval.
+      // If delivery is slow (orchestrator down), it goes on in the background and the loop carries on.
+      await raceAbort(delivery, AbortSignal.timeout(2000)).catch(() => undefined);
+    }
+    this.wakeController.abort();
+  }
+
+  /** PATCHes progress every progress_interval while it changes; a job-gone answer aborts the job. */
+  private startProgressReporter(running: RunningJob) {
+    let lastSent: string | undefined;
+    let inFlight: Promise<void> | undefined;
+    const send = async () => {
+      const p = running.progress;
+      const body = {
+        status: 'PROCESSING' as const,
+        progress: Math.round(p.progress * 100) / 100,
+        current_fps: Math.round(p.currentFps * 10) / 10,
+        eta_sec: Math.round(p.etaSec),
+      };
+      const key = JSON.stringify(body);
+      if (key === lastSent) return;
+      try {
+        await this.deps.client.reportProgress(running.id, body);
+        lastSent = key;
+      } catch (err) {
+        if (err instanceof JobGoneError) {
+          if (!running.gone) {
+            running.log.warn({ status: err.status }, 'orchestrator says the job is no longer ours; aborting it');
+            running.gone = true;
+            running.abort.abort(new JobCancelledError('job no longer assigned to this worker'));
+          }
+        } else this.logOrchestratorError(err, 'progress report failed');
+      }
+    };
+    const tick = () => {
+      if (inFlight || running.abort.signal.aborted) return;
+      inFlight = send().finally(() => (inFlight = undefined));
+    };
+    tick(); // tell the orchestrator at once that the job is PROCESSING
+    const timer = setInterval(tick, this.deps.config.progress_interval);
+    return {
+      stop: async () => {
+        clearInterval(timer);
+        await inFlight;
+      },
+    };
+  }
+
+  private async reprobeAndReregister(): Promise<void> {
+    const families = [...this.reprobeFamilies];
+    this.reprobeFamilies.clear();
+    for (const family of families) {
+      try {
+        this.deps.log.warn({ family }, 'hardware failed during a job; testing it again');
+        this.setProbe(await this.deps.prober.reprobeFamily(family));
+      } catch (err) {
+        this.deps.log.error({ family, err: errorMessage(err) }, 're-probe failed');
+      }
+    }
+    await this.registerUntilAccepted();
+  }
+
+  private async recoverCrashedJob(): Promise<void> {
+    const record = await this.records.read();
+    if (!record) return;
+    const log = this.deps.log.child({ job_id: record.job_id });
+    log.warn({ started_at: record.started_at }, 'found a job that was running when the worker stopped; failing it');
+    await rm(jobStagingDir(this.deps.config.temp_dir, record.job_id), { recursive: true, force: true }).catch((err) =>
+      log.error({ err: errorMessage(err) }, 'cannot remove the staging folder of the interrupted job'),
+    );
+    const already = (await this.outbox.pending()).some((e) => e.job_id === record.job_id);
+    if (!already) {
+      const started = Date.parse(record.started_at);
+      await this.outbox.put(record.job_id, {
+        status: 'FAILED',
+        error_msg: 'worker restarted while the job was running',
+        metrics: { total_time_ms: Number.isFinite(started) ? Math.max(0, this.now() - started) : 0 },
+      });
+    }
+    await this.records.clear();
+  }
+
+  private async doStop(): Promise<void> {
+    const log = this.deps.log;
+    const prev = this.state;
+    this.state = 'DRAINING';
+    log.info({ previous_state: prev }, 'shutting down: no new jobs');
+    this.stopController.abort(new Error(SHUTDOWN_MESSAGE));
+    const running = this.current;
+    if (running) {
+      running.log.warn('aborting the running job because the worker is shutting down');
+      running.abort.abort(new JobCancelledError(SHUTDOWN_MESSAGE));
+      await this.jobDone;
+      const entry = (await this.outbox.pending()).find((e) => e.job_id === running.id);
+      if (entry) {
+        const delivered = await raceAbort(
+          this.outbox.deliver(entry),
+          AbortSignal.timeout(this.deps.config.shutdown_timeout),
+        ).catch(() => false);
+        if (!delivered)
+          log.warn({ job_id: running.id }, 'result kept in the outbox; it is delivered at the next start');
+      }
+    }
+    this.outbox.close();
+    // The loop may be inside a sync call that hangs until request_timeout; do not let it hold the exit.
+    await raceAbort(this.loopDone ?? Promise.resolve(), AbortSignal.timeout(1000)).catch(() => undefined);
+    this.state = 'STOPPED';
+    log.info('worker stopped');
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The output of a ladder job plays in a real browser: headless Chromium (Debian's `chromium` package) with hls.js,
+ * served from a local static server. Skipped, with a message, where /usr/bin/chromium is absent
+ * (.ci/run installs it).
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeSource } from '../helpers/media.js';
+import { createPipelineHarness, ladderJob, type PipelineHarness } from '../helpers/pipeline-harness.js';
+
+const CHROMIUM = process.env.TEST_CHROMIUM ?? '/usr/bin/chromium';
+const HAS_CHROMIUM = existsSync(CHROMIUM);
+if (!HAS_CHROMIUM) console.warn(`skipping the browser playback test: ${CHROMIUM} not found (apt-get install chromium)`);
+
+const HLS_JS = fileURLToPath(new URL('../../node_modules/hls.js/dist/hls.min.js', import.meta.url));
+
+const TYPES: Record<string, string> = {
+  '.m3u8': 'application/vnd.apple.mpegurl',
+  '.ts': 'video/mp2t',
+  '.m4s': 'video/iso.segment',
+  '.mp4': 'video/mp4',
+  '.js': 'text/javascript',
+  '.html': 'text/html; charset=utf-8',
+};
+
+const PAGE = `<!doctype html><html><body><video id="v" muted playsinline></video>
+<script src="/hls.min.js"></script>
+<script>
+  window.state = { levels: -1, fatal: null, errors: [], currentTime: 0, mse: {} };
+  for (const c of ['avc1.42E01E,mp4a.40.2', 'avc1.640028,mp4a.40.2']) window.state.mse[c] = MediaSource.isTypeSupported('video/mp4; codecs="' + c + '"');
+  const video = document.getElementById('v');
+  const hls = new Hls();
+  hls.on(Hls.Events.MANIFEST_PARSED, (_e, data) => { window.state.levels = data.levels.length; video.play().catch((e) => window.state.errors.push(String(e))); });
+  hls.on(Hls.Events.ERROR, (_e, data) => { window.state.errors.push(data.details); if (data.fatal) window.state.fatal = data.type + ': ' + data.details; });
+  video.addEventListener('timeupdate', () => { window.state.currentTime = video.currentTime; });
+  hls.loadSource(new URLSearchParams(location.search).get('src'));
+  hls.attachMedia(video);
+</script></body></html>`;
+
+/** Serves the NAS folder, hls.js and the test page; nothing else. */
+function serve(nas: string): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      try {
+        if (url.pathname === '/index.html') return send(res, '.html', Buffer.from(PAGE));
+        if (url.pathname === '/hls.min.js') return send(res, '.js', await readFile(HLS_JS));
+        const rel = decodeURIComponent(url.pathname).split('/').filter(Boolean);
+        if (rel.some((p) => p === '..' || p.startsWith('.'))) throw new Error('refused');
+        const file = path.join(nas, ...rel);
+        send(res, path.extname(file), await readFile(file));
+      } catch {
+        res.writeHead(404).end();
+      }
+    })();
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+function send(res: http.ServerResponse, ext: string, body: Buffer): void {
+  res.writeHead(200, { 'content-type': TYPES[ext] ?? 'application/octet-stream', 'content-length': body.length });
+  res.end(body);
+}
+
+describe.skipIf(!HAS_CHROMIUM)('HLS output in a real browser', () => {
+  let h: PipelineHarness;
+  let server: http.Server;
+  let browser: Browser;
+  let manifestUrl: string;
+
+  beforeAll(async () => {
+    h = await createPipelineHarness();
+    await makeSource(path.join(h.nas, 'movies'), { name: 'play.mp4', width: 640, height: 360, duration: 4 });
+    const r = await h.run(
+      ladderJob('movies/play.mp4', [
+        ['360p', '800k', 'processed/play/360p'],
+        ['240p', '400k', 'processed/play/240p'],
+        ['320x180', '250k', 'processed/play/180p'],
+      ]),
+    );
+    if (!r.ok) throw r.error;
+    manifestUrl = r.result.manifestUrl;
+    server = await serve(h.nas);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--autoplay-policy=no-user-gesture-required',
+      ],
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((r) => server?.close(r));
+    await h?.cleanup();
+  });
+
+  it('hls.js sees every level and playback reaches 2 s with no fatal error', async () => {
+    const page = await browser.newPage();
+    try {
+      const port = (server.address() as AddressInfo).port;
+      await page.goto(`http://127.0.0.1:${port}/index.html?src=${encodeURIComponent(manifestUrl)}`);
+      await page.waitForFunction(
+        () => {
+          const s = (globalThis as unknown as { state: { currentTime: number; fatal: string | null } }).state;
+          return s.currentTime >= 2 || s.fatal !== null;
+        },
+        undefined,
+        { timeout: 45_000, polling: 100 },
+      );
+      const state = await page.evaluate(() => (globalThis as unknown as { state: Record<string, unknown> }).state);
+      expect(state.mse).toMatchObject({ 'avc1.42E01E,mp4a.40.2': true });
+      expect(state.fatal).toBeNull();
+      expect(state.levels).toBe(3);
+      expect(state.currentTime as number).toBeGreaterThanOrEqual(2);
+    } finally {
+      await page.close();
+    }
+  }, 90_000);
+});

@@ -1,0 +1,169 @@
+/**
+ * Proves the software family's argv works: validateJob -> probeSource -> planTranscode -> buildFfmpegArgs, then
+ * REAL ffmpeg with exactly that argv, then the staged tree is read back (master + media playlists + segments).
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execaRunner } from '../../src/exec/runner.js';
+import type { Job } from '../../src/protocol/schemas.js';
+import { buildFfmpegArgs } from '../../src/transcode/args/index.js';
+import { probeSource } from '../../src/transcode/ffprobe.js';
+import { planTranscode } from '../../src/transcode/plan.js';
+import type { TranscodePlan } from '../../src/transcode/types.js';
+import { validateJob } from '../../src/transcode/validate.js';
+import { readHlsTree } from '../helpers/hls-tree.js';
+import {
+  FFMPEG,
+  FFPROBE,
+  makeSource,
+  makeTempDir,
+  probeJson,
+  removeDir,
+  type SourceOptions,
+} from '../helpers/media.js';
+import { makePlanOptions } from '../helpers/plan-fixtures.js';
+
+let base: string;
+let nas: string;
+let n = 0;
+
+beforeAll(async () => {
+  base = await makeTempDir('tw-args-real-');
+  nas = path.join(base, 'nas');
+  await mkdir(path.join(nas, 'movies'), { recursive: true });
+});
+afterAll(async () => {
+  await removeDir(base);
+});
+
+/** Generates the source, plans the job and runs the real ffmpeg with the built argv. */
+async function transcode(
+  source: SourceOptions & { name: string },
+  outputs: Job['outputs'],
+  hls: Job['hls_settings'] = { segment_time: 1 },
+): Promise<{ plan: TranscodePlan; args: string[] }> {
+  await makeSource(path.join(nas, 'movies'), source);
+  const job: Job = { job_id: `job-${++n}`, input: { source_url: `movies/${source.name}` }, outputs, hls_settings: hls };
+  const v = await validateJob(job, { nasRoot: nas });
+  const info = await probeSource(v.inputPath, { ffprobePath: FFPROBE, runner: execaRunner });
+  const plan = planTranscode(
+    v,
+    info,
+    makePlanOptions({ stagingDir: path.join(base, 'staging', job.job_id), softwarePreset: 'ultrafast' }),
+  );
+  const args = buildFfmpegArgs(plan);
+  const result = await execaRunner(FFMPEG, args, { timeoutMs: 60_000 });
+  expect(result.stderr).toBe('');
+  expect(result.exitCode).toBe(0);
+  // -progress pipe:1 reports on stdout and ends with progress=end.
+  expect(result.stdout).toMatch(/out_time_us=\d+/);
+  expect(result.stdout.trimEnd().endsWith('progress=end')).toBe(true);
+  return { plan, args };
+}
+
+const out = (resolution: string, dest: string, codec = 'libx264', bitrate = '300k'): Job['outputs'][number] => ({
+  resolution,
+  bitrate,
+  codec,
+  dest_path: dest,
+});
+
+describe('buildFfmpegArgs runs with real ffmpeg (software family)', () => {
+  it('one process writes a two-rung ladder: master, media playlists, aligned segments', async () => {
+    const { plan } = await transcode({ name: 'ladder.mp4', duration: 3 }, [
+      out('1080p', 'processed/ladder/hd/'),
+      out('160x90', 'processed/ladder/sd', 'libx264', '100k'),
+    ]);
+    expect(plan.renditions.map((r) => [r.width, r.height, r.clamped])).toEqual([
+      [320, 180, true],
+      [160, 90, false],
+    ]);
+    const tree = await readHlsTree(plan.stagingDir, `/${plan.masterPlaylistName}`);
+    expect(tree.variants.map((v) => v.uri)).toEqual(['hd/stream.m3u8', 'sd/stream.m3u8']);
+    expect(tree.variants.map((v) => v.variant.resolution)).toEqual([
+      { width: 320, height: 180 },
+      { width: 160, height: 90 },
+    ]);
+    for (const v of tree.variants) {
+      expect(v.media.playlistType).toBe('VOD');
+      expect(v.media.endlist).toBe(true);
+      expect(v.durationSec).toBeCloseTo(3, 0);
+      expect(v.files.length).toBeGreaterThanOrEqual(3);
+    }
+    // Keyframes forced at every boundary: both renditions cut at the same instants.
+    const cuts = tree.variants.map((v) => v.media.segments.map((s) => s.duration.toFixed(2)));
+    expect(cuts[0]).toEqual(cuts[1]);
+    const seg = await probeJson(tree.variants[1]!.files[0]!);
+    const video = seg.streams.find((s) => s.codec_type === 'video')!;
+    const audio = seg.streams.find((s) => s.codec_type === 'audio')!;
+    expect(video).toMatchObject({ codec_name: 'h264', width: 160, height: 90, pix_fmt: 'yuv420p' });
+    expect(audio).toMatchObject({ codec_name: 'aac', channels: 2 });
+  });
+
+  it('HDR10 10-bit HEVC with 5.1 + second audio + subtitles -> SDR BT.709 8-bit, stereo AAC, fMP4, nothing else', async () => {
+    const { plan } = await transcode(
+      {
+        name: 'hdr.mkv',
+        codec: 'libx265',
+        hdr: 'pq',
+        audioChannels: 6,
+        extraAudio: [2],
+        defaultAudio: 0,
+        subtitles: true,
+      },
+      [out('720p', 'processed/hdr/720p', 'libx264')],
+      { segment_time: 1, segment_type: 'fmp4', master_playlist_name: 'master.m3u8' },
+    );
+    expect(plan.toneMap).toBe(true);
+    expect(plan.audio).toMatchObject({ streamIndex: 1, sourceChannels: 6 });
+    const tree = await readHlsTree(plan.stagingDir, '/master.m3u8');
+    expect(tree.variants.map((v) => v.uri)).toEqual(['./stream.m3u8']);
+    const [init, first] = tree.variants[0]!.files;
+    expect(path.basename(init!)).toMatch(/^init.*\.mp4$/);
+    // An fMP4 segment is probed with its init section in front of it.
+    const joined = path.join(base, 'joined.mp4');
+    await writeFile(joined, Buffer.concat([await readFile(init!), await readFile(first!)]));
+    const probed = await probeJson(joined);
+    const video = probed.streams.find((s) => s.codec_type === 'video')!;
+    expect(video).toMatchObject({
+      codec_name: 'h264',
+      pix_fmt: 'yuv420p',
+      color_transfer: 'bt709',
+      color_primaries: 'bt709',
+      color_space: 'bt709',
+    });
+    expect(probed.streams.filter((s) => s.codec_type === 'audio')).toEqual([
+      expect.objectContaining({ codec_name: 'aac', channels: 2 }),
+    ]);
+    expect(probed.streams.filter((s) => s.codec_type === 'subtitle')).toEqual([]);
+  });
+
+  it('portrait phone video stays portrait; odd size with 4:3 pixels becomes square pixels; no audio', async () => {
+    const portrait = await transcode({ name: 'phone.mp4', rotate: 90 }, [out('720p', 'processed/phone/720p')]);
+    const p = await readHlsTree(portrait.plan.stagingDir, '/index.m3u8');
+    expect(p.variants[0]!.variant.resolution).toEqual({ width: 180, height: 320 });
+    const pv = (await probeJson(p.variants[0]!.files[0]!)).streams.find((s) => s.codec_type === 'video')!;
+    expect([pv.width, pv.height]).toEqual([180, 320]);
+
+    const odd = await transcode({ name: 'odd.mkv', width: 321, height: 181, sar: '4:3', audioChannels: 0 }, [
+      out('480p', 'processed/odd/480p'),
+    ]);
+    expect(odd.plan.audio).toBeNull();
+    const o = await readHlsTree(odd.plan.stagingDir, '/index.m3u8');
+    const streams = (await probeJson(o.variants[0]!.files[0]!)).streams;
+    expect(streams.map((s) => s.codec_type)).toEqual(['video']);
+    expect(streams[0]).toMatchObject({ width: 426, height: 180 });
+    expect(['1:1', undefined]).toContain(streams[0]!.sample_aspect_ratio);
+  });
+
+  it('deinterlaces an interlaced MPEG-2 transport stream', async () => {
+    const { plan } = await transcode({ name: 'tv.ts', codec: 'mpeg2video', interlaced: true }, [
+      out('360p', 'processed/tv/360p'),
+    ]);
+    expect(plan.deinterlace).toBe(true);
+    const tree = await readHlsTree(plan.stagingDir, '/index.m3u8');
+    const video = (await probeJson(tree.variants[0]!.files[0]!)).streams.find((s) => s.codec_type === 'video')!;
+    expect(['progressive', undefined]).toContain(video.field_order);
+  });
+});

@@ -1,0 +1,210 @@
+/**
+ * The job executor end to end on generated sources: real ffprobe, ffmpeg, verification and commit into a
+ * temporary "NAS". Each source is tiny (<= 640x360, 2 s) so the whole file stays fast on 2 cores.
+ */
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobSuccess } from '../../src/worker/job-executor.js';
+import { listFiles } from '../helpers/fs-snapshot.js';
+import { readHlsTree } from '../helpers/hls-tree.js';
+import { makeSource, probeJson } from '../helpers/media.js';
+import { createPipelineHarness, ladderJob, type PipelineHarness } from '../helpers/pipeline-harness.js';
+
+let h: PipelineHarness;
+let movies: string;
+beforeAll(async () => {
+  h = await createPipelineHarness();
+  movies = path.join(h.nas, 'movies');
+});
+afterAll(() => h.cleanup());
+
+async function expectSuccess(run: ReturnType<PipelineHarness['run']>): Promise<JobSuccess> {
+  const r = await run;
+  if (!r.ok) throw r.error;
+  expect(await h.stagingLeft()).toEqual([]);
+  return r.result;
+}
+
+function videoOf(probe: Awaited<ReturnType<typeof probeJson>>) {
+  return probe.streams.find((s) => s.codec_type === 'video')!;
+}
+
+describe('pipeline: successful jobs', () => {
+  it('a ladder of three: complete tree, manifest_url, every master attribute, metrics, progress', async () => {
+    await makeSource(movies, { name: 'ladder.mp4', width: 640, height: 360, duration: 2 });
+    const job = ladderJob('movies/ladder.mp4', [
+      ['360p', '800k', 'processed/ladder/360p/'],
+      ['240p', '400k', 'processed/ladder/240p'],
+      ['320x180', '250k', 'processed/ladder/180p'],
+    ]);
+    const r = await h.run(job);
+    if (!r.ok) throw r.error;
+    const result = r.result;
+    expect(result.manifestUrl).toBe('/processed/ladder/index.m3u8');
+
+    const tree = await readHlsTree(h.nas, result.manifestUrl);
+    expect(tree.variants.map((v) => v.uri).sort()).toEqual([
+      '180p/stream.m3u8',
+      '240p/stream.m3u8',
+      '360p/stream.m3u8',
+    ]);
+    for (const v of tree.variants) {
+      expect(v.media.endlist).toBe(true);
+      expect(v.durationSec).toBeCloseTo(2, 0);
+      expect(v.variant.bandwidth).toBeGreaterThan(0);
+      expect(v.variant.averageBandwidth).toBeGreaterThan(0);
+      expect(v.variant.averageBandwidth).toBeLessThanOrEqual(v.variant.bandwidth);
+      expect(v.variant.frameRate).toBe(25);
+      expect(v.variant.codecs).toMatch(/^avc1\.[0-9A-F]{6},mp4a\.40\.2$/);
+    }
+    const byUri = Object.fromEntries(tree.variants.map((v) => [v.uri, v.variant.resolution]));
+    expect(byUri['360p/stream.m3u8']).toEqual({ width: 640, height: 360 });
+    expect(byUri['180p/stream.m3u8']).toEqual({ width: 320, height: 180 });
+    // The real stream matches what the master declares.
+    const seg = tree.variants.find((v) => v.uri.startsWith('240p'))!.files[0]!;
+    expect(videoOf(await probeJson(seg))).toMatchObject({ width: 426, height: 240, codec_name: 'h264' });
+
+    expect(result.metrics.encoders).toEqual({
+      'processed/ladder/360p': 'libx264',
+      'processed/ladder/240p': 'libx264',
+      'processed/ladder/180p': 'libx264',
+    });
+    const files = await listFiles(path.join(h.nas, 'processed'));
+    const sizes = await Promise.all(files.map(async (f) => (await stat(path.join(h.nas, 'processed', f))).size));
+    expect(result.metrics.output_bytes).toBe(sizes.reduce((a, b) => a + b, 0));
+    expect(files.some((f) => f.split('/').some((part) => part.startsWith('.')))).toBe(false);
+    expect(result.metrics.transcode_time_ms).toBeGreaterThan(0);
+
+    expect(r.progress.at(-1)!.progress).toBe(100);
+    for (let i = 1; i < r.progress.length; i++)
+      expect(r.progress[i]!.progress).toBeGreaterThanOrEqual(r.progress[i - 1]!.progress);
+    expect(await h.stagingLeft()).toEqual([]);
+  });
+
+  it('one output: the master sits in its folder, as in the description', async () => {
+    await makeSource(movies, { name: 'single.mp4', duration: 2 });
+    const result = await expectSuccess(
+      h.run(ladderJob('movies/single.mp4', [['320x180', '300k', 'processed/single/180p/']])),
+    );
+    expect(result.manifestUrl).toBe('/processed/single/180p/index.m3u8');
+    expect((await readdir(path.join(h.nas, 'processed/single/180p'))).sort()).toEqual([
+      'index.m3u8',
+      'seg_00000.ts',
+      'seg_00001.ts',
+      'stream.m3u8',
+    ]);
+  });
+
+  it('a source without audio gives an output without audio (not a failure)', async () => {
+    await makeSource(movies, { name: 'silent.mp4', audioChannels: 0 });
+    const result = await expectSuccess(
+      h.run(ladderJob('movies/silent.mp4', [['320x180', '300k', 'processed/silent/180p']])),
+    );
+    const tree = await readHlsTree(h.nas, result.manifestUrl);
+    expect(tree.variants[0]!.variant.codecs).toMatch(/^avc1\.[0-9A-F]{6}$/);
+    const probe = await probeJson(tree.variants[0]!.files[0]!);
+    expect(probe.streams.map((s) => s.codec_type)).toEqual(['video']);
+  });
+
+  it('10-bit HEVC HDR10 with 5.1 + a second audio track + subtitles -> SDR BT.709 8-bit, one stereo AAC track', async () => {
+    await makeSource(movies, {
+      name: 'hdr.mkv',
+      codec: 'libx265',
+      hdr: 'pq',
+      audioChannels: 6,
+      extraAudio: [2],
+      subtitles: true,
+      duration: 2,
+    });
+    const result = await expectSuccess(h.run(ladderJob('movies/hdr.mkv', [['320x180', '300k', 'processed/hdr/180p']])));
+    const tree = await readHlsTree(h.nas, result.manifestUrl);
+    const probe = await probeJson(tree.variants[0]!.files[0]!);
+    expect(videoOf(probe)).toMatchObject({
+      codec_name: 'h264',
+      pix_fmt: 'yuv420p',
+      color_transfer: 'bt709',
+      color_primaries: 'bt709',
+    });
+    const audio = probe.streams.filter((s) => s.codec_type === 'audio');
+    expect(audio).toHaveLength(1);
+    expect(audio[0]).toMatchObject({ codec_name: 'aac', channels: 2 });
+    expect(probe.streams.some((s) => s.codec_type === 'subtitle')).toBe(false);
+  });
+
+  it('a rotated phone video stays portrait', async () => {
+    await makeSource(movies, { name: 'phone.mp4', width: 320, height: 180, rotate: 90 });
+    const result = await expectSuccess(
+      h.run(ladderJob('movies/phone.mp4', [['240p', '300k', 'processed/phone/240p']])),
+    );
+    const tree = await readHlsTree(h.nas, result.manifestUrl);
+    const v = videoOf(await probeJson(tree.variants[0]!.files[0]!));
+    expect(Number(v.height)).toBeGreaterThan(Number(v.width));
+    expect(tree.variants[0]!.variant.resolution).toEqual({ width: Number(v.width), height: Number(v.height) });
+  });
+
+  it('an odd size with non-square pixels gives even dimensions with the display aspect ratio kept', async () => {
+    await makeSource(movies, { name: 'odd.mp4', width: 321, height: 181, sar: '4:3' });
+    const result = await expectSuccess(h.run(ladderJob('movies/odd.mp4', [['320x180', '300k', 'processed/odd/180p']])));
+    const tree = await readHlsTree(h.nas, result.manifestUrl);
+    const v = videoOf(await probeJson(tree.variants[0]!.files[0]!));
+    const [w, hgt] = [Number(v.width), Number(v.height)];
+    expect(w % 2).toBe(0);
+    expect(hgt % 2).toBe(0);
+    const sar = String(v.sample_aspect_ratio ?? '1:1')
+      .split(':')
+      .map(Number);
+    const outDar = (w * sar[0]!) / sar[1]! / hgt;
+    expect(outDar).toBeCloseTo((321 * 4) / 3 / 181, 1);
+  });
+
+  it('an interlaced MPEG-2 TS is deinterlaced', async () => {
+    await makeSource(movies, { name: 'tv.ts', codec: 'mpeg2video', interlaced: true });
+    const result = await expectSuccess(h.run(ladderJob('movies/tv.ts', [['320x180', '300k', 'processed/tv/180p']])));
+    const tree = await readHlsTree(h.nas, result.manifestUrl);
+    const v = videoOf(await probeJson(tree.variants[0]!.files[0]!));
+    expect(v.codec_name).toBe('h264');
+    expect(['progressive', undefined]).toContain(v.field_order);
+  });
+
+  it('an upscale request is clamped to the source size (never upscale)', async () => {
+    await makeSource(movies, { name: 'small.mp4', width: 320, height: 180 });
+    const result = await expectSuccess(h.run(ladderJob('movies/small.mp4', [['720p', '2M', 'processed/small/720p']])));
+    const tree = await readHlsTree(h.nas, result.manifestUrl);
+    expect(tree.variants[0]!.variant.resolution).toEqual({ width: 320, height: 180 });
+    expect(videoOf(await probeJson(tree.variants[0]!.files[0]!))).toMatchObject({ width: 320, height: 180 });
+  });
+
+  it('fMP4 segments: init section + .m4s segments, version 7 master', async () => {
+    await makeSource(movies, { name: 'fmp4.mp4' });
+    const job = ladderJob('movies/fmp4.mp4', [
+      ['320x180', '300k', 'processed/fmp4/180p'],
+      ['214x120', '150k', 'processed/fmp4/120p'],
+    ]);
+    job.hls_settings = { segment_time: 1, segment_type: 'fmp4' };
+    const result = await expectSuccess(h.run(job));
+    const tree = await readHlsTree(h.nas, result.manifestUrl);
+    expect(tree.masterText).toContain('#EXT-X-VERSION:7');
+    for (const v of tree.variants) {
+      expect(v.media.segments[0]!.map?.uri).toBeTruthy();
+      expect(v.files.some((f) => f.endsWith('.m4s'))).toBe(true);
+      // The real stream's profile (x264 ultrafast: Constrained Baseline), read from the init section.
+      expect(v.variant.codecs).toMatch(/^avc1\.42C0[0-9A-F]{2},mp4a\.40\.2$/);
+    }
+  });
+
+  it('a re-run replaces the previous output (stale files of the old run disappear)', async () => {
+    await makeSource(movies, { name: 'rerun.mp4' });
+    const job = ladderJob('movies/rerun.mp4', [['320x180', '300k', 'processed/rerun/180p']], { job_id: 'rerun-1' });
+    await expectSuccess(h.run(job));
+    const stale = path.join(h.nas, 'processed/rerun/180p/seg_99999.ts');
+    await writeFile(stale, 'stale');
+    const before = await readFile(path.join(h.nas, 'processed/rerun/180p/index.m3u8'), 'utf8');
+    job.outputs[0]!.bitrate = '200k';
+    await expectSuccess(h.run(job));
+    await expect(stat(stale)).rejects.toThrow();
+    const after = await readFile(path.join(h.nas, 'processed/rerun/180p/index.m3u8'), 'utf8');
+    expect(after).not.toBe(before); // new measured bandwidth
+    expect((await readdir(path.join(h.nas, 'processed/rerun'))).sort()).toEqual(['180p']);
+  });
+});

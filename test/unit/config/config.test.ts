@@ -1,0 +1,147 @@
+import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, parseDuration, redactConfig } from '../../../src/config.js';
+import { ConfigError } from '../../../src/errors.js';
+
+let dir: string;
+let nas: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'tw-config-'));
+  nas = path.join(dir, 'nas');
+  await mkdir(nas);
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseDuration', () => {
+  it.each([
+    ['500ms', 500],
+    ['10s', 10_000],
+    ['1m', 60_000],
+    ['1.5s', 1500],
+    ['2h', 7_200_000],
+    ['250', 250],
+    [1000, 1000],
+  ])('%s -> %d ms', (input, ms) => expect(parseDuration(input)).toBe(ms));
+  it.each(['banana', '10 parsecs', '-1s', ''])('rejects %j', (input) => expect(() => parseDuration(input)).toThrow());
+});
+
+describe('loadConfig', () => {
+  it('has sensible defaults', () => {
+    const c = loadConfig({ env: {}, cwd: dir });
+    expect(c.sync_interval).toBe(10_000);
+    expect(c.progress_interval).toBe(2_000);
+    expect(c.http.port).toBe(9470);
+    expect(c.busy_cpu_percent).toBe(80);
+    expect(c.busy_ram_percent).toBe(90);
+    expect(c.worker_id).toBe(os.hostname());
+    expect(c.hwaccel).toBe('auto');
+    expect(path.relative(c.temp_dir, c.state_dir).startsWith('..')).toBe(true);
+  });
+
+  it('applies CLI flags over environment over file over defaults', async () => {
+    const file = path.join(dir, 'precedence.yml');
+    await writeFile(
+      file,
+      [
+        'worker_id: from-file',
+        'sync_interval: 3s',
+        'log_level: warn',
+        'http:',
+        '  port: 9999',
+        `nas_mount_path: ${JSON.stringify(nas)}`,
+      ].join('\n'),
+    );
+    const c = loadConfig({
+      env: { WORKER_ID: 'from-env', WORKER_SYNC_INTERVAL: '4s' },
+      args: ['--worker-id', 'from-flag'],
+      configFile: file,
+      cwd: dir,
+      requireNas: true,
+    });
+    expect(c.worker_id).toBe('from-flag');
+    expect(c.sync_interval).toBe(4000);
+    expect(c.log_level).toBe('warn');
+    expect(c.http.port).toBe(9999);
+    expect(c.nas_mount_path).toBe(nas);
+  });
+
+  it('reads WORKER_CONFIG, then ./config.yml when present', async () => {
+    const sub = path.join(dir, 'cwd');
+    await mkdir(sub, { recursive: true });
+    await writeFile(path.join(sub, 'config.yml'), 'worker_id: from-cwd\n');
+    expect(loadConfig({ env: {}, cwd: sub }).worker_id).toBe('from-cwd');
+    const other = path.join(dir, 'other.yml');
+    await writeFile(other, 'worker_id: from-env-file\n');
+    expect(loadConfig({ env: { WORKER_CONFIG: other }, cwd: sub }).worker_id).toBe('from-env-file');
+  });
+
+  it.each([
+    [
+      { WORKER_SYNC_INTERVAL: 'banana' },
+      'invalid sync_interval = "banana": expected a duration such as "500ms", "10s" or "1m"',
+    ],
+    [
+      { WORKER_ORCHESTRATOR_URL: 'not a url' },
+      'invalid orchestrator_url = "not a url": expected an http:// or https:// URL',
+    ],
+    [
+      { WORKER_ORCHESTRATOR_URL: 'ftp://x' },
+      'invalid orchestrator_url = "ftp://x": expected an http:// or https:// URL',
+    ],
+    [{ WORKER_HTTP_PORT: '70000' }, 'invalid http.port = 70000: expected a port number (0-65535)'],
+    [{ WORKER_HWACCEL: 'cuda' }, 'invalid hwaccel = "cuda": expected one of auto, none, nvenc, qsv, vaapi, v4l2m2m'],
+    [{ WORKER_BUSY_CPU_PERCENT: '0' }, 'invalid busy_cpu_percent = 0: expected a number above 0 and at most 100'],
+  ])('one clear line for %j', (env, message) => {
+    const err = errorOf(() => loadConfig({ env, cwd: dir }));
+    expect(err.message).toBe(message);
+    expect(err.message).not.toContain('\n');
+  });
+
+  it('refuses a missing NAS folder when the command needs it', () => {
+    const missing = path.join(dir, 'not-mounted');
+    const err = errorOf(() => loadConfig({ env: { WORKER_NAS_MOUNT_PATH: missing }, cwd: dir, requireNas: true }));
+    expect(err.message).toBe(
+      `invalid nas_mount_path = "${missing}": expected an existing folder (is the NAS mounted?)`,
+    );
+  });
+
+  it('names the file and the key for a bad value in YAML, and refuses unknown keys', async () => {
+    const bad = path.join(dir, 'bad.yml');
+    await writeFile(bad, 'progress_interval: soon\n');
+    expect(errorOf(() => loadConfig({ env: {}, configFile: bad, cwd: dir })).message).toContain(
+      'invalid progress_interval = "soon"',
+    );
+    await writeFile(bad, 'sync_intervall: 1s\n');
+    expect(errorOf(() => loadConfig({ env: {}, configFile: bad, cwd: dir })).message).toContain('sync_intervall');
+    await writeFile(bad, 'a: [unclosed\n');
+    expect(errorOf(() => loadConfig({ env: {}, configFile: bad, cwd: dir })).message).toMatch(/not valid YAML/);
+  });
+
+  it('refuses state_dir inside temp_dir (temp may be a tmpfs)', () => {
+    const err = errorOf(() =>
+      loadConfig({
+        env: { WORKER_TEMP_DIR: path.join(dir, 't'), WORKER_STATE_DIR: path.join(dir, 't', 's') },
+        cwd: dir,
+      }),
+    );
+    expect(err.message).toMatch(/state_dir .* must not be inside temp_dir/);
+  });
+
+  it('keeps the auth token out of what it shows', () => {
+    const c = loadConfig({ env: { WORKER_AUTH_TOKEN: 's3cret' }, cwd: dir });
+    expect(c.auth_token).toBe('s3cret');
+    expect(JSON.stringify(redactConfig(c))).not.toContain('s3cret');
+  });
+});

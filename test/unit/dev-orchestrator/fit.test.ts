@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { codecFits, explainMisfit, resolutionHeight, softwareEquivalent } from '../../../src/dev-orchestrator/fit.js';
+import type { Job } from '../../../src/protocol/schemas.js';
+import { caps, jobBody } from './fixtures.js';
+
+describe('job fit', () => {
+  it('reads resolutions as a height (shorter side for WxH), undefined when unreadable', () => {
+    expect(resolutionHeight('720p')).toBe(720);
+    expect(resolutionHeight('4K')).toBe(2160);
+    expect(resolutionHeight('1920x1080')).toBe(1080);
+    expect(resolutionHeight('1080x1920')).toBe(1080);
+    expect(resolutionHeight('best')).toBeUndefined();
+  });
+
+  it('maps hardware encoders to their software fallback', () => {
+    expect(softwareEquivalent('h264_qsv')).toBe('libx264');
+    expect(softwareEquivalent('hevc_vaapi')).toBe('libx265');
+    expect(softwareEquivalent('libx264')).toBeUndefined();
+    expect(codecFits('h264_nvenc', caps({ supported_codecs: ['libx264'] }))).toBe(true);
+    expect(codecFits('libx265', caps({ supported_codecs: ['hevc_nvenc'] }))).toBe(false);
+  });
+
+  it('explains a misfit in words', () => {
+    const job = { ...jobBody(), job_id: 'j' } as Job;
+    expect(explainMisfit(job, caps())).toBeNull();
+    const hevc = { ...job, outputs: [{ ...job.outputs[0]!, codec: 'hevc_nvenc' }] };
+    expect(explainMisfit(hevc, caps())).toBe('codec hevc_nvenc (or libx265) is not supported');
+    const big = { ...job, outputs: [job.outputs[0]!, { ...job.outputs[0]!, resolution: '1440p' }] };
+    expect(explainMisfit(big, caps({ max_resolution: '1080p' }))).toBe('resolution 1440p exceeds max_resolution 1080p');
+    expect(explainMisfit(big, caps({ max_resolution: 'unknown' }))).toBeNull();
+  });
+});

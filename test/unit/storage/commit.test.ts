@@ -1,0 +1,137 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { JobCancelledError, StorageError } from '../../../src/errors.js';
+import { commitOutputs, type CommitSpec } from '../../../src/storage/commit.js';
+import { listFiles, snapshotTree } from '../../helpers/fs-snapshot.js';
+import { makeTempDir, removeDir } from '../../helpers/media.js';
+
+let root: string;
+let nas: string;
+let staging: string;
+
+async function stage(rel: string, files: Record<string, string>): Promise<string> {
+  const dir = path.join(staging, rel);
+  for (const [name, content] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
+    await writeFile(path.join(dir, name), content);
+  }
+  return dir;
+}
+
+async function ladderSpec(version: string, jobId = 'job-1'): Promise<CommitSpec> {
+  const a = await stage(`${version}/720p`, {
+    'stream.m3u8': `720 ${version}`,
+    'seg0.ts': `a0 ${version}`,
+    'seg1.ts': `a1 ${version}`,
+  });
+  const b = await stage(`${version}/360p`, { 'stream.m3u8': `360 ${version}`, 'seg0.ts': `b0 ${version}` });
+  const master = path.join(staging, version, 'index.m3u8');
+  await writeFile(master, `master ${version}`);
+  return {
+    jobId,
+    folders: [
+      { destPath: 'processed/movie/720p', sourceDir: a, files: ['stream.m3u8', 'seg0.ts', 'seg1.ts'] },
+      { destPath: 'processed/movie/360p', sourceDir: b, files: ['stream.m3u8', 'seg0.ts'] },
+    ],
+    master: { dirPath: 'processed/movie', name: 'index.m3u8', sourceFile: master },
+  };
+}
+
+beforeEach(async () => {
+  root = await makeTempDir('tw-commit-');
+  nas = path.join(root, 'nas');
+  staging = path.join(root, 'staging');
+  await mkdir(nas);
+  await mkdir(path.join(nas, 'processed', 'movie'), { recursive: true });
+  await writeFile(path.join(nas, 'processed', 'movie', 'poster.jpg'), 'not ours');
+});
+afterEach(() => removeDir(root));
+
+describe('commitOutputs', () => {
+  it('copies every folder and the master, leaves no hidden folder, and reports bytes', async () => {
+    const res = await commitOutputs(await ladderSpec('v1'), { nasRoot: nas, concurrency: 2 });
+    expect(await listFiles(nas)).toEqual([
+      'processed/movie/360p/seg0.ts',
+      'processed/movie/360p/stream.m3u8',
+      'processed/movie/720p/seg0.ts',
+      'processed/movie/720p/seg1.ts',
+      'processed/movie/720p/stream.m3u8',
+      'processed/movie/index.m3u8',
+      'processed/movie/poster.jpg',
+    ]);
+    expect(await readFile(path.join(nas, 'processed/movie/index.m3u8'), 'utf8')).toBe('master v1');
+    expect(res.files).toBe(6);
+    expect(res.bytes).toBe(['720 v1', 'a0 v1', 'a1 v1', '360 v1', 'b0 v1', 'master v1'].join('').length);
+  });
+
+  it('a re-run replaces the old output entirely (stale segments of the old run disappear)', async () => {
+    await commitOutputs(await ladderSpec('v1'), { nasRoot: nas, concurrency: 4 });
+    await writeFile(path.join(nas, 'processed/movie/720p/seg9.ts'), 'stale');
+    await commitOutputs(await ladderSpec('v2'), { nasRoot: nas, concurrency: 4 });
+    expect(await readFile(path.join(nas, 'processed/movie/720p/seg1.ts'), 'utf8')).toBe('a1 v2');
+    expect(await listFiles(path.join(nas, 'processed/movie/720p'))).toEqual(['seg0.ts', 'seg1.ts', 'stream.m3u8']);
+    expect(await readFile(path.join(nas, 'processed/movie/index.m3u8'), 'utf8')).toBe('master v2');
+    expect(await readFile(path.join(nas, 'processed/movie/poster.jpg'), 'utf8')).toBe('not ours');
+  });
+
+  it('rolls back swapped folders when a later step fails: the NAS is byte-for-byte as it was', async () => {
+    await commitOutputs(await ladderSpec('v1'), { nasRoot: nas, concurrency: 4 });
+    const before = await snapshotTree(nas);
+    const spec = await ladderSpec('v2');
+    let renames = 0;
+    const failing = async (from: string, to: string): Promise<void> => {
+      // Let both folder swaps happen (4 renames), then fail the master's rename.
+      if (++renames === 5) throw Object.assign(new Error('simulated'), { code: 'EIO' });
+      const { rename } = await import('node:fs/promises');
+      await rename(from, to);
+    };
+    const err = await commitOutputs(spec, { nasRoot: nas, concurrency: 4, renameFn: failing }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect((err as Error).message).toBe(
+      'cannot write to the NAS destination processed/movie/index.m3u8: input/output error',
+    );
+    expect(renames).toBe(5);
+    expect(await snapshotTree(nas)).toEqual(before);
+  });
+
+  it('fails with a clear message when the destination cannot be created, and removes what it created', async () => {
+    const before = await snapshotTree(nas);
+    const spec = await ladderSpec('v1');
+    // A regular file where a folder should be: mkdir fails even for root (chmod would not stop root).
+    await writeFile(path.join(nas, 'processed/blocked'), 'a file');
+    spec.folders[1]!.destPath = 'processed/blocked/360p';
+    spec.master!.dirPath = 'processed';
+    const err = await commitOutputs(spec, { nasRoot: nas, concurrency: 4 }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe(
+      'cannot write to the NAS destination processed/blocked/360p: processed/blocked is a file, not a folder',
+    );
+    expect(await snapshotTree(nas)).toEqual({ ...before, 'processed/blocked': expect.any(String) });
+  });
+
+  it('an abort before the swaps rolls back and commits nothing', async () => {
+    const before = await snapshotTree(nas);
+    const ac = new AbortController();
+    ac.abort('cancelled by the orchestrator');
+    const err = await commitOutputs(await ladderSpec('v1'), { nasRoot: nas, concurrency: 4, signal: ac.signal }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(JobCancelledError);
+    expect((err as Error).message).toBe('cancelled by the orchestrator');
+    expect(await snapshotTree(nas)).toEqual(before);
+  });
+
+  it('puts back a previous output left in .old by a crash mid-swap before committing', async () => {
+    await commitOutputs(await ladderSpec('v1'), { nasRoot: nas, concurrency: 4 });
+    const { rename } = await import('node:fs/promises');
+    await rename(path.join(nas, 'processed/movie/720p'), path.join(nas, 'processed/movie/.720p.tw-old-job-1'));
+    const spec = await ladderSpec('v2');
+    const failing = async (): Promise<void> => {
+      throw Object.assign(new Error('simulated'), { code: 'EACCES' });
+    };
+    await expect(commitOutputs(spec, { nasRoot: nas, concurrency: 4, renameFn: failing })).rejects.toThrow(
+      /permission denied/,
+    );
+    expect(await readFile(path.join(nas, 'processed/movie/720p/seg1.ts'), 'utf8')).toBe('a1 v1');
+  });
+});

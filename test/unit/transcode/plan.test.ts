@@ -1,0 +1,335 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, JobValidationError } from '../../../src/errors.js';
+import { displaySize, fitRendition } from '../../../src/transcode/plan-geometry.js';
+import { planTranscode, softwareEquivalent } from '../../../src/transcode/plan.js';
+import {
+  ladderOf,
+  makePlanOptions,
+  makeSourceInfo,
+  makeValidatedJob,
+  type OutputSpec,
+} from '../../helpers/plan-fixtures.js';
+
+const sizes = (p: ReturnType<typeof planTranscode>) => p.renditions.map((r) => `${r.width}x${r.height}`);
+const encoders = (p: ReturnType<typeof planTranscode>) => p.renditions.map((r) => r.encoder);
+
+describe('planTranscode: geometry', () => {
+  it('makes a 16:9 ladder from a 1080p source', () => {
+    const p = planTranscode(makeValidatedJob(ladderOf()), makeSourceInfo(), makePlanOptions());
+    expect(sizes(p)).toEqual(['1920x1080', '1280x720', '854x480']);
+    expect(p.renditions.map((r) => r.clamped)).toEqual([false, false, false]);
+  });
+
+  it('never upscales: a taller rung is clamped to the source and both same-size rungs are kept', () => {
+    const outs: OutputSpec[] = [
+      { res: '2160p', dest: 'p/m/2160p' },
+      { res: '1080p', dest: 'p/m/1080p' },
+      { res: '480p', dest: 'p/m/480p' },
+    ];
+    const p = planTranscode(makeValidatedJob(outs), makeSourceInfo({ width: 1280, height: 720 }), makePlanOptions());
+    expect(sizes(p)).toEqual(['1280x720', '1280x720', '854x480']);
+    expect(p.renditions.map((r) => r.clamped)).toEqual([true, true, false]);
+    expect(p.renditions.map((r) => r.destPath)).toEqual(['p/m/2160p', 'p/m/1080p', 'p/m/480p']);
+    // Labels stay unique for logs even when sizes collapse.
+    expect(p.renditions.map((r) => r.name)).toEqual(['720p', '720p-2', '480p']);
+  });
+
+  it('keeps portrait phone videos portrait (rotation 90 and 270): "720p" is the short side', () => {
+    for (const rotation of [90, 270]) {
+      const p = planTranscode(
+        makeValidatedJob([
+          { res: '1080p', dest: 'p/m/1080p' },
+          { res: '720p', dest: 'p/m/720p' },
+        ]),
+        makeSourceInfo({ width: 1920, height: 1080, rotation }),
+        makePlanOptions(),
+      );
+      expect(sizes(p)).toEqual(['1080x1920', '720x1280']);
+    }
+    const upsideDown = planTranscode(
+      makeValidatedJob([{ res: '720p', dest: 'p/m/720p' }]),
+      makeSourceInfo({ rotation: 180 }),
+      makePlanOptions(),
+    );
+    expect(sizes(upsideDown)).toEqual(['1280x720']);
+  });
+
+  it('applies a non-square SAR on an odd-sized source: even sides, display aspect kept, no upscale', () => {
+    // 321x181 stored, 4:3 pixels: displayed as 428x181 (DAR 2.365).
+    const source = makeSourceInfo({ width: 321, height: 181, sarNum: 4, sarDen: 3 });
+    expect(displaySize(source.video)).toEqual({ width: 428, height: 181 });
+    const p = planTranscode(
+      makeValidatedJob([
+        { res: '720p', dest: 'p/m/720p' },
+        { res: '200x200', dest: 'p/m/box' },
+      ]),
+      source,
+      makePlanOptions(),
+    );
+    expect(sizes(p)).toEqual(['426x180', '200x84']);
+    for (const r of p.renditions) {
+      expect(r.width % 2).toBe(0);
+      expect(r.height % 2).toBe(0);
+      expect(Math.abs(r.width / r.height - 428 / 181)).toBeLessThan(0.03);
+    }
+  });
+
+  it('fits WxH requests inside the box keeping the display aspect ratio', () => {
+    const display = { width: 1920, height: 1080 };
+    expect(fitRendition({ kind: 'size', width: 1280, height: 720 }, display)).toMatchObject({
+      width: 1280,
+      height: 720,
+    });
+    expect(fitRendition({ kind: 'size', width: 1000, height: 1000 }, display)).toMatchObject({
+      width: 1000,
+      height: 562,
+    });
+    expect(fitRendition({ kind: 'size', width: 4000, height: 4000 }, display)).toMatchObject({
+      width: 1920,
+      height: 1080,
+      clamped: true,
+    });
+    // A portrait source in a landscape box stays portrait, letterbox-free.
+    expect(fitRendition({ kind: 'size', width: 1280, height: 720 }, { width: 1080, height: 1920 })).toMatchObject({
+      width: 406,
+      height: 720,
+    });
+  });
+});
+
+describe('planTranscode: keyframes, colour, audio', () => {
+  it('sets one GOP per segment from the frame rate', () => {
+    const v = makeValidatedJob(ladderOf(), { segmentTime: 4 });
+    expect(planTranscode(v, makeSourceInfo({ fps: 30000 / 1001 }), makePlanOptions()).gopFrames).toBe(120);
+    expect(planTranscode(v, makeSourceInfo({ fps: 25 }), makePlanOptions()).gopFrames).toBe(100);
+    // Unknown frame rate: a sane default instead of a GOP of 0.
+    const unknown = planTranscode(v, makeSourceInfo({ fps: 0 }), makePlanOptions());
+    expect(unknown.fps).toBe(25);
+    expect(unknown.gopFrames).toBe(100);
+  });
+
+  it('tone maps PQ and HLG sources to 8-bit SDR, and not SDR ones', () => {
+    const v = makeValidatedJob(ladderOf());
+    const hdr10 = makeSourceInfo({
+      codec: 'hevc',
+      pixFmt: 'yuv420p10le',
+      bitDepth: 10,
+      hdr: 'pq',
+      colorTransfer: 'smpte2084',
+    });
+    expect(planTranscode(v, hdr10, makePlanOptions()).toneMap).toBe(true);
+    expect(planTranscode(v, makeSourceInfo({ hdr: 'hlg', bitDepth: 10 }), makePlanOptions()).toneMap).toBe(true);
+    expect(planTranscode(v, makeSourceInfo({ bitDepth: 10, pixFmt: 'yuv420p10le' }), makePlanOptions()).toneMap).toBe(
+      false,
+    );
+  });
+
+  it('deinterlaces interlaced sources', () => {
+    const v = makeValidatedJob(ladderOf());
+    expect(planTranscode(v, makeSourceInfo({ interlaced: true }), makePlanOptions()).deinterlace).toBe(true);
+    expect(planTranscode(v, makeSourceInfo(), makePlanOptions()).deinterlace).toBe(false);
+  });
+
+  it('takes the default audio track (else the first) as stereo AAC at the job bitrate', () => {
+    const v = makeValidatedJob([
+      { res: '720p', dest: 'p/m/720p', audioBitrate: 96_000 },
+      { res: '480p', dest: 'p/m/480p' },
+    ]);
+    const surround = makeSourceInfo({}, [
+      { index: 1, channels: 6, isDefault: false, language: 'eng' },
+      { index: 2, channels: 2, isDefault: true, language: 'fra' },
+    ]);
+    const p = planTranscode(v, surround, makePlanOptions());
+    expect(p.audio).toEqual({ streamIndex: 2, channels: 2, bitrate: 128_000, sourceChannels: 2 });
+    expect(p.renditions.map((r) => r.audioBitrate)).toEqual([96_000, 128_000]);
+
+    const noDefault = makeSourceInfo({}, [
+      { index: 1, channels: 6, isDefault: false },
+      { index: 2, channels: 2, isDefault: false },
+    ]);
+    expect(planTranscode(v, noDefault, makePlanOptions()).audio).toMatchObject({
+      streamIndex: 1,
+      channels: 2,
+      sourceChannels: 6,
+    });
+  });
+
+  it('plans no audio (not a failure) for a silent source', () => {
+    const p = planTranscode(makeValidatedJob(ladderOf()), makeSourceInfo({}, []), makePlanOptions());
+    expect(p.audio).toBeNull();
+  });
+});
+
+describe('planTranscode: encoders', () => {
+  it('maps hardware encoders to their software equivalent', () => {
+    expect(softwareEquivalent('h264_nvenc')).toBe('libx264');
+    expect(softwareEquivalent('hevc_vaapi')).toBe('libx265');
+    expect(softwareEquivalent('hevc_v4l2m2m')).toBe('libx265');
+    expect(softwareEquivalent('libx265')).toBe('libx265');
+  });
+
+  it('uses a verified hardware encoder, and falls back to software when it is not verified', () => {
+    const v = makeValidatedJob(ladderOf('h264_nvenc'));
+    const gpu = planTranscode(v, makeSourceInfo(), makePlanOptions({ verified: ['libx264', 'h264_nvenc'] }));
+    expect(encoders(gpu)).toEqual(['h264_nvenc', 'h264_nvenc', 'h264_nvenc']);
+    expect(gpu.renditions.every((r) => r.family === 'nvidia' && r.requestedEncoder === 'h264_nvenc')).toBe(true);
+
+    const cpu = planTranscode(v, makeSourceInfo(), makePlanOptions());
+    expect(encoders(cpu)).toEqual(['libx264', 'libx264', 'libx264']);
+    expect(cpu.renditions.every((r) => r.family === 'software' && r.requestedEncoder === 'h264_nvenc')).toBe(true);
+    expect(cpu.hwDecode).toBeNull();
+  });
+
+  it('fails with a clear message when fallback is off', () => {
+    const v = makeValidatedJob(ladderOf('hevc_qsv'));
+    expect(() => planTranscode(v, makeSourceInfo(), makePlanOptions({ allowSoftwareFallback: false }))).toThrow(
+      new JobValidationError(
+        'encoder hevc_qsv is not available on this worker (it did not pass a test encode on this worker) and allow_software_fallback is off',
+      ),
+    );
+  });
+
+  it('honours hwaccel=none and hwaccel=<other family>', () => {
+    const v = makeValidatedJob(ladderOf('h264_vaapi'));
+    const verified = ['libx264', 'h264_vaapi'];
+    expect(encoders(planTranscode(v, makeSourceInfo(), makePlanOptions({ verified, hwaccelMode: 'none' })))).toEqual([
+      'libx264',
+      'libx264',
+      'libx264',
+    ]);
+    expect(() =>
+      planTranscode(
+        v,
+        makeSourceInfo(),
+        makePlanOptions({ verified, hwaccelMode: 'nvenc', allowSoftwareFallback: false }),
+      ),
+    ).toThrow(/hwaccel is set to "nvenc"/);
+    expect(
+      encoders(planTranscode(v, makeSourceInfo(), makePlanOptions({ verified, hwaccelMode: 'vaapi' }))).at(0),
+    ).toBe('h264_vaapi');
+  });
+
+  it('never opens more hardware sessions than declared: the smallest rungs move to software', () => {
+    const v = makeValidatedJob(ladderOf('h264_nvenc'));
+    const p = planTranscode(
+      v,
+      makeSourceInfo(),
+      makePlanOptions({ verified: ['libx264', 'h264_nvenc'], hwaccels: ['cuda'], maxSessions: 2 }),
+    );
+    expect(encoders(p)).toEqual(['h264_nvenc', 'h264_nvenc', 'libx264']);
+    // A mixed ladder decodes on the CPU (every family reads the same frames).
+    expect(p.hwDecode).toBeNull();
+    expect(() =>
+      planTranscode(
+        v,
+        makeSourceInfo(),
+        makePlanOptions({ verified: ['libx264', 'h264_nvenc'], maxSessions: 1, allowSoftwareFallback: false }),
+      ),
+    ).toThrow(/allows 1 concurrent encoder session/);
+  });
+
+  it('fails when even the software encoder is missing', () => {
+    const v = makeValidatedJob(ladderOf('libx265'));
+    expect(() => planTranscode(v, makeSourceInfo(), makePlanOptions({ verified: ['libx264'] }))).toThrow(
+      'encoder libx265 is not available on this worker',
+    );
+  });
+});
+
+describe('planTranscode: hardware decode', () => {
+  const nv = makePlanOptions({ verified: ['libx264', 'h264_nvenc'], hwaccels: ['cuda'], hwDevice: '0' });
+
+  it('decodes on the GPU with frames on the device when the whole ladder is on one family', () => {
+    const p = planTranscode(makeValidatedJob(ladderOf('h264_nvenc')), makeSourceInfo(), nv);
+    expect(p.hwDecode).toEqual({ kind: 'cuda', device: '0', framesOnDevice: true });
+  });
+
+  it('downloads frames for CPU tone mapping or rotation, and skips GPU decode without the hwaccel', () => {
+    const hdr = makeSourceInfo({ codec: 'hevc', pixFmt: 'yuv420p10le', hdr: 'pq', bitDepth: 10 });
+    expect(planTranscode(makeValidatedJob(ladderOf('h264_nvenc')), hdr, nv).hwDecode).toEqual({
+      kind: 'cuda',
+      device: '0',
+      framesOnDevice: false,
+    });
+    expect(
+      planTranscode(makeValidatedJob(ladderOf('h264_nvenc')), makeSourceInfo({ rotation: 90 }), nv).hwDecode
+        ?.framesOnDevice,
+    ).toBe(false);
+    const noCuda = planTranscode(makeValidatedJob(ladderOf('h264_nvenc')), makeSourceInfo(), { ...nv, hwaccels: [] });
+    expect(noCuda.hwDecode).toBeNull();
+  });
+
+  it('keeps VAAPI PQ sources on the device (tonemap_vaapi) but not HLG ones', () => {
+    const va = makePlanOptions({ verified: ['libx264', 'h264_vaapi'], hwaccels: ['vaapi'] });
+    const pq = makeSourceInfo({ codec: 'hevc', pixFmt: 'yuv420p10le', hdr: 'pq', bitDepth: 10 });
+    const hlg = makeSourceInfo({ codec: 'hevc', pixFmt: 'yuv420p10le', hdr: 'hlg', bitDepth: 10 });
+    expect(planTranscode(makeValidatedJob(ladderOf('h264_vaapi')), pq, va).hwDecode?.framesOnDevice).toBe(true);
+    expect(planTranscode(makeValidatedJob(ladderOf('h264_vaapi')), hlg, va).hwDecode?.framesOnDevice).toBe(false);
+  });
+
+  it('does not decode exotic codecs or chroma formats on the GPU', () => {
+    const v = makeValidatedJob(ladderOf('h264_nvenc'));
+    expect(planTranscode(v, makeSourceInfo({ codec: 'prores', pixFmt: 'yuv422p10le' }), nv).hwDecode).toBeNull();
+  });
+});
+
+describe('planTranscode: layout', () => {
+  it('names media playlists so they never collide with the master, and maps folders to variant names', () => {
+    const single = planTranscode(
+      makeValidatedJob([{ res: '720p', dest: 'processed/x/720p' }]),
+      makeSourceInfo(),
+      makePlanOptions(),
+    );
+    expect(single.masterDir).toBe('processed/x/720p');
+    expect(single.manifestUrl).toBe('/processed/x/720p/index.m3u8');
+    expect(single.renditions[0]).toMatchObject({ variantDir: '.', playlistName: 'stream.m3u8' });
+
+    const clash = planTranscode(
+      makeValidatedJob([{ res: '720p', dest: 'processed/x/720p' }], { masterPlaylistName: 'stream.m3u8' }),
+      makeSourceInfo(),
+      makePlanOptions(),
+    );
+    expect(clash.renditions[0]!.playlistName).toBe('media.m3u8');
+
+    const nested = planTranscode(
+      makeValidatedJob([
+        { res: '720p', dest: 'processed/x/hd/720p' },
+        { res: '480p', dest: 'processed/x/sd' },
+      ]),
+      makeSourceInfo(),
+      makePlanOptions(),
+    );
+    expect(nested.masterDir).toBe('processed/x');
+    expect(nested.renditions.map((r) => r.variantDir)).toEqual(['hd/720p', 'sd']);
+  });
+
+  it('refuses a staging folder with "%" (the hls muxer would expand it)', () => {
+    expect(() =>
+      planTranscode(makeValidatedJob(ladderOf()), makeSourceInfo(), makePlanOptions({ stagingDir: '/tmp/100%/job' })),
+    ).toThrow(ConfigError);
+  });
+
+  it('sets VBV limits from the bitrate and resolves the "auto" preset', () => {
+    const p = planTranscode(
+      makeValidatedJob(ladderOf()),
+      makeSourceInfo(),
+      makePlanOptions({ softwarePreset: 'auto' }),
+    );
+    expect(p.renditions[1]).toMatchObject({ videoBitrate: 2_500_000, maxRate: 3_000_000, bufSize: 5_000_000 });
+    expect(p.softwarePreset).toBe('fast');
+  });
+});
+
+describe('planTranscode: QSV decode', () => {
+  it('decodes on QSV only when frames can stay on the device', () => {
+    const qsv = makePlanOptions({ verified: ['libx264', 'h264_qsv'], hwaccels: ['qsv'] });
+    const v = makeValidatedJob(ladderOf('h264_qsv'));
+    expect(planTranscode(v, makeSourceInfo(), qsv).hwDecode).toEqual({
+      kind: 'qsv',
+      device: undefined,
+      framesOnDevice: true,
+    });
+    expect(planTranscode(v, makeSourceInfo({ hdr: 'pq', pixFmt: 'yuv420p10le' }), qsv).hwDecode).toBeNull();
+    expect(planTranscode(v, makeSourceInfo({ rotation: 270 }), qsv).hwDecode).toBeNull();
+  });
+});
