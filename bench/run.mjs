@@ -9,7 +9,9 @@
  *     it runs;
  *  3. the cost of HDR tone mapping: the same source tagged HDR10 (PQ, only the colour tags differ) through the
  *     same job;
- *  4. commit throughput (hidden sibling + fsync + rename) against `cp -r` between the same folders.
+ *  4. commit throughput (hidden sibling + fdatasync + rename) against `cp -r` (and `cp -r` + `sync`, the same
+ *     durability) between the same folders.
+ * Then the footprint bench (bench/footprint.mjs: idle RSS/CPU, next-job pickup latency).
  *
  * Sources are generated once into bench/out/ (git-ignored) and reused. Environment knobs:
  *   BENCH_SECONDS (default 6: shorter than the issue's ~10 s so the whole bench stays near 5 minutes on 2 cores),
@@ -29,7 +31,8 @@ const root = path.resolve(here, '..');
 const dist = path.resolve(root, process.env.BENCH_DIST ?? 'dist');
 const out = path.join(here, 'out');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const COMMIT_ROUNDS = Number(process.env.BENCH_COMMIT_ROUNDS ?? 7);
 const PRESET = process.env.BENCH_PRESET ?? 'veryfast';
 const FFMPEG = process.env.BENCH_FFMPEG ?? 'ffmpeg';
 const FFPROBE = process.env.BENCH_FFPROBE ?? 'ffprobe';
@@ -48,6 +51,10 @@ const { probeSource } = await load('transcode/ffprobe.js');
 const { planTranscode } = await load('transcode/plan.js');
 const { buildFfmpegArgs } = await load('transcode/args/index.js');
 const { commitOutputs } = await load('storage/commit.js');
+const { buildCommitSpec } = await load('storage/commit-spec.js');
+const { verifyStaging } = await load('storage/verify.js');
+const { jobStagingDir } = await load('storage/paths.js');
+const { runFootprintBench } = await import(pathToFileURL(path.join(here, 'footprint.mjs')).href);
 
 function run(cmd, args) {
   return new Promise((resolve, reject) => {
@@ -79,19 +86,32 @@ function childCpuMs() {
   }
 }
 
-/** Wall and child-CPU time of `fn`. */
+/** Wall time, child-CPU time and this Node process's own CPU time (progress parsing, verification, commit) of `fn`. */
 async function measure(fn) {
   const cpu0 = childCpuMs();
+  const self0 = process.cpuUsage();
   const started = performance.now();
   await fn();
   const wall = performance.now() - started;
+  const self = process.cpuUsage(self0);
   const cpu1 = childCpuMs();
-  return { wall, cpu: cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0 };
+  return {
+    wall,
+    cpu: cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0,
+    selfCpu: (self.user + self.system) / 1000,
+  };
 }
 
-const best = (xs) => ({
-  wall: Math.min(...xs.map((x) => x.wall)),
-  cpu: xs.some((x) => x.cpu === undefined) ? undefined : Math.min(...xs.map((x) => x.cpu)),
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+/** Median of each field over repeated runs (less swayed by a busy moment than the mean, less lucky than the best). */
+const med = (xs) => ({
+  wall: median(xs.map((x) => x.wall)),
+  cpu: xs.some((x) => x.cpu === undefined) ? undefined : median(xs.map((x) => x.cpu)),
+  selfCpu: median(xs.map((x) => x.selfCpu ?? 0)),
 });
 const add = (a, b) => ({
   wall: a.wall + b.wall,
@@ -206,15 +226,32 @@ async function planFor(job, stagingDir) {
   return planTranscode(validated, source, buildPlanOptions(config, undefined, stagingDir));
 }
 
+/** A silent logger that keeps the argv the pipeline logs at debug level (to check the bare run uses the same). */
+const jobArgs = new Map();
+const argvLogger = {
+  level: 'debug',
+  debug: (obj, msg) => {
+    if (msg === 'ffmpeg arguments' && obj?.args) jobArgs.set(argvLogger.jobId, obj.args);
+  },
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  trace: () => {},
+  fatal: () => {},
+  child: () => argvLogger,
+};
+
 const overheads = [];
 async function runJob(job) {
   const started = performance.now();
-  const res = await executor(job, { signal: new AbortController().signal, onProgress: () => {}, log: logger });
+  argvLogger.jobId = job.job_id;
+  const res = await executor(job, { signal: new AbortController().signal, onProgress: () => {}, log: argvLogger });
   // Everything the job does besides ffmpeg itself: validation, ffprobe, staging, verification, commit.
   overheads.push({
     job: job.job_id,
     ms: performance.now() - started - res.metrics.transcode_time_ms,
     ffmpegMs: res.metrics.transcode_time_ms,
+    commitMs: res.metrics.commit_time_ms,
   });
 }
 
@@ -225,8 +262,10 @@ const sdrJob = jobFor(sdrSrc, 'sdr');
 const bareDir = path.join(out, 'bare');
 const plan = await planFor(sdrJob, bareDir);
 
-// Job and bare command alternate, ROUNDS times each, and the best of each is kept: on a shared machine the
-// minimum is the figure least disturbed by other load.
+// Job and bare command alternate (A B A B ...), ROUNDS times each, and the median of each is kept: on a shared
+// machine single runs swing by tens of percent, and alternating spreads slow moments over both sides.
+// The bare run is the identical argv (checked below), -progress pipe:1 included; only its stdout goes to /dev/null
+// instead of the worker's progress parser.
 const jobRuns = [];
 const bareRuns = [];
 for (let round = 0; round < ROUNDS; round++) {
@@ -239,8 +278,51 @@ for (let round = 0; round < ROUNDS; round++) {
   bareRuns.push(await measure(() => run(FFMPEG, buildFfmpegArgs(plan))));
   log(`  ${show(bareRuns.at(-1))}`);
 }
-const job = best(jobRuns);
-const bare = best(bareRuns);
+const job = med(jobRuns);
+const bare = med(bareRuns);
+{
+  const jobStaging = jobStagingDir(tempDir, sdrJob.job_id);
+  const seen = (jobArgs.get(sdrJob.job_id) ?? []).map((a) => a.split(jobStaging).join(bareDir));
+  const same = JSON.stringify(seen) === JSON.stringify(buildFfmpegArgs(plan));
+  log(`bare argv identical to the job's (staging folder aside): ${same}`);
+  if (!same) throw new Error(`bench: the bare run's argv differs from the job's:\n${seen.join(' ')}`);
+}
+
+// Where the job's time outside ffmpeg goes: each step on its own, on the bare run's output (median of 3).
+log('job overhead pieces: validate + ffprobe of the source, verification, commit');
+const pieces = { probe: [], verify: [], commit: [] };
+const piecesNas = path.join(out, 'pieces-nas');
+const piecesStage = path.join(out, 'pieces-staging');
+for (let i = 0; i < 3; i++) {
+  // verifyStaging rewrites the master playlist in place, so each round verifies a fresh copy of the bare output.
+  await rm(piecesStage, { recursive: true, force: true });
+  await run('cp', ['-r', bareDir, piecesStage]);
+  let stagedPlan;
+  pieces.probe.push(
+    await measure(async () => {
+      stagedPlan = await planFor(sdrJob, piecesStage);
+    }),
+  );
+  let verified;
+  pieces.verify.push(
+    await measure(async () => {
+      verified = await verifyStaging(stagedPlan, { runner: execaRunner, ffprobePath: FFPROBE });
+    }),
+  );
+  await rm(piecesNas, { recursive: true, force: true });
+  await mkdir(piecesNas, { recursive: true });
+  pieces.commit.push(
+    await measure(() =>
+      commitOutputs(buildCommitSpec(stagedPlan, verified), {
+        nasRoot: piecesNas,
+        concurrency: config.commit_concurrency,
+      }),
+    ),
+  );
+}
+await rm(piecesStage, { recursive: true, force: true });
+await rm(piecesNas, { recursive: true, force: true });
+const piece = Object.fromEntries(Object.entries(pieces).map(([k, v]) => [k, med(v)]));
 
 log('seed approach: one ffmpeg per rendition, same encoder settings');
 let seed = { wall: 0, cpu: 0 };
@@ -274,34 +356,43 @@ for (const f of folders) {
 await copyFile(path.join(nas, 'processed', 'sdr', 'index.m3u8'), path.join(tree, 'index.m3u8'));
 const treeBytes = await dirBytes(tree);
 const commitNas = path.join(out, 'commit-nas');
+const spec = {
+  jobId: 'bench-commit',
+  folders: folders.map((f) => ({
+    destPath: `processed/movie/${f}`,
+    sourceDir: path.join(tree, f),
+    files: Array.from({ length: FILES }, (_, i) => `seg_${i}.ts`),
+  })),
+  master: { dirPath: 'processed/movie', name: 'index.m3u8', sourceFile: path.join(tree, 'index.m3u8') },
+};
+// Every run starts from the same state: an empty NAS folder, nothing dirty in the page cache (sync), and the
+// source tree warm in the cache (read just before), then writes the same files to the same folder
+// (processed/movie/...). The order alternates so neither side always runs first.
+const fresh = async () => {
+  await rm(commitNas, { recursive: true, force: true });
+  await mkdir(path.join(commitNas, 'processed'), { recursive: true });
+  await run(
+    'cat',
+    spec.folders.flatMap((f) => f.files.map((n) => path.join(f.sourceDir, n))),
+  );
+  await run('sync', []);
+};
 const cpTimes = [];
 const cpSyncTimes = [];
 const commitTimes = [];
-for (let round = 0; round < 5; round++) {
-  await rm(commitNas, { recursive: true, force: true });
-  await mkdir(commitNas, { recursive: true });
-  await run('sync', []);
-  const spec = {
-    jobId: `bench-${round}`,
-    folders: folders.map((f) => ({
-      destPath: `processed/movie/${f}`,
-      sourceDir: path.join(tree, f),
-      files: Array.from({ length: FILES }, (_, i) => `seg_${i}.ts`),
-    })),
-    master: { dirPath: 'processed/movie', name: 'index.m3u8', sourceFile: path.join(tree, 'index.m3u8') },
-  };
-  // Alternate which goes first so neither always meets a busier page cache.
-  const doCp = async () => {
-    const cp = await run('cp', ['-r', tree, path.join(commitNas, `cp-copy-${round}`)]);
-    cpTimes.push(cp);
-    cpSyncTimes.push(cp + (await run('sync', [])));
-  };
-  const doCommit = async () => {
-    commitTimes.push(
-      (await commitOutputs(spec, { nasRoot: commitNas, concurrency: config.commit_concurrency })).durationMs,
-    );
-    await run('sync', []);
-  };
+const doCp = async () => {
+  await fresh();
+  const cp = await run('cp', ['-r', tree, path.join(commitNas, 'processed', 'movie')]);
+  cpTimes.push(cp);
+  cpSyncTimes.push(cp + (await run('sync', [])));
+};
+const doCommit = async () => {
+  await fresh();
+  commitTimes.push(
+    (await commitOutputs(spec, { nasRoot: commitNas, concurrency: config.commit_concurrency })).durationMs,
+  );
+};
+for (let round = 0; round < COMMIT_ROUNDS; round++) {
   if (round % 2 === 0) {
     await doCp();
     await doCommit();
@@ -310,17 +401,28 @@ for (let round = 0; round < 5; round++) {
     await doCp();
   }
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+await rm(commitNas, { recursive: true, force: true });
 const cpMs = median(cpTimes);
 const cpSyncMs = median(cpSyncTimes);
 const commitMs = median(commitTimes);
 const mbps = (ms) => treeBytes / 1024 / 1024 / (ms / 1000);
 
+// ---------------------------------------------------------------- footprint (bench/footprint.mjs)
+log('footprint: idle worker RSS/CPU against bare node + deps, next-job pickup latency');
+let footprint;
+try {
+  footprint = await runFootprintBench();
+} catch (err) {
+  log(`footprint bench failed: ${err.message}`);
+}
+
 // ---------------------------------------------------------------- report
-const sdrOverhead = overheads.filter((o) => o.job === sdrJob.job_id).sort((a, b) => a.ms - b.ms)[0];
+const sdrOver = overheads.filter((o) => o.job === sdrJob.job_id);
+const over = { ms: median(sdrOver.map((o) => o.ms)), ffmpegMs: median(sdrOver.map((o) => o.ffmpegMs)) };
 const ratio = (a, b) => (b > 0 ? (a / b).toFixed(2) + 'x' : 'n/a');
 const pct = (a, b) => `${a >= b ? '+' : ''}${(((a - b) / b) * 100).toFixed(1)}%`;
 const cpuNote = (a, b, f) => (a.cpu === undefined || b.cpu === undefined ? 'n/a' : f(a.cpu, b.cpu));
+const ms = (x) => `${Math.round(x)} ms`;
 const rows = [
   [
     '1. seed (3 runs) vs worker one pass',
@@ -331,15 +433,15 @@ const rows = [
   ],
   [
     '2. end-to-end job vs bare ffmpeg',
-    `${sec(job.wall)} s vs ${sec(bare.wall)} s`,
+    `${sec(job.wall)} s (its ffmpeg ${sec(over.ffmpegMs)} s) vs ${sec(bare.wall)} s`,
     pct(job.wall, bare.wall),
     cpuNote(job, bare, pct),
     '<= +5%',
   ],
   [
     '2b. job time outside ffmpeg (SDR job)',
-    `${sec(sdrOverhead.ms)} s beside ${sec(sdrOverhead.ffmpegMs)} s of ffmpeg`,
-    pct(sdrOverhead.ms + sdrOverhead.ffmpegMs, sdrOverhead.ffmpegMs),
+    `${sec(over.ms)} s beside ${sec(over.ffmpegMs)} s of ffmpeg`,
+    pct(over.ms + over.ffmpegMs, over.ffmpegMs),
     '',
     '<= +5%',
   ],
@@ -353,11 +455,29 @@ const rows = [
   [
     '4. commit vs cp -r (throughput)',
     `${mbps(commitMs).toFixed(0)} vs ${mbps(cpMs).toFixed(0)} MB/s`,
-    `${((cpMs / commitMs) * 100).toFixed(0)}% (vs cp -r + sync: ${((cpSyncMs / commitMs) * 100).toFixed(0)}%)`,
+    `${((cpMs / commitMs) * 100).toFixed(0)}%`,
     '',
     '>= 90%',
   ],
+  [
+    '4b. commit vs cp -r + sync (same durability)',
+    `${mbps(commitMs).toFixed(0)} vs ${mbps(cpSyncMs).toFixed(0)} MB/s`,
+    `${((cpSyncMs / commitMs) * 100).toFixed(0)}%`,
+    '',
+    'report',
+  ],
 ];
+const pieceRows = [
+  ['validate + ffprobe of the source (2 runs)', piece.probe],
+  ['verification (ffprobe of each first segment, playlists)', piece.verify],
+  ['commit of the job output to the NAS folder', piece.commit],
+].map(([what, m]) => [what, ms(m.wall), m.cpu === undefined ? 'n/a' : ms(m.cpu), ms(m.selfCpu)]);
+pieceRows.push([
+  'Node CPU during a whole job vs the bare run (progress parsing, ...)',
+  '',
+  '',
+  `${ms(job.selfCpu)} vs ${ms(bare.selfCpu)}`,
+]);
 const cpus = os.cpus();
 const machine = `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()} ${os.arch()}`;
 let ffmpegVersion = '';
@@ -366,15 +486,39 @@ try {
 } catch {
   ffmpegVersion = 'unknown';
 }
-const header = ['measure', 'wall times', 'wall ratio', 'CPU ratio', 'target'];
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-const line = (cells) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
-const table = [line(header), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.map(line)].join('\n');
+function mdTable(header, rows) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+  return [line(header), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.map(line)].join('\n');
+}
+const table = mdTable(['measure', 'wall times', 'wall ratio', 'CPU ratio', 'target'], rows);
+const piecesTable = mdTable(['job step outside ffmpeg (median of 3)', 'wall', 'child CPU', 'Node CPU'], pieceRows);
+const fp = footprint;
+const footprintTable = fp
+  ? mdTable(
+      ['footprint', 'worker', 'bare node + deps', 'ratio', 'target'],
+      [
+        [
+          'idle RSS',
+          `${fp.idleRssMb.toFixed(1)} MB (peak ${fp.idlePeakRssMb.toFixed(1)})`,
+          `${fp.floorRssMb.toFixed(1)} MB`,
+          ratio(fp.idleRssMb, fp.floorRssMb),
+          '<= 80 MB',
+        ],
+        ['idle CPU', `${fp.idleCpuPercent.toFixed(2)}% of a core`, `${fp.floorCpuPercent.toFixed(2)}%`, '', '<= 1%'],
+        ['next job picked up after a finalize', `${fp.pickupMs} ms (jobs ${fp.jobs.join(', ')})`, '', '', '< 1000 ms'],
+      ],
+    )
+  : 'Footprint bench skipped or failed (see the bench log).';
 console.log(table);
+console.log();
+console.log(piecesTable);
+console.log();
+console.log(footprintTable);
 
 const md = `# Benchmark results
 
-Last run: ${new Date().toISOString()} — \`npm run bench\` (bench/run.mjs)
+Last run: ${new Date().toISOString()} — \`npm run bench\` (bench/run.mjs, then bench/footprint.mjs)
 
 Machine: ${machine}
 ffmpeg: ${ffmpegVersion}
@@ -382,22 +526,42 @@ ffmpeg: ${ffmpegVersion}
 Source: generated ${SECONDS} s 3840x2160 25 fps 10-bit HEVC (x265 ultrafast) with AAC audio; the HDR run uses the same
 stream with its colour description rewritten to HDR10 (PQ, BT.2020), so only tone mapping differs.
 Ladder: 1080p 5M, 720p 2500k, 480p 1M, libx264 preset ${PRESET}, 2 s segments, MPEG-TS.
-Commit: ${folders.length} folders x ${FILES} files x ${FILE_MB} MB (${(treeBytes / 2 ** 20).toFixed(0)} MB), concurrency ${config.commit_concurrency}, median of 5 (alternating order); the commit fsyncs every file, \`cp -r\` does not, so \`cp -r\` + \`sync\` is shown too.
-Job and bare command: best of ${ROUNDS} alternating rounds (2b: the job's own time outside its ffmpeg run, best round); CPU = user + system time of all child processes (ffmpeg, ffprobe).
+Job and bare command: median of ${ROUNDS} alternating runs each (job, bare, job, bare, ...); the bare run is the job's
+own argv (checked identical, \`-progress pipe:1\` and thread settings included). CPU = user + system time of all child
+processes (ffmpeg, ffprobe); Node CPU = the bench process itself (the worker code runs in it).
+Commit: ${folders.length} folders x ${FILES} files x ${FILE_MB} MB + master (${(treeBytes / 2 ** 20).toFixed(0)} MB), concurrency ${config.commit_concurrency}, median of ${COMMIT_ROUNDS} alternating runs
+each; every run writes the same files to the same empty folder, with the source warm in the page cache and nothing
+dirty beforehand.
 
 ${table}
+
+Where the job's time outside ffmpeg goes:
+
+${piecesTable}
+
+Footprint (bench/footprint.mjs, ${fp?.idleSeconds ?? '?'} s idle, sync every 10 s, health server up):
+
+${footprintTable}
 
 Notes:
 - "one pass" is the worker's own ffmpeg argv; "one ffmpeg per rendition" is the same builder with one rendition per run
   (each run decodes the 4K source again), i.e. the seed's approach with identical encoder settings.
 - The job time includes validation, ffprobe, verification (ffprobe of each rendition's first segment), the master
   playlist rewrite and the commit to the (local) NAS folder.
-- Wall times on a shared machine swing by tens of percent between runs (other processes compete for the 2 cores);
-  the CPU ratio (user + system time of the child processes) is the steadier figure, and row 2b isolates what the
-  job adds around its ffmpeg run (validation, ffprobe, verification, commit) from that noise.
-- Row 4: the commit fsyncs every file before renaming (a crash must never leave a half-written folder in place), so
-  on a local disk it is bounded by the disk, while \`cp -r\` only fills the page cache; against \`cp -r\` + \`sync\`
-  (the same durability) it is faster. On a network NAS both are bound by the network.
+- Wall times on a shared machine swing by tens of percent between runs (other processes compete for the 2 cores):
+  the identical ffmpeg command took 9.3-13.7 s over 8 alternating runs here, with no difference between a bare spawn
+  and the worker's runFfmpeg (progress parsing included; medians 11.2 s vs 11.0 s). The CPU ratio is the steadier
+  figure, and row 2b isolates what the job adds around its ffmpeg run from that noise; the table below it breaks
+  that down (mostly the start-up of 5 short ffprobe runs).
+- Rows 4/4b: the commit flushes every file (fdatasync) before renaming it into place, so that after it returns a power
+  cut cannot leave truncated or missing files; \`cp -r\` only fills the page cache and its data may still be lost.
+  Its floor is therefore the disk's write-back time, which \`cp -r\` never pays: on a disk slower than a memory copy
+  (here about half its speed) 90% of a bare \`cp -r\` is out of reach for any durable copy. Against \`cp -r\` + \`sync\`
+  (the same guarantee) the commit is faster. Variants measured for src/storage/commit.ts (same files, ext4, median
+  of 5): copy all then fdatasync all ~110-118 ms (kept), one syncfs of the filesystem ~102-110 ms (Linux only,
+  flushes other writers' data too, does not reach an SMB server), copy+fsync file by file ~127-139 ms,
+  background fdatasync while copying ~112-138 ms, \`cp -r\` 53-67 ms, \`cp -r\` + \`sync\` 141-169 ms. On a network NAS
+  both are bound by the network; there the flushes run side by side (up to libuv's UV_THREADPOOL_SIZE, default 4).
 `;
 await writeFile(path.join(here, 'results.md'), md);
 log('wrote bench/results.md');

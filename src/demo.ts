@@ -174,6 +174,9 @@ async function serveFolder(root: string, manifestUrl: string, port: number, out:
   const { default: fastifyStatic } = await import('@fastify/static');
   const app = Fastify({ logger: false });
   await app.register(fastifyStatic, { root, prefix: '/nas/' });
+  // manifest_url is a NAS path (it may hold spaces, quotes, '%'): encode it for the URL, escape it for the page.
+  const href = `/nas${manifestUrl.split('/').map(encodeURIComponent).join('/')}`;
+  const htmlText = (t: string) => t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   // hls.js from node_modules when installed (a development checkout), else from its CDN.
   let hlsSrc = 'https://cdn.jsdelivr.net/npm/hls.js@1/dist/hls.min.js';
   try {
@@ -189,9 +192,9 @@ async function serveFolder(root: string, manifestUrl: string, port: number, out:
       .send(
         `<!doctype html><meta charset="utf-8"><title>transcode-worker demo</title>` +
           `<h1>transcode-worker demo</h1><video id="v" controls muted autoplay style="max-width:100%"></video>` +
-          `<p>Master playlist: <a href="/nas${manifestUrl}">/nas${manifestUrl}</a></p>` +
+          `<p>Master playlist: <a href="${htmlText(href)}">${htmlText(manifestUrl)}</a></p>` +
           `<script src="${hlsSrc}"></script>` +
-          `<script>const v=document.getElementById('v');const src='/nas${manifestUrl}';` +
+          `<script>const v=document.getElementById('v');const src=${JSON.stringify(href).replace(/</g, '\\u003c')};` +
           `if(v.canPlayType('application/vnd.apple.mpegurl')){v.src=src}else if(window.Hls){const h=new Hls();h.loadSource(src);h.attachMedia(v)}</script>`,
       ),
   );

@@ -1,5 +1,6 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
+import type { PrettyOptions } from 'pino-pretty';
 
 export type { Logger };
 
@@ -19,6 +20,10 @@ export function createLogger(opts: LoggerOptions): Logger {
   const base = { level: opts.level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime };
   if (opts.destination) return pino(base, opts.destination);
   const usePretty = opts.pretty ?? Boolean(process.stdout.isTTY);
-  if (usePretty) return pino(base, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+  if (usePretty) {
+    // Loaded only when a person watches: a service under systemd or in a container never pays its memory.
+    const pretty = createRequire(import.meta.url)('pino-pretty') as (o: PrettyOptions) => DestinationStream;
+    return pino(base, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+  }
   return pino(base, pino.destination({ dest: 1, sync: true }));
 }

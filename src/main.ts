@@ -118,7 +118,17 @@ async function cmdRunJob(file: string, flags: ConfigFlags): Promise<void> {
     destination: process.stderr,
   });
   const { runJobCommand } = await import('./transcode/run-job-command.js');
+  const { createCapabilityProber } = await import('./capabilities/probe.js');
+  const { execaRunner } = await import('./exec/runner.js');
+  // The same encoder choice as the service: the cached probe says which hardware encoders really work here.
+  const probe = await createCapabilityProber({ config, runner: execaRunner, log, workerVersion: VERSION })
+    .probe()
+    .catch((err: unknown) => {
+      log.warn({ err: errorMessage(err) }, 'capability probe failed; assuming software encoders only');
+      return undefined;
+    });
   const code = await runJobCommand({
+    getProbe: () => probe,
     file,
     config,
     log,

@@ -69,12 +69,17 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-/** fsync a file (r+ because Windows refuses to flush a read-only handle). */
-async function syncFile(file: string): Promise<void> {
+/**
+ * Flushes a file's data to stable storage and returns its size (read on the same handle, which saves a separate
+ * stat round trip per file). r+ because Windows refuses to flush a read-only handle.
+ */
+async function flushFile(file: string): Promise<number> {
   const fh = await open(file, 'r+');
   try {
-    // Data only: the metadata that matters (size, the name) is made durable by the folder sync and the rename.
+    // Data only (fdatasync): the metadata that matters (size, the name) is made durable by the folder sync and
+    // the rename, so a full fsync would only add an inode write per file.
     await fh.datasync();
+    return (await fh.stat()).size;
   } finally {
     await fh.close();
   }
@@ -153,26 +158,35 @@ export async function commitOutputs(spec: CommitSpec, opts: CommitOptions): Prom
           cause: err,
         },
       );
-    // Copy everything first, then flush everything: the kernel can write the whole batch back at once instead
-    // of one file per copy slot, which keeps the commit close to a plain `cp -r`.
+    // Durability vs speed (measured on ext4, 72 x 2 MB, median of 5; see bench/results.md): the data has to reach
+    // the disk before the rename, so the floor is the disk's write-back time, which a plain `cp -r` (page cache
+    // only) never pays. Of the variants tried, copying everything first and then flushing everything is the
+    // fastest durable one (the kernel writes the whole batch back at once): 1.2x faster than copy+fsync file by
+    // file, on par with one syncfs of the filesystem (Linux only, flushes other writers' data too, and on SMB does
+    // not reach the server), and faster than flushing each file in the background while copying (the flushes then
+    // hold libuv's 4 threads and stall the copies). fdatasync, not fsync, and each folder is synced once. On
+    // NFS/SMB every flush is a server round trip, so they run side by side (up to libuv's thread pool size,
+    // UV_THREADPOOL_SIZE, default 4).
     await runPool(jobs, opts.concurrency, async ({ from, to }) => {
       try {
         await copyFile(from, to);
       } catch (err) {
         throw fail(to, err);
       }
-      const { size } = await stat(to);
-      bytes += size;
-      files++;
     });
     await runPool(jobs, Math.max(opts.concurrency, 8), async ({ to }) => {
+      let size: number;
       try {
-        await syncFile(to);
+        size = await flushFile(to);
       } catch (err) {
         throw fail(to, err);
       }
+      bytes += size;
+      files++;
     });
-    for (const t of temps) await syncDir(t);
+    // Every folder that received files (subfolders too), once, so the new names are as durable as the data.
+    const dirs = new Set([...temps, ...jobs.map((j) => path.dirname(j.to))]);
+    await runPool([...dirs], opts.concurrency, syncDir);
 
     if (spec.master) {
       currentDest = spec.master.dirPath || '/';
@@ -181,9 +195,7 @@ export async function commitOutputs(spec: CommitSpec, opts: CommitOptions): Prom
       if (first) created.push(first);
       masterTmp = hiddenSibling(path.join(dir, spec.master.name), 'tmp', spec.jobId);
       await copyFile(spec.master.sourceFile, masterTmp);
-      await syncFile(masterTmp);
-      const { size } = await stat(masterTmp);
-      bytes += size;
+      bytes += await flushFile(masterTmp);
       files++;
     }
 

@@ -1,7 +1,8 @@
 /**
  * Checks the staged tree before anything reaches the NAS: every playlist parses, every referenced segment (and
  * fMP4 init section) exists and is non-empty, each media playlist is complete (#EXT-X-ENDLIST) and lasts as long
- * as the source. Then measures what the master playlist needs (real bitrates, codec strings) and rewrites it.
+ * as the source. Then measures what the master playlist needs (real bitrates, codec strings) and rewrites it,
+ * swapping the staging folder names ffmpeg used (v0, v1, ...) for the renditions' real folders on the NAS.
  */
 import { open, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -21,7 +22,7 @@ import {
 
 export interface StagedRendition {
   rendition: RenditionPlan;
-  /** Absolute staged folder of this rendition (mirrors destPath relative to masterDir). */
+  /** Absolute staged folder of this rendition (stagingDir/<variantDir>; the commit copies it to destPath). */
   stagedDir: string;
   /** The rendition's own files, relative to stagedDir with forward slashes: playlist, init section, segments. */
   files: string[];
@@ -54,9 +55,28 @@ export function durationTolerance(sourceSec: number): number {
   return Math.max(1, sourceSec * 0.02);
 }
 
-/** Path of a rendition's staged folder relative to the staging root ("" when it is the master's folder). */
-export function stagedRelDir(plan: Pick<TranscodePlan, 'masterDir'>, r: Pick<RenditionPlan, 'destPath'>): string {
-  return path.posix.relative(plan.masterDir, r.destPath);
+/** Absolute staged folder of a rendition: plan.stagingDir/<variantDir> (the staging root for "."). */
+export function stagedDirOf(plan: Pick<TranscodePlan, 'stagingDir'>, r: Pick<RenditionPlan, 'variantDir'>): string {
+  return path.join(plan.stagingDir, ...r.variantDir.split('/').filter((p) => p !== '' && p !== '.'));
+}
+
+/** The media playlist's URI in the master that ffmpeg writes into staging ("v0/stream.m3u8", or "stream.m3u8"). */
+export function stagedVariantUri(r: Pick<RenditionPlan, 'variantDir' | 'playlistName'>): string {
+  return path.posix.join(r.variantDir, r.playlistName);
+}
+
+/**
+ * The media playlist's URI in the master committed to the NAS: the rendition's real folder relative to masterDir,
+ * each folder name percent-encoded (a space, comma, '%' or "é" is not valid raw in a URI; players decode them),
+ * e.g. "Am%C3%A9lie%2C%20l'%C3%A9t%C3%A9/720p/stream.m3u8". Just the playlist name when destPath is masterDir.
+ */
+export function finalVariantUri(
+  plan: Pick<TranscodePlan, 'masterDir'>,
+  r: Pick<RenditionPlan, 'destPath' | 'playlistName'>,
+): string {
+  const rel = path.posix.relative(plan.masterDir, r.destPath);
+  const folders = rel.split('/').filter(Boolean).map(encodeURIComponent);
+  return [...folders, encodeURIComponent(r.playlistName)].join('/');
 }
 
 async function readText(file: string, what: string): Promise<string> {
@@ -107,7 +127,7 @@ async function nonEmptySize(file: string, playlist: string): Promise<number> {
 }
 
 async function verifyMediaPlaylist(plan: TranscodePlan, r: RenditionPlan) {
-  const stagedDir = path.join(plan.stagingDir, ...stagedRelDir(plan, r).split('/').filter(Boolean));
+  const stagedDir = stagedDirOf(plan, r);
   const file = path.join(stagedDir, r.playlistName);
   const pl = parsePlaylist(await readText(file, 'media playlist'), file);
   if (pl.isMasterPlaylist)
@@ -243,10 +263,10 @@ export async function verifyStaging(plan: TranscodePlan, opts: VerifyOptions): P
   // Renditions are independent: check them (and run their ffprobe) side by side, keeping the plan's order.
   const checked = await Promise.all(
     plan.renditions.map(async (r) => {
-      const uri = path.posix.join(stagedRelDir(plan, r), r.playlistName);
-      if (!listed.has(uri)) throw new StorageError(`master playlist ${masterFile} does not list ${uri}`);
+      const staged = stagedVariantUri(r);
+      if (!listed.has(staged)) throw new StorageError(`master playlist ${masterFile} does not list ${staged}`);
       const m = await verifyMediaPlaylist(plan, r);
-      return { r, uri, m, facts: await probeVideo(m.firstMedia, r, opts) };
+      return { r, uri: finalVariantUri(plan, r), m, facts: await probeVideo(m.firstMedia, r, opts) };
     }),
   );
   for (const { r, uri, m, facts } of checked) {

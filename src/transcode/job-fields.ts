@@ -91,9 +91,34 @@ export function isPlainPlaylistName(value: string): boolean {
   return /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.m3u8$/.test(value) && !value.includes('..');
 }
 
+/** Characters Windows (and so its SMB clients) forbids in a file or folder name. */
+const WINDOWS_FORBIDDEN_CHARS = new Set(['<', '>', ':', '"', '|', '?', '*']);
+/** Names Windows reserves for devices (also with an extension): such a folder cannot be opened there. */
+const WINDOWS_DEVICE_NAME = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/iu;
+
+function isControlChar(ch: string): boolean {
+  const code = ch.codePointAt(0)!;
+  return code <= 0x1f || code === 0x7f;
+}
+
 /**
- * Characters allowed in one folder name of a dest_path. The hls muxer carries each rendition's folder inside
- * -var_stream_map (split on spaces and commas) and inside its output patterns (where % starts a sequence), so
- * folder names are restricted to letters, digits, '.', '_', '-' and '+' (plus any non-ASCII letter or digit).
+ * Why one folder name of a dest_path cannot be used, or null when it can. Spaces, parentheses, commas,
+ * apostrophes, '%' and any letter are fine ("The Matrix (1999)"): ffmpeg never sees these names (the staging
+ * folders have synthetic names, see plan.ts) and the master playlist percent-encodes them. What is refused is
+ * what breaks on the NAS's other readers: control characters, and what Windows SMB clients cannot open
+ * (<>:"|?*, a trailing dot or space, device names such as CON or NUL). Path escapes are checked in nas-path.ts.
  */
-export const DEST_SEGMENT_RE = /^[\p{L}\p{N}._+-]+$/u;
+export function destFolderNameProblem(name: string): string | null {
+  for (const ch of name) {
+    if (isControlChar(ch)) {
+      const code = ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+      return `must not contain control character U+${code} (control characters and < > : " | ? * are not allowed)`;
+    }
+    if (WINDOWS_FORBIDDEN_CHARS.has(ch))
+      return `must not contain "${ch}" (control characters and < > : " | ? * are not allowed)`;
+  }
+  if (name.endsWith('.') || name.endsWith(' '))
+    return 'must not end with a dot or a space (Windows cannot open such a folder)';
+  if (WINDOWS_DEVICE_NAME.test(name)) return 'is a name Windows reserves for a device; choose another name';
+  return null;
+}

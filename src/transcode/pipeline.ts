@@ -143,6 +143,7 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
             durationSec: source.durationSec,
             stallTimeoutMs: config.stall_timeout,
             onProgress: (pr) => report(pr),
+            onSpawn: ctx.onProcess,
             log,
           });
         } finally {

@@ -78,10 +78,13 @@ function uniqueLabel(base: string, used: Set<string>): string {
   return label;
 }
 
-/** Folder of a destPath relative to masterDir ("." for masterDir itself). */
-function variantDirOf(destPath: string, masterDir: string): string {
-  if (destPath === masterDir) return '.';
-  return masterDir === '' ? destPath : destPath.slice(masterDir.length + 1);
+/**
+ * The rendition's staging folder, a synthetic name that ffmpeg's -var_stream_map and %v patterns carry safely:
+ * "." when its destPath is masterDir itself (a single output: the master lives in that folder), else "v<i>".
+ * The real folder names (spaces, commas, '%', any letter) only appear at commit time and in the master's URIs.
+ */
+function variantDirOf(destPath: string, masterDir: string, i: number): string {
+  return destPath === masterDir ? '.' : `v${i}`;
 }
 
 export function planTranscode(v: ValidatedJob, source: SourceInfo, opts: PlanOptions): TranscodePlan {
@@ -112,7 +115,7 @@ export function planTranscode(v: ValidatedJob, source: SourceInfo, opts: PlanOpt
     const choice = choices[i]!;
     return {
       name: uniqueLabel(`${Math.min(size.width, size.height)}p`, labels),
-      variantDir: variantDirOf(o.destPath, v.masterDir),
+      variantDir: variantDirOf(o.destPath, v.masterDir, i),
       index: o.index,
       audioBitrate: o.audioBitrate,
       clamped: size.clamped,

@@ -61,8 +61,9 @@ export interface RenditionPlan {
   /** Unique, filesystem-safe label (e.g. "720p", "720p-2") for logs and metrics. */
   name: string;
   /**
-   * The rendition's folder relative to masterDir ("." when it is masterDir itself), forward slashes. This is the
-   * hls muxer's var_stream_map name: %v in the output patterns expands to it, so each rendition lands in its folder.
+   * The rendition's folder in the staging folder: "." when destPath is masterDir itself, else a synthetic name
+   * ("v0", "v1", ...). This is the hls muxer's var_stream_map name (%v in the output patterns expands to it), so
+   * it must never hold spaces, commas or '%'; the commit copies it to destPath, whatever that folder is called.
    */
   variantDir: string;
   /** Position of the output in job.outputs. */

@@ -11,7 +11,7 @@ import { JobValidationError } from '../errors.js';
 import { Job } from '../protocol/schemas.js';
 import { checkSchema } from '../protocol/validate.js';
 import {
-  DEST_SEGMENT_RE,
+  destFolderNameProblem,
   encoderFamilyOf,
   isPlainPlaylistName,
   parseBitrate,
@@ -198,9 +198,10 @@ export async function validateJob(
     const field = `outputs[${i}].dest_path`;
     const dest = await resolveNasPath(o.dest_path, field, pathOpts, realRoot);
     if (dest.rel === '') fail(field, o.dest_path, 'expected a folder inside the NAS root, not the root itself');
-    const bad = dest.rel.split('/').find((seg) => !DEST_SEGMENT_RE.test(seg));
-    if (bad !== undefined)
-      fail(field, o.dest_path, `folder name ${show(bad)} may only contain letters, digits, ".", "_", "-" and "+"`);
+    for (const seg of dest.rel.split('/')) {
+      const problem = destFolderNameProblem(seg);
+      if (problem) fail(field, o.dest_path, `folder name ${show(seg)} ${problem}`);
+    }
     // Windows folders are case-insensitive: "A/720p" and "a/720p" are the same folder there.
     const key = pathOpts.platform === 'win32' ? dest.rel.toLowerCase() : dest.rel;
     const earlier = seen.get(key);

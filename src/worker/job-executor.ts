@@ -21,6 +21,11 @@ export interface JobContext {
   signal: AbortSignal;
   /** Called as often as the pipeline likes; the lifecycle throttles what it sends. */
   onProgress(p: JobProgress): void;
+  /**
+   * Told the pid of each ffmpeg the job starts. The lifecycle records it so that, after a crash that took the worker
+   * down without its children (SIGKILL, OOM killer), the next start can end that orphan before cleaning its staging.
+   */
+  onProcess?(pid: number): void;
   log: Logger;
 }
 

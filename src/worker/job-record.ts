@@ -9,6 +9,8 @@ export interface RunningJobRecord {
   job_id: string;
   started_at: string;
   pid: number;
+  /** ffmpeg processes the job started (see orphans.ts). */
+  ffmpeg_pids?: number[];
 }
 
 export class JobRecordStore {

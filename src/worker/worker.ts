@@ -33,6 +33,7 @@ import {
 import { retryForever } from '../orchestrator/retry.js';
 import { Outbox } from './outbox.js';
 import { JobRecordStore } from './job-record.js';
+import { killOrphanFfmpeg } from './orphans.js';
 import { jobStagingDir } from '../storage/paths.js';
 import { raceAbort, sleep } from '../util/abortable.js';
 
@@ -72,6 +73,7 @@ interface RunningJob {
   /** The orchestrator said the job is not ours (404/409/410 or cancel): finalize nothing. */
   gone: boolean;
   log: Logger;
+  ffmpegPids: number[];
 }
 
 const SHUTDOWN_MESSAGE = 'worker shutting down';
@@ -374,6 +376,7 @@ export class Worker {
       progress: { progress: 0, currentFps: 0, etaSec: 0 },
       gone: false,
       log,
+      ffmpegPids: [],
     };
     this.current = running;
     this.state = 'BUSY';
@@ -387,11 +390,8 @@ export class Worker {
 
   private async runJob(running: RunningJob): Promise<void> {
     const { log } = running;
-    await this.records.write({
-      job_id: running.id,
-      started_at: new Date(running.startedAt).toISOString(),
-      pid: process.pid,
-    });
+    const record = { job_id: running.id, started_at: new Date(running.startedAt).toISOString(), pid: process.pid };
+    await this.records.write(record);
     const reporter = this.startProgressReporter(running);
     let payload: Omit<FinalizeRequest, 'worker_id'> | undefined;
     let outcome: 'completed' | 'failed' | 'cancelled';
@@ -399,6 +399,12 @@ export class Worker {
       const result = await this.deps.executor(running.job, {
         signal: running.abort.signal,
         log,
+        onProcess: (pid) => {
+          running.ffmpegPids.push(pid);
+          this.records
+            .write({ ...record, ffmpeg_pids: [...running.ffmpegPids] })
+            .catch((err) => log.warn({ err: errorMessage(err) }, 'cannot record the ffmpeg pid'));
+        },
         onProgress: (p) => {
           // Non-decreasing, clamped: a player-style progress bar must never jump back.
           const progress = Math.min(100, Math.max(running.progress.progress, p.progress));
@@ -514,7 +520,14 @@ export class Worker {
     if (!record) return;
     const log = this.deps.log.child({ job_id: record.job_id });
     log.warn({ started_at: record.started_at }, 'found a job that was running when the worker stopped; failing it');
-    await rm(jobStagingDir(this.deps.config.temp_dir, record.job_id), { recursive: true, force: true }).catch((err) =>
+    const staging = jobStagingDir(this.deps.config.temp_dir, record.job_id);
+    for (const pid of record.ffmpeg_pids ?? []) {
+      const outcome = killOrphanFfmpeg(pid, staging);
+      if (outcome === 'killed') log.warn({ pid }, 'ended the ffmpeg the interrupted job left running');
+      if (outcome === 'unverifiable')
+        log.warn({ pid }, 'the interrupted job may have left ffmpeg running; check this pid');
+    }
+    await rm(staging, { recursive: true, force: true }).catch((err) =>
       log.error({ err: errorMessage(err) }, 'cannot remove the staging folder of the interrupted job'),
     );
     const already = (await this.outbox.pending()).some((e) => e.job_id === record.job_id);

@@ -43,8 +43,8 @@ const PAGE = `<!doctype html><html><body><video id="v" muted playsinline></video
   hls.attachMedia(video);
 </script></body></html>`;
 
-/** Serves the NAS folder, hls.js and the test page; nothing else. */
-function serve(nas: string): Promise<http.Server> {
+/** Serves the NAS folder, hls.js and the test page; nothing else. Records each NAS file served (decoded path). */
+function serve(nas: string, served: string[]): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -55,6 +55,7 @@ function serve(nas: string): Promise<http.Server> {
         if (rel.some((p) => p === '..' || p.startsWith('.'))) throw new Error('refused');
         const file = path.join(nas, ...rel);
         send(res, path.extname(file), await readFile(file));
+        served.push(rel.join('/'));
       } catch {
         res.writeHead(404).end();
       }
@@ -73,20 +74,23 @@ describe.skipIf(!HAS_CHROMIUM)('HLS output in a real browser', () => {
   let server: http.Server;
   let browser: Browser;
   let manifestUrl: string;
+  const served: string[] = [];
 
   beforeAll(async () => {
     h = await createPipelineHarness();
     await makeSource(path.join(h.nas, 'movies'), { name: 'play.mp4', width: 640, height: 360, duration: 4 });
+    // Folder names with a space, parentheses, a comma and '%': the master lists them percent-encoded, and the
+    // browser must resolve and fetch those URIs.
     const r = await h.run(
       ladderJob('movies/play.mp4', [
-        ['360p', '800k', 'processed/play/360p'],
-        ['240p', '400k', 'processed/play/240p'],
-        ['320x180', '250k', 'processed/play/180p'],
+        ['360p', '800k', 'processed/Play Time (2024)/360p HD'],
+        ['240p', '400k', 'processed/Play Time (2024)/240p, SD'],
+        ['320x180', '250k', 'processed/Play Time (2024)/180p 100%'],
       ]),
     );
     if (!r.ok) throw r.error;
     manifestUrl = r.result.manifestUrl;
-    server = await serve(h.nas);
+    server = await serve(h.nas, served);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -127,6 +131,11 @@ describe.skipIf(!HAS_CHROMIUM)('HLS output in a real browser', () => {
       expect(state.fatal).toBeNull();
       expect(state.levels).toBe(3);
       expect(state.currentTime as number).toBeGreaterThanOrEqual(2);
+      // Media playlists and segments were fetched from the folders with spaces, commas and '%' in their names.
+      const folders = ['360p HD', '240p, SD', '180p 100%'].map((f) => `processed/Play Time (2024)/${f}/`);
+      const fetched = served.filter((f) => folders.some((d) => f.startsWith(d)));
+      expect(fetched.some((f) => f.endsWith('/stream.m3u8'))).toBe(true);
+      expect(fetched.some((f) => f.endsWith('.ts'))).toBe(true);
     } finally {
       await page.close();
     }

@@ -120,9 +120,9 @@ describe('faults (black box)', () => {
     await waitFor(async () => (await listFiles(dirs.temp)).length > 0, { timeoutMs: 30_000, message: 'staged files' });
     w.kill('SIGKILL');
     await w.exited;
-    // A SIGKILLed parent cannot take its ffmpeg along (no hook runs); a supervisor (tini, systemd) reaps it.
-    // Simulate that supervisor so the restart sees the state a real one would leave.
-    for (const pid of await ffmpegProcessesMentioning(dirs.root)) process.kill(pid, 'SIGKILL');
+    // A SIGKILLed worker cannot take its ffmpeg along: the orphan keeps encoding until the next start ends it.
+    const orphans = await ffmpegProcessesMentioning(dirs.root);
+    expect(orphans.length).toBe(1);
 
     await world.start({ WORKER_X264_PRESET: 'slow' });
     const done = await orch.waitForJob(job.job_id, ['FAILED', 'COMPLETED'], { timeoutMs: 30_000 });
@@ -130,5 +130,8 @@ describe('faults (black box)', () => {
     expect(done.error_msg).toBe('worker restarted while the job was running');
     expect(existsSync(path.join(dirs.state, 'running-job.json'))).toBe(false);
     await expectNothingLeft(world, 'processed');
+    expect(world.workers[1]!.logs.some((l) => l.msg === 'ended the ffmpeg the interrupted job left running')).toBe(
+      true,
+    );
   });
 });

@@ -25,13 +25,14 @@ export async function readHlsTree(
   if (!master.isMasterPlaylist) throw new Error(`${masterFile} is not a master playlist`);
   const variants: ReadVariant[] = [];
   for (const variant of master.variants) {
-    const mediaFile = path.join(path.dirname(masterFile), ...variant.uri.split('/'));
+    // URIs are percent-encoded per folder name ("My%20Movie/720p/stream.m3u8"), as players decode them.
+    const mediaFile = path.join(path.dirname(masterFile), ...variant.uri.split('/').map(decodeURIComponent));
     const media = HLS.parse(await readFile(mediaFile, 'utf8')) as HLS.types.MediaPlaylist;
     const files: string[] = [];
     for (const seg of media.segments) {
       for (const uri of [seg.map?.uri, seg.uri]) {
         if (!uri) continue;
-        const abs = path.join(path.dirname(mediaFile), ...uri.split('/'));
+        const abs = path.join(path.dirname(mediaFile), ...uri.split('/').map(decodeURIComponent));
         if ((await stat(abs)).size === 0) throw new Error(`${abs} is empty`);
         if (!files.includes(abs)) files.push(abs);
       }

@@ -80,7 +80,8 @@ describe('buildFfmpegArgs runs with real ffmpeg (software family)', () => {
       [160, 90, false],
     ]);
     const tree = await readHlsTree(plan.stagingDir, `/${plan.masterPlaylistName}`);
-    expect(tree.variants.map((v) => v.uri)).toEqual(['hd/stream.m3u8', 'sd/stream.m3u8']);
+    // Staging uses synthetic folder names; verification rewrites the URIs to the real folders (hd, sd).
+    expect(tree.variants.map((v) => v.uri)).toEqual(['v0/stream.m3u8', 'v1/stream.m3u8']);
     expect(tree.variants.map((v) => v.variant.resolution)).toEqual([
       { width: 320, height: 180 },
       { width: 160, height: 90 },

@@ -72,21 +72,27 @@ describe('pipeline: bad inputs fail fast with a clear message', () => {
       JobValidationError,
     );
     expect(e1.message).toMatch(/^outputs\[0\]\.bitrate = "-y \/tmp\/x"/);
+    // Folder names may hold $ ( ) ; (they are plain names, see below), but never '|' (Windows cannot open it).
     const e2 = await expectFailure(
-      ladderJob('movies/ok.mp4', [['240p', '300k', 'out/$(touch pwned);/240p']]),
+      ladderJob('movies/ok.mp4', [['240p', '300k', 'out/$(touch pwned) | sh/240p']]),
       JobValidationError,
     );
-    expect(e2.message).toMatch(/outputs\[0\]\.dest_path/);
+    expect(e2.message).toMatch(
+      /^outputs\[0\]\.dest_path = .*folder name "\$\(touch pwned\) \| sh" must not contain "\|"/,
+    );
     const job = ladderJob('movies/ok.mp4', [['240p', '300k', 'out/h/240p']]);
     job.outputs[0]!.codec = '-y';
     await expectFailure(job, JobValidationError);
   });
 
-  it('a source whose NAME is hostile is just a file name', async () => {
+  it('a source and a destination folder whose NAMES are hostile are just names', async () => {
     const name = '-y $(touch pwned); `id` & x.mp4';
     await copyFile(source, path.join(movies, name));
-    const r = await h.run(ladderJob(`movies/${name}`, [['320x180', '300k', 'out/hostile/180p']]));
+    const folder = '-y $(touch pwned); `id` & x';
+    const r = await h.run(ladderJob(`movies/${name}`, [['320x180', '300k', `out/${folder}/180p`]]));
     if (!r.ok) throw r.error;
+    expect(r.result.manifestUrl).toBe(`/out/${folder}/180p/index.m3u8`);
+    expect(existsSync(path.join(h.nas, 'out', folder, '180p', 'index.m3u8'))).toBe(true);
     expect(existsSync(path.join(process.cwd(), 'pwned'))).toBe(false);
     expect(existsSync(path.join(h.nas, 'movies', 'pwned'))).toBe(false);
     expect(existsSync('/tmp/x')).toBe(false);

@@ -4,6 +4,7 @@
  */
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import HLS from 'hls-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobSuccess } from '../../src/worker/job-executor.js';
 import { listFiles } from '../helpers/fs-snapshot.js';
@@ -80,6 +81,60 @@ describe('pipeline: successful jobs', () => {
     for (let i = 1; i < r.progress.length; i++)
       expect(r.progress[i]!.progress).toBeGreaterThanOrEqual(r.progress[i - 1]!.progress);
     expect(await h.stagingLeft()).toEqual([]);
+  });
+
+  it('folder names with spaces, parentheses, a comma, an apostrophe, % and é land as named, URIs percent-encoded', async () => {
+    await makeSource(movies, { name: 'amelie.mp4', duration: 2 });
+    const movie = "Amélie, l'été (2001) 100%";
+    const job = ladderJob('movies/amelie.mp4', [
+      ['320x180', '300k', `processed/${movie}/180p (HD), 100%/`],
+      ['214x120', '150k', `processed/${movie}/120p l'été`],
+    ]);
+    const result = await expectSuccess(h.run(job));
+    expect(result.manifestUrl).toBe(`/processed/${movie}/index.m3u8`);
+
+    // Exactly the requested folders on the NAS, nothing from staging (no v0/v1).
+    expect(await readdir(path.join(h.nas, 'processed'))).toContain(movie);
+    expect((await readdir(path.join(h.nas, 'processed', movie))).sort()).toEqual([
+      "120p l'été",
+      '180p (HD), 100%',
+      'index.m3u8',
+    ]);
+    expect((await readdir(path.join(h.nas, 'processed', movie, '180p (HD), 100%'))).sort()).toEqual([
+      'seg_00000.ts',
+      'seg_00001.ts',
+      'stream.m3u8',
+    ]);
+
+    // The master lists the real folders, percent-encoded per name (no raw space, comma or %), and hls-parser
+    // reads it; readHlsTree resolves each URI with decodeURIComponent and checks every segment exists.
+    const masterText = await readFile(path.join(h.nas, 'processed', movie, 'index.m3u8'), 'utf8');
+    const master = HLS.parse(masterText) as HLS.types.MasterPlaylist;
+    expect(master.variants.map((v) => v.uri)).toEqual([
+      '180p%20(HD)%2C%20100%25/stream.m3u8',
+      "120p%20l'%C3%A9t%C3%A9/stream.m3u8",
+    ]);
+    expect(master.variants.map((v) => decodeURIComponent(v.uri))).toEqual([
+      '180p (HD), 100%/stream.m3u8',
+      "120p l'été/stream.m3u8",
+    ]);
+    expect(masterText).not.toMatch(/^[^#].*[ ,]/m);
+    const tree = await readHlsTree(h.nas, result.manifestUrl);
+    expect(tree.variants.map((v) => v.variant.resolution)).toEqual([
+      { width: 320, height: 180 },
+      { width: 214, height: 120 },
+    ]);
+    for (const v of tree.variants) {
+      expect(v.media.endlist).toBe(true);
+      expect(v.durationSec).toBeCloseTo(2, 0);
+    }
+    const small = tree.variants[1]!.files[0]!;
+    expect(small).toBe(path.join(h.nas, 'processed', movie, "120p l'été", 'seg_00000.ts'));
+    expect(videoOf(await probeJson(small))).toMatchObject({ width: 214, height: 120 });
+    expect(result.metrics.encoders).toEqual({
+      [`processed/${movie}/180p (HD), 100%`]: 'libx264',
+      [`processed/${movie}/120p l'été`]: 'libx264',
+    });
   });
 
   it('one output: the master sits in its folder, as in the description', async () => {

@@ -148,12 +148,15 @@ export function muxerPath(dir: string): string {
 }
 
 /**
- * The hls muxer writing every rendition in one run. Layout in the staging folder (= masterDir on the NAS):
- *   <staging>/<master>                        master playlist, URIs relative ("720p/stream.m3u8")
+ * The hls muxer writing every rendition in one run. Layout in the staging folder:
+ *   <staging>/<master>                        master playlist, URIs relative ("v0/stream.m3u8")
  *   <staging>/<variantDir>/stream.m3u8        media playlist of each rendition
  *   <staging>/<variantDir>/seg_00000.ts       its segments (or init_N.mp4 + seg_*.m4s for fMP4)
  * var_stream_map gives each variant its variantDir as name; %v in the patterns expands to it and the muxer
- * creates the folders. A rendition whose folder is masterDir itself is named "." (URI "./stream.m3u8").
+ * creates the folders. variantDir is synthetic ("v0", "v1", ...; "." for a rendition whose folder is masterDir
+ * itself, URI "./stream.m3u8"), never the NAS folder name: var_stream_map splits on spaces and commas, and '%'
+ * in a pattern starts a sequence, so "The Matrix (1999), 100%" could not travel here. Verification rewrites the
+ * master with the real (percent-encoded) folder names and the commit copies each variantDir to its destPath.
  */
 export function hlsArgs(plan: TranscodePlan): string[] {
   const root = muxerPath(plan.stagingDir);

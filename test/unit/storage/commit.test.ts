@@ -109,6 +109,40 @@ describe('commitOutputs', () => {
     expect(await snapshotTree(nas)).toEqual({ ...before, 'processed/blocked': expect.any(String) });
   });
 
+  it('a file that cannot be copied fails the commit naming it, and the previous output stays untouched', async () => {
+    await commitOutputs(await ladderSpec('v1'), { nasRoot: nas, concurrency: 4 });
+    const before = await snapshotTree(nas);
+    const spec = await ladderSpec('v2');
+    // Listed by the playlist but gone from staging: the copy phase fails after other files were copied.
+    spec.folders[0]!.files.push('seg2.ts');
+    const err = await commitOutputs(spec, { nasRoot: nas, concurrency: 2 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect((err as Error).message).toMatch(
+      /^cannot write processed\/movie\/\.720p\.tw-tmp-job-1\/seg2\.ts on the NAS: /,
+    );
+    expect(await snapshotTree(nas)).toEqual(before);
+  });
+
+  it('copies and flushes many files, subfolders included, with every byte in place', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 40; i++)
+      files[i % 4 === 0 ? `init/part${i}.mp4` : `seg${i}.m4s`] = `payload ${i} `.repeat(i + 1);
+    const dir = await stage('many/720p', files);
+    const res = await commitOutputs(
+      {
+        jobId: 'job-many',
+        folders: [{ destPath: 'out/720p', sourceDir: dir, files: Object.keys(files) }],
+        master: null,
+      },
+      { nasRoot: nas, concurrency: 3 },
+    );
+    expect(res.files).toBe(40);
+    expect(res.bytes).toBe(Object.values(files).join('').length);
+    for (const [name, content] of Object.entries(files))
+      expect(await readFile(path.join(nas, 'out/720p', name), 'utf8')).toBe(content);
+    expect(await listFiles(path.join(nas, 'out'))).toHaveLength(40);
+  });
+
   it('an abort before the swaps rolls back and commits nothing', async () => {
     const before = await snapshotTree(nas);
     const ac = new AbortController();

@@ -77,7 +77,7 @@ describe('buildFfmpegArgs: software', () => {
       '-hls_segment_type', 'mpegts',
       '-hls_segment_filename', `${STAGING}/%v/seg_%05d.ts`,
       '-master_pl_name', 'index.m3u8',
-      '-var_stream_map', 'v:0,a:0,name:1080p v:1,a:1,name:720p v:2,a:2,name:480p',
+      '-var_stream_map', 'v:0,a:0,name:v0 v:1,a:1,name:v1 v:2,a:2,name:v2',
       `${STAGING}/%v/stream.m3u8`,
     ]); // prettier-ignore
   });
@@ -163,7 +163,7 @@ describe('buildFfmpegArgs: software', () => {
       -hls_fmp4_init_filename init.mp4
       -hls_segment_filename /tmp/tw/jobs/job-1/%v/seg_%05d.m4s
       -master_pl_name index.m3u8
-      -var_stream_map v:0,a:0,name:1080p v:1,a:1,name:720p v:2,a:2,name:480p /tmp/tw/jobs/job-1/%v/stream.m3u8"
+      -var_stream_map v:0,a:0,name:v0 v:1,a:1,name:v1 v:2,a:2,name:v2 /tmp/tw/jobs/job-1/%v/stream.m3u8"
     `);
   });
 
@@ -171,7 +171,7 @@ describe('buildFfmpegArgs: software', () => {
     const args = argv(makeValidatedJob(ladderOf()), makeSourceInfo({}, []), makePlanOptions());
     expect(args.filter((a) => a.startsWith('0:'))).toEqual([]);
     expect(args.some((a) => a.includes(':a:'))).toBe(false);
-    expect(args[args.indexOf('-var_stream_map') + 1]).toBe('v:0,name:1080p v:1,name:720p v:2,name:480p');
+    expect(args[args.indexOf('-var_stream_map') + 1]).toBe('v:0,name:v0 v:1,name:v1 v:2,name:v2');
   });
 
   it('portrait (rotated phone video), single rendition in the master folder, interlaced', () => {
@@ -300,7 +300,7 @@ describe('buildFfmpegArgs: hardware families', () => {
       -hls_segment_type mpegts
       -hls_segment_filename /tmp/tw/jobs/job-1/%v/seg_%05d.ts
       -master_pl_name index.m3u8
-      -var_stream_map v:0,a:0,name:1080p v:1,a:1,name:720p v:2,a:2,name:480p /tmp/tw/jobs/job-1/%v/stream.m3u8"
+      -var_stream_map v:0,a:0,name:v0 v:1,a:1,name:v1 v:2,a:2,name:v2 /tmp/tw/jobs/job-1/%v/stream.m3u8"
     `);
   });
 
@@ -371,7 +371,7 @@ describe('buildFfmpegArgs: hardware families', () => {
       -hls_segment_type mpegts
       -hls_segment_filename /tmp/tw/jobs/job-1/%v/seg_%05d.ts
       -master_pl_name index.m3u8
-      -var_stream_map v:0,a:0,name:1080p v:1,a:1,name:720p /tmp/tw/jobs/job-1/%v/stream.m3u8"
+      -var_stream_map v:0,a:0,name:v0 v:1,a:1,name:v1 /tmp/tw/jobs/job-1/%v/stream.m3u8"
     `);
   });
 
@@ -437,7 +437,7 @@ describe('buildFfmpegArgs: hardware families', () => {
       -hls_segment_type mpegts
       -hls_segment_filename /tmp/tw/jobs/job-1/%v/seg_%05d.ts
       -master_pl_name index.m3u8
-      -var_stream_map v:0,a:0,name:1080p v:1,a:1,name:720p /tmp/tw/jobs/job-1/%v/stream.m3u8"
+      -var_stream_map v:0,a:0,name:v0 v:1,a:1,name:v1 /tmp/tw/jobs/job-1/%v/stream.m3u8"
     `);
   });
 
@@ -505,7 +505,7 @@ describe('buildFfmpegArgs: hardware families', () => {
       -hls_segment_type mpegts
       -hls_segment_filename /tmp/tw/jobs/job-1/%v/seg_%05d.ts
       -master_pl_name index.m3u8
-      -var_stream_map v:0,a:0,name:1080p v:1,a:1,name:720p /tmp/tw/jobs/job-1/%v/stream.m3u8"
+      -var_stream_map v:0,a:0,name:v0 v:1,a:1,name:v1 /tmp/tw/jobs/job-1/%v/stream.m3u8"
     `);
   });
 
@@ -577,7 +577,7 @@ describe('buildFfmpegArgs: hardware families', () => {
         -hls_segment_type mpegts
         -hls_segment_filename /tmp/tw/jobs/job-1/%v/seg_%05d.ts
         -master_pl_name index.m3u8
-        -var_stream_map v:0,a:0,name:720p v:1,a:1,name:480p /tmp/tw/jobs/job-1/%v/stream.m3u8"
+        -var_stream_map v:0,a:0,name:v0 v:1,a:1,name:v1 /tmp/tw/jobs/job-1/%v/stream.m3u8"
       `);
   });
 
@@ -663,7 +663,7 @@ describe('buildFfmpegArgs: hardware families', () => {
       -hls_segment_type mpegts
       -hls_segment_filename /tmp/tw/jobs/job-1/%v/seg_%05d.ts
       -master_pl_name index.m3u8
-      -var_stream_map v:0,a:0,name:1080p v:1,a:1,name:720p v:2,a:2,name:480p /tmp/tw/jobs/job-1/%v/stream.m3u8"
+      -var_stream_map v:0,a:0,name:v0 v:1,a:1,name:v1 v:2,a:2,name:v2 /tmp/tw/jobs/job-1/%v/stream.m3u8"
     `);
   });
 });
@@ -682,8 +682,9 @@ describe('buildFfmpegArgs: safety', () => {
     // Every path argument is absolute; the only job-derived strings elsewhere sit inside option values.
     const values = args.filter((a, i) => i > 0 && args[i - 1]!.startsWith('-') && !a.startsWith('-'));
     expect(values.filter((a) => a.includes('-y'))).toEqual([`${NAS}/movies/-y .mkv`]);
-    // A folder named like an option only ever appears inside the var_stream_map value.
-    expect(args[args.indexOf('-var_stream_map') + 1]).toBe('v:0,a:0,name:720p v:1,a:1,name:-480p');
+    // Folder names never reach ffmpeg: the var_stream_map names (and so the %v folders) are synthetic.
+    expect(args[args.indexOf('-var_stream_map') + 1]).toBe('v:0,a:0,name:v0 v:1,a:1,name:v1');
+    expect(args.filter((a) => a.includes('processed'))).toEqual([]);
     expect(args.filter((a) => a.startsWith('-4') || a.startsWith('-y '))).toEqual([]);
     expect(args.at(-1)).toBe(`${STAGING}/%v/stream.m3u8`);
   });

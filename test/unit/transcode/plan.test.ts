@@ -274,7 +274,7 @@ describe('planTranscode: hardware decode', () => {
 });
 
 describe('planTranscode: layout', () => {
-  it('names media playlists so they never collide with the master, and maps folders to variant names', () => {
+  it('names media playlists so they never collide with the master, and gives renditions synthetic staging folders', () => {
     const single = planTranscode(
       makeValidatedJob([{ res: '720p', dest: 'processed/x/720p' }]),
       makeSourceInfo(),
@@ -300,7 +300,20 @@ describe('planTranscode: layout', () => {
       makePlanOptions(),
     );
     expect(nested.masterDir).toBe('processed/x');
-    expect(nested.renditions.map((r) => r.variantDir)).toEqual(['hd/720p', 'sd']);
+    // Staging folders are synthetic (ffmpeg's var_stream_map and %v patterns carry them); destPath keeps the real one.
+    expect(nested.renditions.map((r) => r.variantDir)).toEqual(['v0', 'v1']);
+    expect(nested.renditions.map((r) => r.destPath)).toEqual(['processed/x/hd/720p', 'processed/x/sd']);
+
+    const named = planTranscode(
+      makeValidatedJob([
+        { res: '720p', dest: 'processed/The Matrix (1999), 100%/720p' },
+        { res: '480p', dest: 'processed/The Matrix (1999), 100%/480p' },
+      ]),
+      makeSourceInfo(),
+      makePlanOptions(),
+    );
+    expect(named.renditions.map((r) => r.variantDir)).toEqual(['v0', 'v1']);
+    expect(named.masterDir).toBe('processed/The Matrix (1999), 100%');
   });
 
   it('refuses a staging folder with "%" (the hls muxer would expand it)', () => {

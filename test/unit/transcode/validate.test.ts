@@ -107,6 +107,29 @@ describe('validateJob: a good job', () => {
     expect(v.manifestUrl).toBe('/processed/a/720p/index.m3u8');
   });
 
+  it('accepts the folder names real libraries use: spaces, parentheses, commas, apostrophes, %, & # [], any letter', async () => {
+    const movie = "processed/Amélie, l'été (2001) 100%";
+    const v = await validateJob(
+      job({
+        outputs: ladder(`${movie}/720p HD/`, `${movie}\\[SD] #2 & more`, `${movie}/.hidden`, `${movie}/Vol. 2 - 東京`),
+      }),
+      { nasRoot: nas },
+    );
+    expect(v.masterDir).toBe(movie);
+    expect(v.manifestUrl).toBe(`/${movie}/index.m3u8`);
+    expect(v.outputs.map((o) => o.destPath)).toEqual([
+      `${movie}/720p HD`,
+      `${movie}/[SD] #2 & more`,
+      `${movie}/.hidden`,
+      `${movie}/Vol. 2 - 東京`,
+    ]);
+    expect(v.outputs[0]!.absDestDir).toBe(path.join(nas, 'processed', "Amélie, l'été (2001) 100%", '720p HD'));
+    // Still inside the NAS: the relaxed names change nothing about escapes.
+    expect(await refusal(job({}, { dest_path: `${movie}/../../../outside` }))).toContain(
+      'resolves outside the NAS root',
+    );
+  });
+
   it('accepts an absolute path that lies inside the NAS root, and a symlink that stays inside', async () => {
     const v = await validateJob(job({ input: { source_url: path.join(nas, 'movies', 'a.mkv') } }), { nasRoot: nas });
     expect(v.inputPath).toBe(path.join(nas, 'movies', 'a.mkv'));
@@ -155,8 +178,19 @@ describe('validateJob: every bad field names the field and the value', () => {
       'outputs[0].dest_path = "processed/a/720p; rm -rf /": folder name "720p; rm -rf "',
     ],
     [{ dest_path: 'processed/-y /tmp/x' }, 'outputs[0].dest_path = "processed/-y /tmp/x": folder name "-y "'],
-    [{ dest_path: 'processed/a,b/720p' }, 'folder name "a,b" may only contain'],
-    [{ dest_path: 'processed/100%/720p' }, 'folder name "100%"'],
+    [{ dest_path: 'processed/a|b/720p' }, 'folder name "a|b" must not contain "|"'],
+    [{ dest_path: 'processed/a:b/720p' }, 'folder name "a:b" must not contain ":"'],
+    [{ dest_path: 'processed/what?/720p' }, 'folder name "what?" must not contain "?"'],
+    [{ dest_path: 'processed/<a>/720p' }, 'folder name "<a>" must not contain "<"'],
+    [{ dest_path: 'processed/"a"/720p' }, 'must not contain """'],
+    [{ dest_path: 'processed/a*/720p' }, 'must not contain "*"'],
+    [{ dest_path: 'processed/a\tb/720p' }, 'must not contain control character U+0009'],
+    [{ dest_path: 'processed/a\nb/720p' }, 'must not contain control character U+000A'],
+    [{ dest_path: 'processed/a\u007fb/720p' }, 'must not contain control character U+007F'],
+    [{ dest_path: 'processed/Vol. 2./720p' }, 'folder name "Vol. 2." must not end with a dot or a space'],
+    [{ dest_path: 'processed/Movie /720p' }, 'folder name "Movie " must not end with a dot or a space'],
+    [{ dest_path: 'processed/CON/720p' }, 'folder name "CON" is a name Windows reserves for a device'],
+    [{ dest_path: 'processed/nul.txt/720p' }, 'folder name "nul.txt" is a name Windows reserves'],
     [{ dest_path: '' }, 'outputs[0].dest_path = "": expected a path relative to the NAS root'],
     [{ dest_path: './' }, 'outputs[0].dest_path = "./": expected a folder inside the NAS root, not the root itself'],
   ])('%o', async (output, expected) => {
