@@ -11,9 +11,9 @@ import { Worker } from './worker/worker.js';
 import { createHostLoadReader, type HostLoadReader } from './worker/host-load.js';
 import { execaRunner, type CommandRunner } from './exec/runner.js';
 import { createCapabilityProber } from './capabilities/probe.js';
-import { createJobExecutor } from './transcode/pipeline.js';
 import type { CapabilityProber } from './capabilities/types.js';
 import type { JobExecutor } from './worker/job-executor.js';
+import type { PipelineDeps } from './transcode/pipeline.js';
 import { errorMessage } from './errors.js';
 import { VERSION } from './version.js';
 
@@ -56,7 +56,7 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
   const late: { worker?: Worker } = {};
   const executor =
     overrides.executor ??
-    createJobExecutor({
+    createLazyJobExecutor({
       config,
       runner,
       log,
@@ -98,4 +98,24 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     },
   };
   return app;
+}
+
+/**
+ * The pipeline (ffprobe parsing, planning, ffmpeg arguments, staging, verification, commit, hls-parser) is loaded on
+ * the first job, not at start: a worker that sits idle for days never pays its memory (issue 2 §8, "idle, it must be
+ * invisible"). Loading it takes milliseconds next to a transcode, and the orchestrator's assignment is not delayed.
+ */
+function createLazyJobExecutor(deps: PipelineDeps): JobExecutor {
+  let loaded: Promise<JobExecutor> | undefined;
+  return async (job, ctx) => {
+    loaded ??= import('./transcode/pipeline.js').then((m) => m.createJobExecutor(deps));
+    let run: JobExecutor;
+    try {
+      run = await loaded;
+    } catch (err) {
+      loaded = undefined; // a broken install stays broken, but a transient read error must not stick forever
+      throw err;
+    }
+    return run(job, ctx);
+  };
 }

@@ -14,6 +14,7 @@ import { createApp } from './app.js';
 import { startDevOrchestrator } from './dev-orchestrator/server.js';
 import { errorMessage } from './errors.js';
 import { sleep } from './util/abortable.js';
+import { sampleSourceArgs } from './media/sample-source.js';
 
 export interface DemoOptions {
   serve: boolean;
@@ -59,30 +60,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   say(out, `making a ${seconds} s 1280x720 sample with ffmpeg: ${source}`);
   const made = await execa(
     config.ffmpeg_path,
-    [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
-      `testsrc2=size=1280x720:rate=30:duration=${seconds}`,
-      '-f',
-      'lavfi',
-      '-i',
-      `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
-      '-c:v',
-      'libx264',
-      '-preset',
-      'veryfast',
-      '-pix_fmt',
-      'yuv420p',
-      '-c:a',
-      'aac',
-      '-shortest',
-      source,
-    ],
+    sampleSourceArgs({ file: source, width: 1280, height: 720, fps: 30, seconds }),
     { reject: false },
   );
   if (made.exitCode !== 0) {

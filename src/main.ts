@@ -10,6 +10,10 @@ import { ConfigError, errorMessage } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { VERSION } from './version.js';
 
+// nvidia-smi numbers GPUs by PCI bus; CUDA (and so ffmpeg's -hwaccel_device and nvenc's -gpu) numbers them fastest
+// first unless told otherwise. One numbering for both, so the GPU chosen from nvidia-smi is the one ffmpeg opens.
+process.env.CUDA_DEVICE_ORDER ??= 'PCI_BUS_ID';
+
 interface ConfigFlags {
   config?: string;
   [key: string]: unknown;
@@ -76,9 +80,11 @@ function onShutdownSignals(log: Logger, stop: () => Promise<void>, hardDeadlineM
       },
     );
   };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
-  if (process.platform === 'win32') signals.push('SIGBREAK');
-  for (const s of signals) process.on(s, handler);
+  for (const s of shutdownSignals()) process.on(s, handler);
+}
+
+function shutdownSignals(): NodeJS.Signals[] {
+  return process.platform === 'win32' ? ['SIGINT', 'SIGTERM', 'SIGBREAK'] : ['SIGINT', 'SIGTERM'];
 }
 
 async function cmdStart(flags: ConfigFlags): Promise<void> {
@@ -110,6 +116,24 @@ async function cmdProbe(flags: ConfigFlags & { refresh?: boolean; verbose?: bool
   process.exit(code);
 }
 
+/**
+ * SIGINT/SIGTERM (SIGBREAK on Windows) during run-job: abort the job (ffmpeg stopped, staging removed, nothing
+ * committed) and let it end as a FAILED payload with exit 1. Armed before the probe, so a Ctrl-C at any moment ends
+ * the same way. A second signal exits at once, for when the cleanup itself hangs (a dead NAS mount).
+ */
+function abortOnSignals(reason: (signal: NodeJS.Signals) => string): AbortSignal {
+  const controller = new AbortController();
+  const handler = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      process.stderr.write(`transcode-worker: second ${signal}: exiting now\n`);
+      process.exit(1);
+    }
+    controller.abort(reason(signal));
+  };
+  for (const s of shutdownSignals()) process.on(s, handler);
+  return controller.signal;
+}
+
 async function cmdRunJob(file: string, flags: ConfigFlags): Promise<void> {
   const config = readConfig(flags, true);
   const log = createLogger({
@@ -117,7 +141,8 @@ async function cmdRunJob(file: string, flags: ConfigFlags): Promise<void> {
     pretty: false,
     destination: process.stderr,
   });
-  const { runJobCommand } = await import('./transcode/run-job-command.js');
+  const { runJobCommand, interruptedReason } = await import('./transcode/run-job-command.js');
+  const signal = abortOnSignals(interruptedReason);
   const { createCapabilityProber } = await import('./capabilities/probe.js');
   const { execaRunner } = await import('./exec/runner.js');
   // The same encoder choice as the service: the cached probe says which hardware encoders really work here.
@@ -135,8 +160,10 @@ async function cmdRunJob(file: string, flags: ConfigFlags): Promise<void> {
     out: process.stdout,
     err: process.stderr,
     isTTY: Boolean(process.stderr.isTTY),
+    signal,
   });
-  process.exit(code);
+  // The payload is the command's output: let it reach a pipe before exiting (pipes are asynchronous on Windows).
+  process.stdout.write('', () => process.exit(code));
 }
 
 async function cmdDevOrchestrator(opts: {

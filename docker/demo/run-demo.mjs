@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const orchestrator = (process.env.DEMO_ORCHESTRATOR_URL || 'http://dev-orchestrator:8080').replace(/\/+$/, '');
 const nas = process.env.DEMO_NAS || '/data/nas';
@@ -48,40 +49,24 @@ async function request(method, url, body) {
   return { status: res.status, json };
 }
 
-function makeSample(job) {
+/** The worker's built code: /app/dist in the image, ./dist beside a checkout (CI runs this script from the repo). */
+function appDir() {
+  const candidates = [process.env.DEMO_APP_DIR, '/app/dist', path.resolve(import.meta.dirname ?? '.', '../../dist')];
+  const found = candidates.find((d) => d && existsSync(path.join(d, 'media', 'sample-source.js')));
+  if (!found) fail(`cannot find the worker's dist folder (tried ${candidates.filter(Boolean).join(', ')})`);
+  return found;
+}
+
+async function makeSample(job) {
   const file = path.join(nas, job.input.source_url);
   if (existsSync(file)) return log(`sample already there: ${file}`);
   mkdirSync(path.dirname(file), { recursive: true });
   log(`making a 6 s sample film: ${file}`);
   // testsrc2 + a sine tone: a real H.264/AAC MP4 made on the spot, no download.
-  const r = spawnSync(
-    'ffmpeg',
-    [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=640x360:rate=25:duration=6',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440:duration=6',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'veryfast',
-      '-pix_fmt',
-      'yuv420p',
-      '-c:a',
-      'aac',
-      '-shortest',
-      '-y',
-      file,
-    ],
-    { stdio: 'inherit' },
-  );
+  const { sampleSourceArgs } = await import(pathToFileURL(path.join(appDir(), 'media', 'sample-source.js')).href);
+  const r = spawnSync('ffmpeg', sampleSourceArgs({ file, width: 640, height: 360, fps: 25, seconds: 6 }), {
+    stdio: 'inherit',
+  });
   if (r.status !== 0) fail(`ffmpeg could not make the sample (exit ${r.status})`);
 }
 
@@ -136,7 +121,7 @@ function listTree(dir, prefix = '') {
 }
 
 const job = JSON.parse(readFileSync(jobFile, 'utf8'));
-makeSample(job);
+await makeSample(job);
 
 log(`waiting for the dev orchestrator at ${orchestrator}`);
 await waitFor('the dev orchestrator', async () => {

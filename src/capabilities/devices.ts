@@ -74,6 +74,19 @@ export function familySkipReason(
   }
 }
 
+/**
+ * Render nodes a VAAPI/QSV candidate is verified on one by one: all of them when Linux exposes several and none is
+ * configured (a configured vaapi_device is the only one ever used). undefined: the single-device test applies.
+ */
+export function renderNodesToTest(
+  family: EncoderFamily,
+  host: HostSnapshot,
+  vaapiDevice: string,
+): string[] | undefined {
+  if ((family !== 'vaapi' && family !== 'qsv') || vaapiDevice || host.platform !== 'linux') return undefined;
+  return host.renderNodes.length > 1 ? host.renderNodes.map((n) => n.path) : undefined;
+}
+
 export function testDeviceFor(family: EncoderFamily, host: HostSnapshot, vaapiDevice: string): TestDevice {
   if (family !== 'vaapi' && family !== 'qsv') return {};
   const node = pickRenderNode(host, vaapiDevice);

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import si from 'systeminformation';
+import { sysinfo } from '../util/sysinfo.js';
 import type { CommandRunner } from '../exec/runner.js';
 
 export interface GraphicsController {
@@ -125,7 +125,7 @@ async function queryNvidiaSmi(runner: CommandRunner, timeoutMs: number): Promise
 
 async function readGraphics(): Promise<GraphicsController[]> {
   try {
-    const g = await si.graphics();
+    const g = await sysinfo.graphics().graphics();
     return g.controllers.map((c) => ({ vendor: c.vendor ?? '', model: c.model ?? '' }));
   } catch {
     return [];
@@ -135,7 +135,7 @@ async function readGraphics(): Promise<GraphicsController[]> {
 async function readCpu(): Promise<{ model: string; cores: number }> {
   const fallback = { model: os.cpus()[0]?.model ?? 'unknown', cores: os.availableParallelism() };
   try {
-    const c = await si.cpu();
+    const c = await sysinfo.cpu().cpu();
     const model = [c.manufacturer, c.brand].filter(Boolean).join(' ').trim();
     return { model: model || fallback.model, cores: c.cores || fallback.cores };
   } catch {

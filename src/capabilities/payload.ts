@@ -49,7 +49,13 @@ export function buildCapabilities(input: PayloadInput): Capabilities {
   return {
     supported_codecs: encoders.filter((e) => e.ok).map((e) => e.name),
     has_gpu: primary !== undefined,
-    gpu_type: primary ? gpuTypeOf(primary, host, input.config.vaapi_device) : 'none',
+    // A GPU that only decodes (NVDEC on a card without NVENC, which the planner uses for software ladders) is still
+    // the worker's GPU; has_gpu stays false because no hardware encoder passed.
+    gpu_type: primary
+      ? gpuTypeOf(primary, host, input.config.vaapi_device)
+      : input.hwaccels.some((h) => h.ok && h.name === 'cuda')
+        ? 'nvidia'
+        : 'none',
     max_resolution: capResolution(verified, input.config.max_resolution),
     cpu_arch: host.arch,
     cpu_cores: host.cpuCores,

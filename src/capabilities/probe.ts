@@ -12,7 +12,7 @@ import { ToolchainError, errorMessage } from '../errors.js';
 import type { CommandRunner } from '../exec/runner.js';
 import type { Logger } from '../log.js';
 import { buildCacheKey, readCachedReport, writeCachedReport } from './cache.js';
-import { familySkipReason, listGpus, testDeviceFor } from './devices.js';
+import { familySkipReason, listGpus, renderNodesToTest, testDeviceFor } from './devices.js';
 import { ENCODER_CANDIDATES, HWACCEL_CANDIDATES, HWACCEL_FAMILY, isHardwareFamily } from './encoders.js';
 import { parseCodecList, parseHwaccels } from './ffmpeg-output.js';
 import { createHostReader, type HostSnapshot, type ReadHost } from './host.js';
@@ -20,6 +20,7 @@ import { buildCapabilities } from './payload.js';
 import {
   checkBatch,
   checkEncoder,
+  checkEncoderOnNodes,
   checkHwaccel,
   createSample,
   probeSessions,
@@ -99,6 +100,8 @@ export function createCapabilityProber(deps: ProberDeps): CapabilityProber {
       const skip = familySkipReason(c.family, host, config);
       if (skip) return { ...base, listed: true, reason: skip };
       if (batchable.includes(c)) return undefined; // decided by the batch below
+      const nodes = renderNodesToTest(c.family, host, config.vaapi_device);
+      if (nodes) return checkEncoderOnNodes(ctx, c, nodes);
       return checkEncoder(ctx, c, testDeviceFor(c.family, host, config.vaapi_device));
     });
     let sample: ReturnType<typeof createSample> | undefined;
@@ -133,7 +136,11 @@ export function createCapabilityProber(deps: ProberDeps): CapabilityProber {
     await mapLimit(firstPerFamily, limit, async (check) => {
       const candidate = ENCODER_CANDIDATES.find((c) => c.name === check.name)!;
       const started = performance.now();
-      check.maxSessions = await probeSessions(ctx, candidate, testDeviceFor(check.family, host, config.vaapi_device));
+      // On the node it passed on (the first of several may be another vendor's).
+      const device = check.device
+        ? { renderNode: check.device }
+        : testDeviceFor(check.family, host, config.vaapi_device);
+      check.maxSessions = await probeSessions(ctx, candidate, device);
       check.durationMs += Math.round(performance.now() - started);
     });
     return { encoders, hwaccels };

@@ -97,6 +97,36 @@ export async function checkEncoder(
 }
 
 /**
+ * A VAAPI/QSV candidate on a host with several render nodes: each node gets the one-frame verification (an NVIDIA
+ * node listed first must not hide the Intel one that works), the first passing node also the max-resolution search.
+ * `devices` lists every node it passed on, for the per-job choice (capabilities/gpu-selector.ts).
+ */
+export async function checkEncoderOnNodes(
+  ctx: TestContext,
+  candidate: EncoderCandidate,
+  nodes: readonly string[],
+): Promise<EncoderCheck> {
+  const started = performance.now();
+  const passing: string[] = [];
+  let full: EncoderCheck | undefined;
+  let firstFailure: EncoderCheck | undefined;
+  for (const node of nodes) {
+    if (full) {
+      if ((await runAttempt(ctx, buildTestEncodeArgs(candidate, R720, { renderNode: node }))).ok) passing.push(node);
+      continue;
+    }
+    const check = await checkEncoder(ctx, candidate, { renderNode: node });
+    if (check.ok) {
+      full = check;
+      passing.push(node);
+    } else firstFailure ??= check;
+  }
+  const durationMs = Math.round(performance.now() - started);
+  if (!full) return { ...firstFailure!, durationMs };
+  return { ...full, devices: passing, durationMs };
+}
+
+/**
  * Software and audio candidates in one ffmpeg run (see buildBatchTestArgs). Returns their checks when the run
  * passed, undefined when it failed: the caller then tests each on its own, which also yields the reasons.
  */

@@ -25,6 +25,8 @@ export interface EncoderCheck {
   skipped?: boolean;
   /** Device the test used (a render node for VAAPI/QSV). */
   device?: string;
+  /** Every device it passed on, when the probe tested several (render nodes); absent: only `device` is known. */
+  devices?: string[];
   /** Verified together with the other software/audio encoders in one ffmpeg run; durationMs is that run's. */
   batched?: boolean;
 }

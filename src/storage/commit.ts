@@ -2,15 +2,16 @@
  * The commit: staged output -> NAS, all or nothing.
  *
  * 1. copy each rendition's files into a hidden sibling of its destination (same filesystem, so the next step is a
- *    rename, not a copy), flushing every file and folder to disk;
+ *    rename, not a copy), and the master playlist (when it lives outside the rendition folders) into a hidden
+ *    temp file next to it, flushing every file and folder to disk;
  * 2. swap each folder into place: existing destination -> hidden ".old" sibling, new folder -> destination;
- * 3. write the master playlist (when it lives outside the rendition folders) to a hidden temp file and rename it
- *    over the old one, last, so the entry point only ever points at complete renditions;
+ * 3. rename the master over the old one, last, so the entry point only ever points at complete renditions;
  * 4. remove the ".old" folders.
  * Any failure before step 4 rolls back: previous folders are put back, hidden folders and the folders this commit
  * created are removed, so the NAS is as it was. A dest_path folder is owned by its output: a re-run replaces its
  * whole content.
  */
+import { constants as fsConstants } from 'node:fs';
 import { copyFile, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
@@ -49,6 +50,8 @@ export interface CommitOptions {
 export interface CommitResult {
   bytes: number;
   durationMs: number;
+  /** Of durationMs, the time spent waiting for the data to reach the disk (fdatasync of files and folders). */
+  flushMs: number;
   files: number;
 }
 
@@ -132,6 +135,7 @@ export async function commitOutputs(spec: CommitSpec, opts: CommitOptions): Prom
   let currentDest = '';
   let bytes = 0;
   let files = 0;
+  let flushMs = 0;
 
   try {
     // 1. Copy into hidden siblings.
@@ -150,6 +154,15 @@ export async function commitOutputs(spec: CommitSpec, opts: CommitOptions): Prom
       for (const d of subdirs) await mkdir(toAbs(tmp, d), { recursive: true });
       for (const file of f.files) jobs.push({ from: toAbs(f.sourceDir, file), to: toAbs(tmp, file) });
     }
+    // The master (several outputs: it lives above the rendition folders) is copied and flushed with the rest.
+    if (spec.master) {
+      currentDest = spec.master.dirPath || '/';
+      const dir = toAbs(opts.nasRoot, spec.master.dirPath);
+      const first = await makeParents(opts.nasRoot, dir);
+      if (first) created.push(first);
+      masterTmp = hiddenSibling(path.join(dir, spec.master.name), 'tmp', spec.jobId);
+      jobs.push({ from: spec.master.sourceFile, to: masterTmp });
+    }
     currentDest = '';
     const fail = (to: string, err: unknown): StorageError =>
       new StorageError(
@@ -158,22 +171,26 @@ export async function commitOutputs(spec: CommitSpec, opts: CommitOptions): Prom
           cause: err,
         },
       );
-    // Durability vs speed (measured on ext4, 72 x 2 MB, median of 5; see bench/results.md): the data has to reach
-    // the disk before the rename, so the floor is the disk's write-back time, which a plain `cp -r` (page cache
-    // only) never pays. Of the variants tried, copying everything first and then flushing everything is the
-    // fastest durable one (the kernel writes the whole batch back at once): 1.2x faster than copy+fsync file by
-    // file, on par with one syncfs of the filesystem (Linux only, flushes other writers' data too, and on SMB does
-    // not reach the server), and faster than flushing each file in the background while copying (the flushes then
-    // hold libuv's 4 threads and stall the copies). fdatasync, not fsync, and each folder is synced once. On
-    // NFS/SMB every flush is a server round trip, so they run side by side (up to libuv's thread pool size,
-    // UV_THREADPOOL_SIZE, default 4).
+    // Durability vs speed (bench/results.md): the data has to reach the disk before the rename, so the floor is
+    // the disk's write rate, which a plain `cp -r` (page cache only) never pays. Copy everything, then flush
+    // everything: libuv's copyFile truncates each new file before writing it, and ext4/XFS then start writing
+    // the file back when it is closed (NFS writes back on close anyway), so the write-back overlaps the copies and
+    // the final fdatasyncs mostly wait for I/O already in flight. Do NOT add COPYFILE_EXCL: it skips that
+    // truncate, the copies get faster but all the write-back lands on the flush and the whole is slower
+    // (measured). Flushing file by file right after each copy pays a disk round trip per file; flushing in the
+    // background while copying makes the flushes hold libuv's 4 threads and stall the copies; one syncfs (Linux
+    // only) also flushes other writers' data and on SMB does not reach the server. fdatasync, not fsync, and each
+    // folder is synced once. On NFS/SMB every flush is a server round trip, so they run side by side (up to
+    // libuv's thread pool size, UV_THREADPOOL_SIZE, default 4). COPYFILE_FICLONE: a reflink (no data copied)
+    // where staging and the NAS share a filesystem that supports it (Btrfs, XFS); elsewhere the same copy.
     await runPool(jobs, opts.concurrency, async ({ from, to }) => {
       try {
-        await copyFile(from, to);
+        await copyFile(from, to, fsConstants.COPYFILE_FICLONE);
       } catch (err) {
         throw fail(to, err);
       }
     });
+    const flushStarted = performance.now();
     await runPool(jobs, Math.max(opts.concurrency, 8), async ({ to }) => {
       let size: number;
       try {
@@ -184,20 +201,11 @@ export async function commitOutputs(spec: CommitSpec, opts: CommitOptions): Prom
       bytes += size;
       files++;
     });
-    // Every folder that received files (subfolders too), once, so the new names are as durable as the data.
+    // Every folder that received files (subfolders too, and the master's), once, so the new names are as durable
+    // as the data.
     const dirs = new Set([...temps, ...jobs.map((j) => path.dirname(j.to))]);
     await runPool([...dirs], opts.concurrency, syncDir);
-
-    if (spec.master) {
-      currentDest = spec.master.dirPath || '/';
-      const dir = toAbs(opts.nasRoot, spec.master.dirPath);
-      const first = await makeParents(opts.nasRoot, dir);
-      if (first) created.push(first);
-      masterTmp = hiddenSibling(path.join(dir, spec.master.name), 'tmp', spec.jobId);
-      await copyFile(spec.master.sourceFile, masterTmp);
-      bytes += await flushFile(masterTmp);
-      files++;
-    }
+    flushMs = performance.now() - flushStarted;
 
     if (opts.signal?.aborted) throw new JobCancelledError(abortReason(opts.signal));
 
@@ -216,8 +224,10 @@ export async function commitOutputs(spec: CommitSpec, opts: CommitOptions): Prom
       swaps.push(swap);
       await doRename(tmp, dest);
       temps.splice(temps.indexOf(tmp), 1);
-      await syncDir(path.dirname(dest));
     }
+    // Each parent folder once, after all its swaps (a folder sync is a journal commit, a disk round trip): the
+    // renditions are durable before the master below points at them.
+    await runPool([...new Set(swaps.map((s) => path.dirname(s.dest)))], opts.concurrency, syncDir);
 
     // 3. The master, last.
     if (spec.master && masterTmp) {
@@ -241,7 +251,7 @@ export async function commitOutputs(spec: CommitSpec, opts: CommitOptions): Prom
       opts.log?.warn({ err, path: s.old }, 'could not remove the previous output after the commit'),
     );
   }
-  return { bytes, files, durationMs: performance.now() - started };
+  return { bytes, files, flushMs, durationMs: performance.now() - started };
 
   async function rollback(): Promise<void> {
     const step = async (what: string, fn: () => Promise<unknown>): Promise<void> => {

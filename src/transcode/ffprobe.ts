@@ -1,14 +1,17 @@
 /**
  * Step 2 of the pipeline: know the source. One ffprobe call (argument array, bounded time), parsed by the pure
- * parseFfprobeJson. Unreadable files fail fast with a MediaError that quotes ffprobe's own reason.
+ * parseFfprobeJson. Unreadable files fail fast with a MediaError that quotes ffprobe's own reason. Whether the
+ * file is whole is a second, short ffprobe (ffprobe-completeness.ts) that the pipeline runs beside ffmpeg.
  */
 import { open, stat } from 'node:fs/promises';
 import { JobCancelledError, MediaError, ToolchainError } from '../errors.js';
 import type { CommandRunner } from '../exec/runner.js';
+import { assertSourceComplete } from './ffprobe-completeness.js';
 import { parseFfprobeJson } from './ffprobe-parse.js';
 import type { SourceInfo } from './types.js';
 
 export { parseFfprobeJson } from './ffprobe-parse.js';
+export { assertSourceComplete, startCompletenessCheck, type CompletenessCheck } from './ffprobe-completeness.js';
 
 export interface ProbeSourceDeps {
   ffprobePath: string;
@@ -33,7 +36,28 @@ function reasonOf(stderr: string, file: string): string {
   );
 }
 
+/** What the first ffprobe tells, plus what the completeness check (ffprobe-completeness.ts) needs. */
+export interface ProbedSource {
+  info: SourceInfo;
+  /** format.start_time (0 when absent). */
+  startSec: number;
+  /** The video stream's own stated duration (the container's when it states none). */
+  statedVideoSec: number;
+}
+
+/**
+ * Knows the source and proves it complete: probeSourceInfo, then assertSourceComplete. The job pipeline runs the
+ * two separately (the completeness check beside ffmpeg); this is for everything else (probe command, tests).
+ */
 export async function probeSource(inputPath: string, deps: ProbeSourceDeps): Promise<SourceInfo> {
+  const probed = await probeSourceInfo(inputPath, deps);
+  await assertSourceComplete(probed, deps);
+  if (deps.signal?.aborted) throw new JobCancelledError('the job was cancelled while probing the source');
+  return probed.info;
+}
+
+/** One ffprobe of the source's format and streams. Throws MediaError when it is not a readable media file. */
+export async function probeSourceInfo(inputPath: string, deps: ProbeSourceDeps): Promise<ProbedSource> {
   const args = [
     '-v',
     'error',
@@ -81,54 +105,8 @@ export async function probeSource(inputPath: string, deps: ProbeSourceDeps): Pro
   const info = parseFfprobeJson(json, inputPath, size);
   const format = (json as { format?: { start_time?: string } }).format;
   const start = Number(format?.start_time);
-  const videoEnd = videoDurationOf(json, info.video.index) ?? info.durationSec;
-  await checkNotTruncated(info, Number.isFinite(start) ? start : 0, videoEnd, deps);
-  if (deps.signal?.aborted) throw new JobCancelledError('the job was cancelled while probing the source');
-  return info;
-}
-
-/**
- * Some containers state their duration in the header (Matroska), so ffprobe "succeeds" on a file cut short by an
- * interrupted copy. Read the video packets of the last seconds: when the last one is far before the stated end,
- * the file is truncated. Conservative on purpose (no packets read = no verdict) so a healthy file is never refused;
- * the post-transcode verification catches what this misses.
- */
-async function checkNotTruncated(
-  info: SourceInfo,
-  start: number,
-  statedSec: number,
-  deps: ProbeSourceDeps,
-): Promise<void> {
-  const from = start + Math.max(0, statedSec - 10);
-  const result = await deps.runner(
-    deps.ffprobePath,
-    [
-      '-v',
-      'error',
-      '-select_streams',
-      String(info.video.index),
-      // Seek close to the stated end and list packet timestamps from there on.
-      '-read_intervals',
-      `${from.toFixed(3)}%`,
-      '-show_entries',
-      'packet=pts_time',
-      '-of',
-      'csv=p=0',
-      info.path,
-    ],
-    { timeoutMs: deps.timeoutMs ?? 30_000, signal: deps.signal },
-  );
-  if (result.exitCode !== 0 || result.timedOut) return;
-  const times = result.stdout
-    .split(/\r?\n/)
-    .map((l) => Number(l.split(',')[0]))
-    .filter((n) => Number.isFinite(n) && n >= 0);
-  if (times.length === 0) return;
-  const last = Math.max(...times) - start;
-  if (last < statedSec * 0.9 - 1)
-    throw new MediaError(
-      `${info.path} is truncated: its header says ${statedSec.toFixed(1)} s but the video stops at ${Math.max(0, last).toFixed(1)} s (interrupted copy?)`,
-    );
+  const statedVideoSec = videoDurationOf(json, info.video.index) ?? info.durationSec;
+  return { info, startSec: Number.isFinite(start) ? start : 0, statedVideoSec };
 }
 
 /**

@@ -1,5 +1,6 @@
 /**
- * The job function: validate -> ffprobe -> plan -> stage (room check) -> ffmpeg -> verify -> commit.
+ * The job function: validate -> ffprobe -> plan -> stage (room check) -> ffmpeg (+ completeness check of the
+ * source beside it) -> verify -> commit.
  * One linear function per job; `try/finally` removes the staging folder on every outcome. Invariants:
  *  - nothing reaches the NAS once ctx.signal is aborted (JobCancelledError instead);
  *  - a hardware encoder that fails at run time with a device error is retried ONCE in software (when
@@ -7,6 +8,7 @@
  */
 import os from 'node:os';
 import type { EncoderFamily, ProbeReport } from '../capabilities/types.js';
+import { createGpuSelector, type DeviceChoice, type GpuSelector } from '../capabilities/gpu-selector.js';
 import type { Config } from '../config.js';
 import { FfmpegError, JobCancelledError, JobValidationError } from '../errors.js';
 import type { CommandRunner } from '../exec/runner.js';
@@ -20,7 +22,7 @@ import type { JobContext, JobExecutor, JobProgress, JobSuccess } from '../worker
 import { buildFfmpegArgs } from './args/index.js';
 import { buildCommitSpec } from '../storage/commit-spec.js';
 import { abortReason, runFfmpeg } from './ffmpeg.js';
-import { probeSource } from './ffprobe.js';
+import { probeSourceInfo, startCompletenessCheck, type CompletenessCheck } from './ffprobe.js';
 import { encoderFamilyOf } from './job-fields.js';
 import { planTranscode, type PlanOptions } from './plan.js';
 import type { TranscodePlan } from './types.js';
@@ -35,6 +37,8 @@ export interface PipelineDeps {
   now?: () => number;
   /** Told when a hardware family failed at run time with a device error, so the lifecycle can re-probe it. */
   onDeviceError?: (family: EncoderFamily, err: FfmpegError) => void;
+  /** Picks the GPU of each job (least busy, fresh reading); by default one built on `runner` and the real sysfs. */
+  gpuSelector?: GpuSelector;
 }
 
 /** Share of the progress bar given to ffmpeg; verification and the commit take the rest. */
@@ -51,17 +55,20 @@ export function resolveSoftwarePreset(
   return arch.startsWith('arm') && cores <= 4 ? 'veryfast' : 'fast';
 }
 
-/** What the planner may use on this host, from the probe report and the config. */
+/**
+ * What the planner may use on this host, from the probe report and the config. `device` is the GPU chosen for this
+ * job (see capabilities/gpu-selector.ts); without one, ffmpeg's default device of the family is used.
+ */
 export function buildPlanOptions(
   config: Config,
   probe: ProbeReport | undefined,
   stagingDir: string,
   softwareOnly = false,
+  device?: string,
 ): PlanOptions {
   const verifiedNames = new Set(probe ? probe.encoders.filter((e) => e.ok).map((e) => e.name) : ASSUMED_ENCODERS);
   const sessions = probe?.capabilities.max_encode_sessions ?? 0;
   const hwaccels = probe ? probe.hwaccels.filter((h) => h.ok).map((h) => h.name) : [];
-  const device = config.vaapi_device || probe?.gpus.find((g) => g.device)?.device;
   return {
     stagingDir,
     encoders: {
@@ -94,16 +101,46 @@ export function assertSeparateFolders(validated: Pick<ValidatedJob, 'outputs'>):
   }
 }
 
+/** Families whose hardware this plan touches: its GPU encoders, and the decoder's family (NVDEC feeding libx264). */
 function hardwareFamilies(plan: TranscodePlan): EncoderFamily[] {
-  return [...new Set(plan.renditions.map((r) => r.family).filter((f) => f !== 'software'))];
+  const decode = plan.hwDecode ? [DECODE_FAMILY_OF[plan.hwDecode.kind]] : [];
+  return [...new Set([...plan.renditions.map((r) => r.family).filter((f) => f !== 'software'), ...decode])];
 }
+
+const DECODE_FAMILY_OF: Record<NonNullable<TranscodePlan['hwDecode']>['kind'], EncoderFamily> = {
+  cuda: 'nvidia',
+  qsv: 'qsv',
+  vaapi: 'vaapi',
+};
 
 function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw new JobCancelledError(abortReason(signal));
 }
 
+/**
+ * Plans the job, then, when it runs on a GPU family that can select its device, plans it again on the device the
+ * selector picked right now (planning is pure and cheap).
+ */
+async function planOnChosenGpu(
+  selector: GpuSelector,
+  plan: (device?: string) => TranscodePlan,
+  probe: ProbeReport | undefined,
+  log: JobContext['log'],
+): Promise<{ plan: TranscodePlan; gpu?: DeviceChoice }> {
+  const draft = plan();
+  // A software ladder may still decode on an NVIDIA GPU: that GPU is chosen the same way.
+  const family = hardwareFamilies(draft)[0] ?? (draft.hwDecode?.kind === 'cuda' ? 'nvidia' : undefined);
+  if (!family) return { plan: draft };
+  const encoders = [...new Set(draft.renditions.filter((r) => r.family === family).map((r) => r.encoder))];
+  const gpu = await selector.choose(family, encoders, probe);
+  if (!gpu) return { plan: draft };
+  log.info({ gpu: gpu.device, family, reason: gpu.reason, utilization: gpu.utilizationPercent }, 'GPU chosen');
+  return { plan: plan(gpu.device), gpu };
+}
+
 export function createJobExecutor(deps: PipelineDeps): JobExecutor {
   const { config, runner } = deps;
+  const gpuSelector = deps.gpuSelector ?? createGpuSelector({ config, runner, log: deps.log });
   const now = deps.now ?? (() => performance.now());
 
   return async function executeJob(job: Job, ctx: JobContext): Promise<JobSuccess> {
@@ -120,12 +157,22 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
     const validated = await validateJob(job, { nasRoot: config.nas_mount_path });
     assertSeparateFolders(validated);
     throwIfAborted(signal);
-    const source = await probeSource(validated.inputPath, { ffprobePath: config.ffprobe_path, runner, signal });
+    const probeDeps = { ffprobePath: config.ffprobe_path, runner, signal };
+    const probed = await probeSourceInfo(validated.inputPath, probeDeps);
+    const source = probed.info;
     throwIfAborted(signal);
 
     const stagingDir = jobStagingDir(config.temp_dir, job.job_id);
+    let completeness: CompletenessCheck | undefined;
     try {
-      let plan = planTranscode(validated, source, buildPlanOptions(config, deps.getProbe(), stagingDir));
+      const probe = deps.getProbe();
+      const chosen = await planOnChosenGpu(
+        gpuSelector,
+        (device) => planTranscode(validated, source, buildPlanOptions(config, probe, stagingDir, false, device)),
+        probe,
+        log,
+      );
+      let plan = chosen.plan;
       let transcodeMs = 0;
       let fallbackReason: string | undefined;
 
@@ -139,7 +186,8 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
         try {
           await runFfmpeg(args, {
             ffmpegPath: config.ffmpeg_path,
-            signal,
+            // Stopped by a cancel, or as soon as the completeness check finds the source truncated.
+            signal: AbortSignal.any([signal, completeness!.signal]),
             durationSec: source.durationSec,
             stallTimeoutMs: config.stall_timeout,
             onProgress: (pr) => report(pr),
@@ -151,9 +199,14 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
         }
       };
 
+      // Whether the source is whole (a second, short ffprobe) is checked beside ffmpeg rather than before it, so
+      // it adds no process start-up in front of the job; its verdict is awaited before anything is verified.
+      completeness = startCompletenessCheck(probed, probeDeps);
       try {
         await transcode(plan);
       } catch (err) {
+        // A truncated source stops ffmpeg: report the truncation, not the stop.
+        await completeness.settle(true);
         if (!(err instanceof FfmpegError) || !err.deviceError) throw err;
         const families = hardwareFamilies(plan);
         for (const f of families) deps.onDeviceError?.(f, err);
@@ -163,6 +216,7 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
         plan = planTranscode(validated, source, buildPlanOptions(config, deps.getProbe(), stagingDir, true));
         await transcode(plan);
       }
+      await completeness.settle();
 
       throwIfAborted(signal);
       const verified = await verifyStaging(plan, { runner, ffprobePath: config.ffprobe_path, signal });
@@ -185,9 +239,12 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
           output_bytes: commit.bytes,
           encoders: Object.fromEntries(plan.renditions.map((r) => [r.destPath, r.encoder])),
           ...(fallbackReason ? { software_fallback: fallbackReason } : {}),
+          ...(chosen.gpu && !fallbackReason ? { gpu_device: chosen.gpu.device, gpu_family: chosen.gpu.family } : {}),
         },
       };
     } finally {
+      // No ffprobe left behind when the job ends early (a cancel, a staging failure).
+      await completeness?.stop();
       const err = await removeStagingDir(stagingDir);
       if (err) log.warn({ err, stagingDir }, 'could not remove the staging folder');
     }

@@ -55,10 +55,14 @@ function planHwDecode(
   toneMap: boolean,
   opts: PlanOptions,
 ): TranscodePlan['hwDecode'] {
-  const family = families[0];
-  if (!family || families.some((f) => f !== family)) return null;
-  const kind = HW_DECODE_OF[family];
+  const hardware = [...new Set(families.filter((f) => f !== 'software'))];
+  if (hardware.length > 1) return null;
+  const softwareRungs = families.some((f) => f === 'software');
+  const kind = hardware[0] ? HW_DECODE_OF[hardware[0]] : decodeOnlyKind(opts);
   if (!kind || !opts.hwaccels.includes(kind)) return null;
+  // Software rungs next to GPU frames need a download after the GPU scale; only the CUDA path (scale_cuda +
+  // hwdownload) is proven for that, so mixed QSV/VAAPI ladders decode on the CPU as before.
+  if (softwareRungs && kind !== 'cuda') return null;
   const v = source.video;
   if (!HW_DECODABLE_CODECS.has(v.codec) || !HW_DECODABLE_PIXFMTS.has(v.pixFmt)) return null;
   // Frames stay on the GPU unless a CPU-only step needs them: ffmpeg's autorotate inserts a CPU transpose, and
@@ -68,7 +72,20 @@ function planHwDecode(
   // ffmpeg 5.1 decodes on QSV through its *_qsv decoders, whose frames stay on the device; without a reliable
   // download path, a QSV ladder that needs CPU filters decodes on the CPU instead.
   if (kind === 'qsv' && !framesOnDevice) return null;
+  // Decoding on the GPU only to download every full-size frame for a CPU tone map gained nothing when measured
+  // (bench/gpu-results.md): without a GPU encoder, such a ladder decodes on the CPU.
+  if (!hardware[0] && !framesOnDevice) return null;
   return { kind, device: opts.hwDevice, framesOnDevice };
+}
+
+/**
+ * A ladder with no hardware encoder can still decode on an NVIDIA GPU: NVDEC takes the decoding of a 4K HEVC source
+ * off the CPU (a card without NVENC, such as a data-centre GPU), and scale_cuda shrinks the frames before they are
+ * downloaded for x264. Measured on an H200 host, 4K HEVC 10-bit SDR to three libx264 rungs: 1.33x faster on 16
+ * cores, 1.4x on 6. The probe verified the cuda hwaccel with a real decode.
+ */
+function decodeOnlyKind(opts: PlanOptions): 'cuda' | undefined {
+  return opts.hwaccelMode === 'auto' || opts.hwaccelMode === 'nvenc' ? 'cuda' : undefined;
 }
 
 function uniqueLabel(base: string, used: Set<string>): string {

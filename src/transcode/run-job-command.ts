@@ -1,7 +1,8 @@
 /**
  * `transcode-worker run-job job.json`: one job spec through the same pipeline, no orchestrator. Progress goes to
  * stderr (a bar on a terminal, plain lines otherwise), the finalize payload as JSON to stdout.
- * Exit codes: 0 COMPLETED, 1 FAILED, 2 bad job file, 130 interrupted (SIGINT/SIGTERM; nothing committed).
+ * Exit codes: 0 COMPLETED, 1 FAILED, 2 bad job file. An interrupted job (SIGINT/SIGTERM) is a FAILED job like any
+ * other for a script that reads the payload: ffmpeg is stopped, staging removed, nothing committed, exit 1.
  */
 import { readFile } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
@@ -23,7 +24,10 @@ export interface RunJobCommandOptions {
   isTTY: boolean;
   runner?: CommandRunner;
   getProbe?: () => ProbeReport | undefined;
-  /** Aborts the job. When absent, SIGINT/SIGTERM do it (handlers installed for the duration of the job). */
+  /**
+   * Aborts the job. When absent, SIGINT/SIGTERM do it (handlers installed for the duration of the job). The CLI
+   * passes its own, armed before the capability probe, so a Ctrl-C at any moment ends in the same FAILED payload.
+   */
   signal?: AbortSignal;
   log?: Logger;
 }
@@ -31,7 +35,11 @@ export interface RunJobCommandOptions {
 export const EXIT_COMPLETED = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_BAD_FILE = 2;
-export const EXIT_INTERRUPTED = 130;
+
+/** The error_msg of a job stopped by a signal (and the abort reason to pass for one). */
+export function interruptedReason(signal: NodeJS.Signals): string {
+  return `interrupted by ${signal}; nothing was committed`;
+}
 
 /** Reads and schema-checks the job file; returns the job or a one-line problem. */
 export async function readJobFile(file: string): Promise<{ job: Job } | { problem: string }> {
@@ -104,7 +112,7 @@ export async function runJobCommand(opts: RunJobCommandOptions): Promise<number>
   const log = opts.log ?? createLogger({ level: opts.config.log_level, destination: opts.err as never, pretty: false });
 
   const controller = new AbortController();
-  const onSignal = (sig: NodeJS.Signals): void => controller.abort(`interrupted by ${sig}; nothing was committed`);
+  const onSignal = (sig: NodeJS.Signals): void => controller.abort(interruptedReason(sig));
   let removeHandlers = (): void => undefined;
   if (opts.signal) {
     if (opts.signal.aborted) controller.abort(opts.signal.reason);
@@ -147,7 +155,8 @@ export async function runJobCommand(opts: RunJobCommandOptions): Promise<number>
       error_msg: errorMessage(err),
       metrics: { total_time_ms: Math.round(performance.now() - started) },
     };
-    code = err instanceof JobCancelledError ? EXIT_INTERRUPTED : EXIT_FAILED;
+    if (err instanceof JobCancelledError) log.warn({ reason: payload.error_msg }, 'job interrupted; nothing committed');
+    code = EXIT_FAILED;
   } finally {
     view.stop();
     removeHandlers();

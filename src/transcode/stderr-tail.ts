@@ -23,9 +23,13 @@ const NOISE: RegExp[] = [
 const DEVICE_PATTERNS: RegExp[] = [
   /Cannot load libcuda/i,
   /Cannot load libnvidia-encode/i,
-  /No NVENC capable devices found/i,
+  /No (?:NVENC )?capable devices found/i,
   /OpenEncodeSessionEx failed/i,
   /incompatible client key/i,
+  // The loaded driver is older than the NVENC API ffmpeg was built for (a driver change under a running container).
+  /required nvenc API version/i,
+  // nvenc's -gpu names an index the driver no longer has (a GPU fell off the bus).
+  /Requested GPU \d+, but only \d+ GPUs? (?:are|is) available/i,
   /CUDA_ERROR_/,
   /cuInit\(0\) failed/i,
   /Failed to initiali[sz]e VAAPI/i,
@@ -34,9 +38,18 @@ const DEVICE_PATTERNS: RegExp[] = [
   /Device creation failed/i,
   /No device available for decoder/i,
   /Failed to create (?:a |the )?(?:CUDA|QSV|hardware) (?:device|context)/i,
-  /Error (?:initializing|creating) (?:an )?(?:MFX|QSV) session/i,
+  // "Error creating a MFX session: -9." (device init) and "Error initializing an internal MFX session: ..." (encoder).
+  /Error (?:initializing|creating) (?:an? )?(?:internal )?(?:MFX|QSV) session/i,
+  // ffmpeg's texts for MFX_ERR_DEVICE_LOST / MFX_ERR_DEVICE_FAILED / MFX_ERR_GPU_HANG, e.g. "Error during encoding: device failed (-17)".
+  /hardware device was lost|: device failed \(-17\)|GPU hang \(-21\)/i,
+  /No VA display found for device/i,
+  // VAAPI after a GPU hang/reset: the driver cannot finish the submitted work.
+  /Failed to sync surface/i,
+  /hwaccel initiali[sz]ation returned error/i,
+  /for option 'init_hw_device'/,
   /MFX_ERR_DEVICE_FAILED|MFX_ERR_UNSUPPORTED/,
   /Could not open (?:encoder|decoder) .*v4l2m2m/i,
+  /_v4l2m2m @ [^\]]+\] Could not find a valid device/,
   /\/dev\/(?:dri|video\d+).*(?:No such file|Permission denied)/i,
 ];
 

@@ -1,4 +1,4 @@
-import si from 'systeminformation';
+import { sysinfo } from '../util/sysinfo.js';
 import type { HardwareStats } from '../protocol/schemas.js';
 
 export interface HostLoad {
@@ -13,8 +13,10 @@ export type HostLoadReader = () => Promise<HostLoad>;
  * as used-minus-reclaimable: page cache is not pressure, so "available" is what matters on a NAS-adjacent box.
  */
 export function createHostLoadReader(): HostLoadReader {
+  const cpu = sysinfo.cpu();
+  const memory = sysinfo.memory();
   return async () => {
-    const [load, mem] = await Promise.all([si.currentLoad(), si.mem()]);
+    const [load, mem] = await Promise.all([cpu.currentLoad(), memory.mem()]);
     const ramPercent = mem.total > 0 ? ((mem.total - mem.available) / mem.total) * 100 : 0;
     return { cpuPercent: round1(load.currentLoad), ramPercent: round1(ramPercent) };
   };

@@ -286,7 +286,9 @@ export class Worker {
 
   private async syncOnce(retried = false): Promise<void> {
     const stats = await this.sampleHostLoad();
-    const busy = stats.is_busy || this.stopping;
+    // A hardware family failed at run time and is not re-tested yet: take no job until the registration is true
+    // again (a job may have ended while this sync was being prepared, after the loop's re-probe check).
+    const busy = stats.is_busy || this.stopping || this.reprobeFamilies.size > 0;
     let res: SyncResponse;
     try {
       res = await this.deps.client.sync({

@@ -5,13 +5,13 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProbeReport } from '../../src/capabilities/types.js';
 import { FfmpegError, JobCancelledError, JobValidationError, MediaError, StorageError } from '../../src/errors.js';
 import { jobStagingDir } from '../../src/storage/paths.js';
 import { findProcesses, isAlive, writeGpuFailingFfmpeg, writeHangingFfmpegExecutable } from '../helpers/fake-ffmpeg.js';
 import { snapshotTree } from '../helpers/fs-snapshot.js';
 import { readHlsTree } from '../helpers/hls-tree.js';
 import { FFMPEG, makeAudioOnly, makeRandomBytes, makeSource, makeTruncated } from '../helpers/media.js';
+import { makeProbeReport } from '../helpers/probe-report.js';
 import { createPipelineHarness, ladderJob, type PipelineHarness } from '../helpers/pipeline-harness.js';
 
 let h: PipelineHarness;
@@ -202,24 +202,7 @@ describe('pipeline: abort, stall, device errors', () => {
         '[h264_nvenc @ 0x55] Cannot load libcuda.so.1\nError initializing output stream 0:0 -- Error while opening encoder\n',
       );
       const gpu = await createPipelineHarness({ WORKER_FFMPEG_PATH: fake });
-      const probe = {
-        capabilities: {
-          supported_codecs: ['h264_nvenc', 'libx264', 'aac'],
-          has_gpu: true,
-          gpu_type: 'nvidia',
-          max_resolution: '2160p',
-          max_encode_sessions: 3,
-        },
-        encoders: ['h264_nvenc', 'libx264', 'libx265', 'aac'].map((name) => ({
-          name,
-          family: name === 'h264_nvenc' ? 'nvidia' : name === 'aac' ? 'audio' : 'software',
-          listed: true,
-          ok: true,
-          durationMs: 1,
-        })),
-        hwaccels: [],
-        gpus: [],
-      } as unknown as ProbeReport;
+      const probe = makeProbeReport({ encoders: ['h264_nvenc', 'libx264', 'libx265', 'aac'] });
       const deviceErrors: string[] = [];
       try {
         await copyFile(source, path.join(gpu.nas, 'movies', 'ok.mp4'));
@@ -231,6 +214,42 @@ describe('pipeline: abort, stall, device errors', () => {
         const r = await gpu.run(job, { deps: { getProbe: () => probe, onDeviceError: (f) => deviceErrors.push(f) } });
         if (!r.ok) throw r.error;
         expect(r.result.metrics.encoders).toEqual({ 'out/gpu/180p': 'libx264', 'out/gpu/120p': 'libx264' });
+        expect((r.result.metrics as Record<string, unknown>).software_fallback).toMatch(
+          /^ffmpeg failed with exit code 1/,
+        );
+        expect(deviceErrors).toEqual(['nvidia']);
+        expect((await readHlsTree(gpu.nas, r.result.manifestUrl)).variants).toHaveLength(2);
+        expect(await gpu.stagingLeft()).toEqual([]);
+      } finally {
+        await gpu.cleanup();
+      }
+    },
+  );
+  it.skipIf(process.platform === 'win32')(
+    'NVDEC feeding libx264 (a GPU without NVENC): a decode device error is retried once fully in software',
+    async () => {
+      const scripts = path.join(h.root, 'scripts-nvdec');
+      await mkdir(scripts, { recursive: true });
+      // The real stderr of ffmpeg 5.1 asked for -hwaccel cuda on a host whose driver is gone.
+      const fake = await writeGpuFailingFfmpeg(
+        scripts,
+        FFMPEG,
+        'cuda',
+        '[AVHWDeviceContext @ 0x56] Cannot load libcuda.so.1\n[AVHWDeviceContext @ 0x56] Could not dynamically load CUDA\n' +
+          'Device creation failed: -1.\n[h264 @ 0x57] No device available for decoder: device type cuda needed for codec h264.\n',
+      );
+      const gpu = await createPipelineHarness({ WORKER_FFMPEG_PATH: fake });
+      const probe = makeProbeReport({ encoders: ['libx264', 'aac'], hwaccels: ['cuda'] });
+      const deviceErrors: string[] = [];
+      try {
+        await copyFile(source, path.join(gpu.nas, 'movies', 'ok.mp4'));
+        const job = ladderJob('movies/ok.mp4', [
+          ['320x180', '300k', 'out/nvdec/180p'],
+          ['214x120', '150k', 'out/nvdec/120p'],
+        ]);
+        const r = await gpu.run(job, { deps: { getProbe: () => probe, onDeviceError: (f) => deviceErrors.push(f) } });
+        if (!r.ok) throw r.error;
+        expect(r.result.metrics.encoders).toEqual({ 'out/nvdec/180p': 'libx264', 'out/nvdec/120p': 'libx264' });
         expect((r.result.metrics as Record<string, unknown>).software_fallback).toMatch(
           /^ffmpeg failed with exit code 1/,
         );

@@ -94,14 +94,14 @@ describe('runJobCommand', () => {
     expect(notJob.stdout).toBe('');
   });
 
-  it('an abort gives exit 130, a FAILED payload, and commits nothing', async () => {
+  it('an abort gives exit 1 (a FAILED job), a FAILED payload, and commits nothing', async () => {
     const ac = new AbortController();
     ac.abort('interrupted by SIGINT; nothing was committed');
     const before = await snapshotTree(h.nas);
     const r = await runFile(ladderJob('movies/a.mp4', [['320x180', '300k', 'out/rj-abort/180p']]), {
       signal: ac.signal,
     });
-    expect(r.code).toBe(130);
+    expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({
       status: 'FAILED',
       error_msg: 'interrupted by SIGINT; nothing was committed',
@@ -152,7 +152,7 @@ process.exitCode = code;
     );
     if (done) throw new Error(`the job process exited early: ${stderr}`);
     child.kill('SIGINT');
-    expect(await exited).toBe(130);
+    expect(await exited).toBe(1);
     expect(JSON.parse(stdout)).toMatchObject({
       status: 'FAILED',
       error_msg: 'interrupted by SIGINT; nothing was committed',

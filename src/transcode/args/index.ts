@@ -11,7 +11,7 @@
  * from a fixed list, and folder names were restricted by validateJob.
  */
 import type { EncoderFamily } from '../../capabilities/types.js';
-import type { TranscodePlan } from '../types.js';
+import type { RenditionPlan, TranscodePlan } from '../types.js';
 import { amfBuilder } from './amf.js';
 import {
   audioArgs,
@@ -60,13 +60,29 @@ function inputArgs(plan: TranscodePlan): string[] {
   ];
 }
 
+/** Filters after the split for rendition r: its own family's scale, or the GPU's scale and a download. */
+function rungFilters(
+  plan: TranscodePlan,
+  r: RenditionPlan,
+  onDevice: boolean,
+  decodeBuilder: FamilyBuilder | undefined,
+): string[] {
+  const own = builderOf(r.family);
+  if (onDevice && decodeBuilder && own !== decodeBuilder) {
+    // The frames are in GPU memory but this rung's encoder reads system memory: scale on the GPU first, so only
+    // the small frame crosses the bus, then download it as the 8-bit 4:2:0 the software encoders take.
+    return [...decodeBuilder.scaleFilters(plan, r, true), 'hwdownload', 'format=yuv420p'];
+  }
+  return own.scaleFilters(plan, r, onDevice);
+}
+
 export function buildFilterGraph(plan: TranscodePlan): string {
   const onDevice = plan.hwDecode?.framesOnDevice === true;
   const decodeBuilder = plan.hwDecode ? DECODE_FAMILY[plan.hwDecode.kind] : undefined;
   const pre = onDevice ? (decodeBuilder?.devicePreFilters?.(plan) ?? []) : cpuPreFilters(plan);
   // The chosen video stream by its absolute index (the first video stream may be cover art).
   const input = `[0:${plan.source.video.index}]`;
-  const branches = plan.renditions.map((r) => builderOf(r.family).scaleFilters(plan, r, onDevice).join(','));
+  const branches = plan.renditions.map((r) => rungFilters(plan, r, onDevice, decodeBuilder).join(','));
   if (plan.renditions.length === 1) return `${input}${[...pre, branches[0]!].join(',')}[v0]`;
   const labels = plan.renditions.map((_, i) => `[s${i}]`).join('');
   // split: decode (and pre-filter) once, feed every rendition from the same frames.

@@ -22,6 +22,21 @@ export function nvidiaInputArgs(plan: TranscodePlan): string[] {
   ];
 }
 
+/** An NVIDIA device index ("1"); a render node path is another family's device and means nothing to CUDA. */
+function cudaIndex(plan: TranscodePlan): string | undefined {
+  return plan.hwDevice !== undefined && /^\d+$/.test(plan.hwDevice) ? plan.hwDevice : undefined;
+}
+
+/**
+ * NVENC's own device choice. With CUDA frames (full-GPU path) the encoder follows the frames' device, set by
+ * -hwaccel_device; with system-memory frames (CPU decode, tone mapping) it opens a device itself, the first one
+ * unless -gpu names it. Given in both cases so every session of the job lands on the chosen GPU.
+ */
+function nvencGpuArgs(plan: TranscodePlan, i: number): string[] {
+  const index = cudaIndex(plan);
+  return index ? [`-gpu:v:${i}`, index] : [];
+}
+
 export const nvidiaBuilder: FamilyBuilder = {
   devicePreFilters(plan: TranscodePlan): string[] {
     // yadif_cuda is the GPU deinterlacer available in 5.1 (bwdif_cuda came later); send_frame keeps the rate.
@@ -32,10 +47,11 @@ export const nvidiaBuilder: FamilyBuilder = {
     if (framesOnDevice) return [`scale_cuda=w=${r.width}:h=${r.height}:format=yuv420p`, 'setsar=1'];
     return cpuScale(r, 'yuv420p');
   },
-  encoderArgs(_plan: TranscodePlan, r: RenditionPlan, i: number): string[] {
+  encoderArgs(plan: TranscodePlan, r: RenditionPlan, i: number): string[] {
     return [
       `-c:v:${i}`,
       r.encoder,
+      ...nvencGpuArgs(plan, i),
       // p4 (medium) with the high-quality tuning: the usual speed/quality balance of NVENC.
       `-preset:v:${i}`,
       'p4',

@@ -20,7 +20,7 @@ const QSV_DECODERS: Record<string, string> = {
 
 export function qsvInputArgs(plan: TranscodePlan): string[] {
   const hw = plan.hwDecode;
-  if (hw?.kind !== 'qsv') return [];
+  if (hw?.kind !== 'qsv') return qsvEncodeDeviceArgs(plan);
   const decoder = QSV_DECODERS[plan.source.video.codec];
   return [
     // DRM render node on Linux, adapter index on Windows; the default device otherwise.
@@ -31,6 +31,16 @@ export function qsvInputArgs(plan: TranscodePlan): string[] {
     'qsv',
     ...(decoder ? ['-c:v', decoder] : []),
   ];
+}
+
+/**
+ * QSV encoding of CPU frames on a chosen render node. Without a device the encoder opens its own session on the
+ * first node; ffmpeg hands an initialised QSV device to a QSV encoder that has no frames context, so naming the
+ * node here ("hw" = MFX_IMPL_HARDWARE, child_device = the DRM node under it) puts the sessions on that GPU.
+ */
+function qsvEncodeDeviceArgs(plan: TranscodePlan): string[] {
+  if (!plan.hwDevice || !plan.renditions.some((r) => r.family === 'qsv')) return [];
+  return ['-init_hw_device', `qsv=hw:hw,child_device=${plan.hwDevice}`];
 }
 
 export const qsvBuilder: FamilyBuilder = {

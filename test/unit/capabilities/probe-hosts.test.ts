@@ -115,6 +115,30 @@ describe('capability probe on simulated hosts', () => {
     ]);
   });
 
+  it('data-centre NVIDIA (H100/H200: NVDEC, no NVENC): software encoders declared, cuda decode kept', async () => {
+    // The real stderr of h264_nvenc on an H200 (device check, bench/gpu-results.md).
+    const NO_NVENC = {
+      stderr: '[h264_nvenc @ 0x5600] OpenEncodeSessionEx failed: unsupported device (2): (no details)\n',
+    };
+    const fake = createFakeFfmpeg({
+      ...NVIDIA_BUILD,
+      run: (req) => (req.encoder?.endsWith('_nvenc') ? NO_NVENC : nvidiaFfmpeg(req)),
+    });
+    const { deps } = await fakeProberDeps(fake.runner, NVIDIA_DESKTOP);
+    const report = await createCapabilityProber(deps).probe();
+    expect(report.capabilities).toMatchObject({
+      supported_codecs: ['libx264', 'libx265', 'aac'],
+      has_gpu: false,
+      gpu_type: 'nvidia',
+      hw_decoders: ['cuda'],
+      max_encode_sessions: 0,
+    });
+    expect(report.encoders.find((e) => e.name === 'h264_nvenc')).toMatchObject({
+      ok: false,
+      reason: 'OpenEncodeSessionEx failed: unsupported device (2): (no details)',
+    });
+  });
+
   it('Intel box: VAAPI on /dev/dri/renderD128 works, QSV fails with its reason', async () => {
     const fake = createFakeFfmpeg({
       encoders: ['libx264', 'h264_qsv', 'hevc_qsv', 'h264_vaapi', 'hevc_vaapi', 'av1_vaapi', 'aac'],

@@ -143,6 +143,32 @@ describe('commitOutputs', () => {
     expect(await listFiles(path.join(nas, 'out'))).toHaveLength(40);
   });
 
+  it('the master is copied and flushed with the files: a master that cannot be read fails before any swap', async () => {
+    await commitOutputs(await ladderSpec('v1'), { nasRoot: nas, concurrency: 4 });
+    const before = await snapshotTree(nas);
+    const spec = await ladderSpec('v2');
+    spec.master!.sourceFile = path.join(staging, 'v2', 'gone.m3u8');
+    let renames = 0;
+    const counting = async (from: string, to: string): Promise<void> => {
+      renames++;
+      const { rename } = await import('node:fs/promises');
+      await rename(from, to);
+    };
+    const err = await commitOutputs(spec, { nasRoot: nas, concurrency: 4, renameFn: counting }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(StorageError);
+    expect((err as Error).message).toMatch(/^cannot write processed\/movie\/\.index\.m3u8\.tw-tmp-job-1 on the NAS: /);
+    expect(renames).toBe(0);
+    expect(await snapshotTree(nas)).toEqual(before);
+  });
+
+  it('reports how long the flush took, within the whole', async () => {
+    const res = await commitOutputs(await ladderSpec('v1'), { nasRoot: nas, concurrency: 4 });
+    expect(res.flushMs).toBeGreaterThan(0);
+    expect(res.flushMs).toBeLessThanOrEqual(res.durationMs);
+  });
+
   it('an abort before the swaps rolls back and commits nothing', async () => {
     const before = await snapshotTree(nas);
     const ac = new AbortController();

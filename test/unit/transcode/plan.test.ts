@@ -217,8 +217,15 @@ describe('planTranscode: encoders', () => {
       makePlanOptions({ verified: ['libx264', 'h264_nvenc'], hwaccels: ['cuda'], maxSessions: 2 }),
     );
     expect(encoders(p)).toEqual(['h264_nvenc', 'h264_nvenc', 'libx264']);
-    // A mixed ladder decodes on the CPU (every family reads the same frames).
-    expect(p.hwDecode).toBeNull();
+    // NVDEC still decodes once for the whole ladder; the libx264 rung gets its frames downloaded after scale_cuda.
+    expect(p.hwDecode).toEqual({ kind: 'cuda', device: undefined, framesOnDevice: true });
+    // Without a verified cuda hwaccel the mixed ladder decodes on the CPU.
+    const cpu = planTranscode(
+      v,
+      makeSourceInfo(),
+      makePlanOptions({ verified: ['libx264', 'h264_nvenc'], maxSessions: 2 }),
+    );
+    expect(cpu.hwDecode).toBeNull();
     expect(() =>
       planTranscode(
         v,
@@ -226,6 +233,31 @@ describe('planTranscode: encoders', () => {
         makePlanOptions({ verified: ['libx264', 'h264_nvenc'], maxSessions: 1, allowSoftwareFallback: false }),
       ),
     ).toThrow(/allows 1 concurrent encoder session/);
+  });
+
+  it('a GPU without NVENC still decodes with NVDEC for a software ladder, unless hwaccel says otherwise', () => {
+    const v = makeValidatedJob(ladderOf('h264_nvenc'));
+    const opts = { verified: ['libx264'], hwaccels: ['cuda'] };
+    const p = planTranscode(v, makeSourceInfo(), makePlanOptions(opts));
+    expect(encoders(p)).toEqual(['libx264', 'libx264', 'libx264']);
+    expect(p.hwDecode).toEqual({ kind: 'cuda', device: undefined, framesOnDevice: true });
+    // HDR needs the CPU tone map on full-size frames: downloading them gained nothing when measured, so the CPU decodes.
+    const hdrSource = makeSourceInfo({ hdr: 'pq', pixFmt: 'yuv420p10le', bitDepth: 10 });
+    expect(planTranscode(v, hdrSource, makePlanOptions(opts)).hwDecode).toBeNull();
+    // With NVENC rungs in the ladder, NVDEC still decodes an HDR source (frames downloaded for the tone map).
+    const nvenc = makePlanOptions({ verified: ['libx264', 'h264_nvenc'], hwaccels: ['cuda'], maxSessions: 2 });
+    expect(planTranscode(v, hdrSource, nvenc).hwDecode).toEqual({
+      kind: 'cuda',
+      device: undefined,
+      framesOnDevice: false,
+    });
+    for (const hwaccelMode of ['none', 'vaapi', 'qsv', 'v4l2m2m'] as const) {
+      expect(planTranscode(v, makeSourceInfo(), makePlanOptions({ ...opts, hwaccelMode })).hwDecode).toBeNull();
+    }
+    // A vaapi hwaccel alone does not turn a software ladder into a GPU decode (no proven download path there).
+    expect(
+      planTranscode(v, makeSourceInfo(), makePlanOptions({ verified: ['libx264'], hwaccels: ['vaapi'] })).hwDecode,
+    ).toBeNull();
   });
 
   it('fails when even the software encoder is missing', () => {
