@@ -3,7 +3,8 @@
  *
  * 1. copy each rendition's files into a hidden sibling of its destination (same filesystem, so the next step is a
  *    rename, not a copy), and the master playlist (when it lives outside the rendition folders) into a hidden
- *    temp file next to it, flushing every file and folder to disk;
+ *    temp file next to it, flushing every file and folder to disk; when staging and the NAS share a filesystem,
+ *    each file is hard-linked instead of copied;
  * 2. swap each folder into place: existing destination -> hidden ".old" sibling, new folder -> destination;
  * 3. rename the master over the old one, last, so the entry point only ever points at complete renditions;
  * 4. remove the ".old" folders.
@@ -12,7 +13,7 @@
  * whole content.
  */
 import { constants as fsConstants } from 'node:fs';
-import { copyFile, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { JobCancelledError, StorageError } from '../errors.js';
@@ -43,6 +44,11 @@ export interface CommitOptions {
   log?: Logger;
   /** Checked before the first rename: an abort until then rolls back and throws JobCancelledError. */
   signal?: AbortSignal;
+  /**
+   * Hard-link staged files into the NAS when both are on the same filesystem (default true): no data is copied,
+   * only flushed. Off, or across filesystems, every file is copied. The bench turns it off to measure the copy.
+   */
+  allowHardLinks?: boolean;
   /** Test seam: the rename used for swaps (to inject a failure mid-commit). */
   renameFn?: (from: string, to: string) => Promise<void>;
 }
@@ -120,6 +126,9 @@ async function runPool<T>(items: readonly T[], limit: number, fn: (item: T) => P
   if (failed !== undefined) throw failed;
 }
 
+/** link() errors that mean "not between these two folders": copy instead, without a log line per file. */
+const NO_LINK_HERE = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK', 'EACCES']);
+
 interface Swap {
   dest: string;
   old: string | null;
@@ -183,7 +192,21 @@ export async function commitOutputs(spec: CommitSpec, opts: CommitOptions): Prom
     // folder is synced once. On NFS/SMB every flush is a server round trip, so they run side by side (up to
     // libuv's thread pool size, UV_THREADPOOL_SIZE, default 4). COPYFILE_FICLONE: a reflink (no data copied)
     // where staging and the NAS share a filesystem that supports it (Btrfs, XFS); elsewhere the same copy.
+    // Same filesystem (a worker on the NAS host, temp_dir on the same volume): a hard link is the whole copy, as
+    // for `mv`. The staged name is removed with the staging folder, so the NAS file ends with one link. Any
+    // refusal (EXDEV across mounts, a filesystem without links) falls back to copying.
+    let linkable = opts.allowHardLinks !== false;
     await runPool(jobs, opts.concurrency, async ({ from, to }) => {
+      if (linkable) {
+        try {
+          await link(from, to);
+          return;
+        } catch (err) {
+          if (!NO_LINK_HERE.has((err as NodeJS.ErrnoException).code ?? ''))
+            opts.log?.debug({ err, to }, 'hard link refused');
+          linkable = false;
+        }
+      }
       try {
         await copyFile(from, to, fsConstants.COPYFILE_FICLONE);
       } catch (err) {

@@ -1,4 +1,5 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JobCancelledError, StorageError } from '../../../src/errors.js';
@@ -193,5 +194,44 @@ describe('commitOutputs', () => {
       /permission denied/,
     );
     expect(await readFile(path.join(nas, 'processed/movie/720p/seg1.ts'), 'utf8')).toBe('a1 v1');
+  });
+  it('same filesystem: hard-links the staged files (no copy), and the output survives the staging removal', async () => {
+    const spec = await ladderSpec('v1');
+    await commitOutputs(spec, { nasRoot: nas, concurrency: 2 });
+    const staged = await stat(path.join(spec.folders[0]!.sourceDir, 'seg0.ts'));
+    const onNas = await stat(path.join(nas, 'processed/movie/720p/seg0.ts'));
+    expect(onNas.ino).toBe(staged.ino);
+    await rm(staging, { recursive: true, force: true });
+    expect(await readFile(path.join(nas, 'processed/movie/720p/seg0.ts'), 'utf8')).toBe('a0 v1');
+    expect(await readFile(path.join(nas, 'processed/movie/index.m3u8'), 'utf8')).toBe('master v1');
+  });
+
+  it('allowHardLinks false copies every file', async () => {
+    const spec = await ladderSpec('v1');
+    await commitOutputs(spec, { nasRoot: nas, concurrency: 2, allowHardLinks: false });
+    const staged = await stat(path.join(spec.folders[0]!.sourceDir, 'seg0.ts'));
+    expect((await stat(path.join(nas, 'processed/movie/720p/seg0.ts'))).ino).not.toBe(staged.ino);
+  });
+
+  it.skipIf(!existsSync('/dev/shm'))('staging on another filesystem (tmpfs): falls back to copying', async () => {
+    const shm = await mkdtemp('/dev/shm/tw-commit-');
+    try {
+      if ((await stat(shm)).dev === (await stat(nas)).dev) return; // same device here: nothing to cross
+      const dir = path.join(shm, '720p');
+      await mkdir(dir);
+      await writeFile(path.join(dir, 'seg0.ts'), 'tmpfs bytes');
+      await writeFile(path.join(dir, 'stream.m3u8'), 'playlist');
+      const spec: CommitSpec = {
+        jobId: 'job-x',
+        folders: [{ destPath: 'processed/x/720p', sourceDir: dir, files: ['stream.m3u8', 'seg0.ts'] }],
+        master: null,
+      };
+      const res = await commitOutputs(spec, { nasRoot: nas, concurrency: 2 });
+      expect(res.files).toBe(2);
+      expect(await readFile(path.join(nas, 'processed/x/720p/seg0.ts'), 'utf8')).toBe('tmpfs bytes');
+      expect((await stat(path.join(nas, 'processed/x/720p/seg0.ts'))).dev).toBe((await stat(nas)).dev);
+    } finally {
+      await rm(shm, { recursive: true, force: true });
+    }
   });
 });
