@@ -662,6 +662,8 @@ Footprint (bench/footprint.mjs, ${fp?.idleSeconds ?? '?'} s idle, sync every 10 
 ${footprintTable}
 
 Notes:
+- GPU figures (NVDEC decode for software ladders, the probe on an NVIDIA card without NVENC) come from a one-off
+  device check on an H200 machine, not from this bench: bench/gpu-results.md.
 - "one pass" is the worker's own ffmpeg argv; "one ffmpeg per rendition" is the same builder with one rendition per run
   (each run decodes the 4K source again), i.e. the seed's approach with identical encoder settings.
 - The job time includes validation, ffprobe of the source, the completeness check (a second short ffprobe that runs
