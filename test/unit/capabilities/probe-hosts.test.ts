@@ -50,6 +50,16 @@ const NVIDIA_BUILD = {
   hwaccels: ['vdpau', 'cuda', 'vaapi'],
 };
 
+/** What every simulated desktop below reports about itself (fake host and fake ffmpeg banner). */
+const RYZEN_DESKTOP = {
+  cpu_arch: 'x64',
+  cpu_cores: 16,
+  cpu_model: 'AMD Ryzen 7 5800X',
+  ram_total_mb: 32000,
+  ffmpeg_version: '6.1.1',
+  worker_version: '1.2.3',
+};
+
 describe('capability probe on simulated hosts', () => {
   it('NVIDIA desktop: NVENC and CUDA declared, sessions capped at what the driver allows', async () => {
     const fake = createFakeFfmpeg({ ...NVIDIA_BUILD, run: nvidiaFfmpeg });
@@ -61,14 +71,9 @@ describe('capability probe on simulated hosts', () => {
       has_gpu: true,
       gpu_type: 'nvidia',
       max_resolution: '2160p',
-      cpu_arch: 'x64',
-      cpu_cores: 16,
-      cpu_model: 'AMD Ryzen 7 5800X',
-      ram_total_mb: 32000,
+      ...RYZEN_DESKTOP,
       hw_decoders: ['cuda'],
       max_encode_sessions: 3,
-      ffmpeg_version: '6.1.1',
-      worker_version: '1.2.3',
     });
     const h264 = report.encoders.find((e) => e.name === 'h264_nvenc')!;
     expect(h264).toMatchObject({ ok: true, maxResolution: '2160p', maxSessions: 3 });
@@ -297,14 +302,9 @@ describe('capability probe on simulated hosts', () => {
       has_gpu: false,
       gpu_type: 'none',
       max_resolution: '2160p',
-      cpu_arch: 'x64',
-      cpu_cores: 16,
-      cpu_model: 'AMD Ryzen 7 5800X',
-      ram_total_mb: 32000,
+      ...RYZEN_DESKTOP,
       hw_decoders: [],
       max_encode_sessions: 0,
-      ffmpeg_version: '6.1.1',
-      worker_version: '1.2.3',
     });
     for (const name of ['h264_nvenc', 'hevc_nvenc']) {
       expect(report.encoders.find((e) => e.name === name)).toMatchObject({
@@ -363,14 +363,9 @@ describe('capability probe on simulated hosts', () => {
       has_gpu: false,
       gpu_type: 'none',
       max_resolution: '2160p',
-      cpu_arch: 'x64',
-      cpu_cores: 16,
-      cpu_model: 'AMD Ryzen 7 5800X',
-      ram_total_mb: 32000,
+      ...RYZEN_DESKTOP,
       hw_decoders: [],
       max_encode_sessions: 0,
-      ffmpeg_version: '6.1.1',
-      worker_version: '1.2.3',
     });
     expect(new Set(testRuns(fake.calls).flatMap((r) => r.encoders))).toEqual(new Set(['libx264', 'libx265', 'aac']));
     expect(report.encoders.find((e) => e.name === 'h264_nvenc')).toMatchObject({
