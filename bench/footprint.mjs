@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { execFileSync } from 'node:child_process';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -128,23 +128,18 @@ export async function runFootprintBench() {
     const floorStartupPeakRssMb = floorPeak.stop();
 
     // Pickup latency: two tiny jobs back to back; the second must be assigned right after the first is finalized.
-    execFileSync('ffmpeg', [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=320x180:rate=25:duration=2',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-pix_fmt',
-      'yuv420p',
-      path.join(nas, 'in', 'a.mp4'),
-    ]);
+    const { sampleSourceArgs } = await import(pathToFileURL(path.join(ROOT, 'dist', 'media', 'sample-source.js')).href);
+    execFileSync(
+      'ffmpeg',
+      sampleSourceArgs({
+        file: path.join(nas, 'in', 'a.mp4'),
+        width: 320,
+        height: 180,
+        seconds: 2,
+        audio: false,
+        preset: 'ultrafast',
+      }),
+    );
     const job = (n) => ({
       input: { source_url: 'in/a.mp4' },
       outputs: [{ resolution: '240p', bitrate: '300k', codec: 'libx264', dest_path: `out/${n}/` }],

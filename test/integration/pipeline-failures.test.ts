@@ -11,6 +11,7 @@ import { findProcesses, isAlive, writeGpuFailingFfmpeg, writeHangingFfmpegExecut
 import { snapshotTree } from '../helpers/fs-snapshot.js';
 import { readHlsTree } from '../helpers/hls-tree.js';
 import { FFMPEG, makeAudioOnly, makeRandomBytes, makeSource, makeTruncated } from '../helpers/media.js';
+import type { ProbeReport } from '../../src/capabilities/types.js';
 import { makeProbeReport } from '../helpers/probe-report.js';
 import { createPipelineHarness, ladderJob, type PipelineHarness } from '../helpers/pipeline-harness.js';
 
@@ -190,75 +191,71 @@ describe('pipeline: abort, stall, device errors', () => {
     },
   );
 
+  /**
+   * A job on a simulated GPU host whose ffmpeg fails with `stderr` whenever its argv holds `failWhen` (the GPU part):
+   * it must be retried once fully in software, report the fallback and the family, and leave a valid HLS tree.
+   */
+  async function expectSoftwareRetry(c: {
+    name: string;
+    failWhen: string;
+    stderr: string;
+    probe: ProbeReport;
+    codec: string;
+  }): Promise<void> {
+    const scripts = path.join(h.root, `scripts-${c.name}`);
+    await mkdir(scripts, { recursive: true });
+    const fake = await writeGpuFailingFfmpeg(scripts, FFMPEG, c.failWhen, c.stderr);
+    const gpu = await createPipelineHarness({ WORKER_FFMPEG_PATH: fake });
+    const deviceErrors: string[] = [];
+    try {
+      await copyFile(source, path.join(gpu.nas, 'movies', 'ok.mp4'));
+      const job = ladderJob('movies/ok.mp4', [
+        ['320x180', '300k', `out/${c.name}/180p`],
+        ['214x120', '150k', `out/${c.name}/120p`],
+      ]);
+      for (const o of job.outputs) o.codec = c.codec;
+      const r = await gpu.run(job, { deps: { getProbe: () => c.probe, onDeviceError: (f) => deviceErrors.push(f) } });
+      if (!r.ok) throw r.error;
+      expect(r.result.metrics.encoders).toEqual({
+        [`out/${c.name}/180p`]: 'libx264',
+        [`out/${c.name}/120p`]: 'libx264',
+      });
+      expect((r.result.metrics as Record<string, unknown>).software_fallback).toMatch(
+        /^ffmpeg failed with exit code 1/,
+      );
+      expect(deviceErrors).toEqual(['nvidia']);
+      expect((await readHlsTree(gpu.nas, r.result.manifestUrl)).variants).toHaveLength(2);
+      expect(await gpu.stagingLeft()).toEqual([]);
+    } finally {
+      await gpu.cleanup();
+    }
+  }
+
   it.skipIf(process.platform === 'win32')(
     'a hardware encoder failing with a device error is retried once in software, and reported',
-    async () => {
-      const scripts = path.join(h.root, 'scripts-gpu');
-      await mkdir(scripts, { recursive: true });
-      const fake = await writeGpuFailingFfmpeg(
-        scripts,
-        FFMPEG,
-        'h264_nvenc',
-        '[h264_nvenc @ 0x55] Cannot load libcuda.so.1\nError initializing output stream 0:0 -- Error while opening encoder\n',
-      );
-      const gpu = await createPipelineHarness({ WORKER_FFMPEG_PATH: fake });
-      const probe = makeProbeReport({ encoders: ['h264_nvenc', 'libx264', 'libx265', 'aac'] });
-      const deviceErrors: string[] = [];
-      try {
-        await copyFile(source, path.join(gpu.nas, 'movies', 'ok.mp4'));
-        const job = ladderJob('movies/ok.mp4', [
-          ['320x180', '300k', 'out/gpu/180p'],
-          ['214x120', '150k', 'out/gpu/120p'],
-        ]);
-        for (const o of job.outputs) o.codec = 'h264_nvenc';
-        const r = await gpu.run(job, { deps: { getProbe: () => probe, onDeviceError: (f) => deviceErrors.push(f) } });
-        if (!r.ok) throw r.error;
-        expect(r.result.metrics.encoders).toEqual({ 'out/gpu/180p': 'libx264', 'out/gpu/120p': 'libx264' });
-        expect((r.result.metrics as Record<string, unknown>).software_fallback).toMatch(
-          /^ffmpeg failed with exit code 1/,
-        );
-        expect(deviceErrors).toEqual(['nvidia']);
-        expect((await readHlsTree(gpu.nas, r.result.manifestUrl)).variants).toHaveLength(2);
-        expect(await gpu.stagingLeft()).toEqual([]);
-      } finally {
-        await gpu.cleanup();
-      }
-    },
+    () =>
+      expectSoftwareRetry({
+        name: 'gpu',
+        failWhen: 'h264_nvenc',
+        stderr:
+          '[h264_nvenc @ 0x55] Cannot load libcuda.so.1\nError initializing output stream 0:0 -- Error while opening encoder\n',
+        probe: makeProbeReport({ encoders: ['h264_nvenc', 'libx264', 'libx265', 'aac'] }),
+        codec: 'h264_nvenc',
+      }),
   );
+
   it.skipIf(process.platform === 'win32')(
     'NVDEC feeding libx264 (a GPU without NVENC): a decode device error is retried once fully in software',
-    async () => {
-      const scripts = path.join(h.root, 'scripts-nvdec');
-      await mkdir(scripts, { recursive: true });
-      // The real stderr of ffmpeg 5.1 asked for -hwaccel cuda on a host whose driver is gone.
-      const fake = await writeGpuFailingFfmpeg(
-        scripts,
-        FFMPEG,
-        'cuda',
-        '[AVHWDeviceContext @ 0x56] Cannot load libcuda.so.1\n[AVHWDeviceContext @ 0x56] Could not dynamically load CUDA\n' +
+    () =>
+      expectSoftwareRetry({
+        name: 'nvdec',
+        failWhen: 'cuda',
+        // The real stderr of ffmpeg 5.1 asked for -hwaccel cuda on a host whose driver is gone.
+        stderr:
+          '[AVHWDeviceContext @ 0x56] Cannot load libcuda.so.1\n[AVHWDeviceContext @ 0x56] Could not dynamically load CUDA\n' +
           'Device creation failed: -1.\n[h264 @ 0x57] No device available for decoder: device type cuda needed for codec h264.\n',
-      );
-      const gpu = await createPipelineHarness({ WORKER_FFMPEG_PATH: fake });
-      const probe = makeProbeReport({ encoders: ['libx264', 'aac'], hwaccels: ['cuda'] });
-      const deviceErrors: string[] = [];
-      try {
-        await copyFile(source, path.join(gpu.nas, 'movies', 'ok.mp4'));
-        const job = ladderJob('movies/ok.mp4', [
-          ['320x180', '300k', 'out/nvdec/180p'],
-          ['214x120', '150k', 'out/nvdec/120p'],
-        ]);
-        const r = await gpu.run(job, { deps: { getProbe: () => probe, onDeviceError: (f) => deviceErrors.push(f) } });
-        if (!r.ok) throw r.error;
-        expect(r.result.metrics.encoders).toEqual({ 'out/nvdec/180p': 'libx264', 'out/nvdec/120p': 'libx264' });
-        expect((r.result.metrics as Record<string, unknown>).software_fallback).toMatch(
-          /^ffmpeg failed with exit code 1/,
-        );
-        expect(deviceErrors).toEqual(['nvidia']);
-        expect((await readHlsTree(gpu.nas, r.result.manifestUrl)).variants).toHaveLength(2);
-        expect(await gpu.stagingLeft()).toEqual([]);
-      } finally {
-        await gpu.cleanup();
-      }
-    },
+        probe: makeProbeReport({ encoders: ['libx264', 'aac'], hwaccels: ['cuda'] }),
+        codec: 'libx264',
+      }),
   );
 });
