@@ -88,7 +88,7 @@ export const JobOutput = Type.Object(
     bitrate: Type.String({ description: 'Video bitrate such as "2500k" or "5M".' }),
     codec: Type.String({ description: 'ffmpeg encoder name, e.g. libx264 or h264_nvenc.' }),
     dest_path: Type.String({ description: 'Folder relative to the NAS root for this rendition.' }),
-    audio_bitrate: Type.Optional(Type.String({ description: 'AAC bitrate, default 128k.' })),
+    audio_bitrate: Type.Optional(Type.String({ description: 'AAC bitrate, default 128k ("" means the default).' })),
   },
   Open,
 );
@@ -96,7 +96,10 @@ export type JobOutput = Static<typeof JobOutput>;
 
 export const Job = Type.Object(
   {
-    job_id: Type.String({ minLength: 1 }),
+    job_id: Type.String({
+      minLength: 1,
+      description: 'A JSON number is also accepted and used as its decimal string. "" (with no job) means no job.',
+    }),
     movie_id: Type.Optional(Type.String()),
     input: Type.Object(
       {
@@ -106,20 +109,39 @@ export const Job = Type.Object(
       Open,
     ),
     outputs: Type.Array(JobOutput, { minItems: 1 }),
+    // Orchestrators written in Go send zero values for fields they did not set ("" and 0; a nil struct as null,
+    // see normalizeJob): those mean "the default" here, not a malformed job.
     hls_settings: Type.Optional(
       Type.Object(
         {
-          master_playlist_name: Type.Optional(Type.String()),
-          segment_time: Type.Optional(Type.Number()),
-          segment_type: Type.Optional(Type.Union([Type.Literal('ts'), Type.Literal('fmp4')])),
+          master_playlist_name: Type.Optional(Type.String({ description: 'Default index.m3u8 (also when "").' })),
+          segment_time: Type.Optional(Type.Number({ description: 'Seconds, 1 to 30; default 6 (also when 0).' })),
+          segment_type: Type.Optional(
+            Type.Union([Type.Literal('ts'), Type.Literal('fmp4'), Type.Literal('')], {
+              description: 'Default ts (also when "").',
+            }),
+          ),
         },
-        Open,
+        { ...Open, description: 'Optional; null is read as absent.' },
       ),
     ),
   },
   { ...Open, $id: 'Job' },
 );
 export type Job = Static<typeof Job>;
+
+/**
+ * What an orchestrator we did not write may send for a job, made into what the schema describes before it is
+ * checked: a numeric job_id (a database key) becomes its decimal string, a null hls_settings (Go's nil struct)
+ * is absent. Anything else is left for the schema to judge.
+ */
+export function normalizeJob(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const job: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+  if (typeof job.job_id === 'number' && Number.isSafeInteger(job.job_id)) job.job_id = String(job.job_id);
+  if (job.hls_settings === null) delete job.hls_settings;
+  return job;
+}
 
 export const SyncResponse = Type.Object(
   {

@@ -8,7 +8,7 @@
  */
 import { access, constants, stat } from 'node:fs/promises';
 import { JobValidationError } from '../errors.js';
-import { Job } from '../protocol/schemas.js';
+import { Job, normalizeJob } from '../protocol/schemas.js';
 import { checkSchema } from '../protocol/validate.js';
 import {
   destFolderNameProblem,
@@ -137,7 +137,8 @@ async function checkInputFile(abs: string): Promise<void> {
 }
 
 function checkSegmentTime(value: unknown): number {
-  if (value === undefined) return DEFAULT_SEGMENT_TIME;
+  // 0 is what an orchestrator that never set the field sends (Go's zero value): the default, not an error.
+  if (value === undefined || value === 0) return DEFAULT_SEGMENT_TIME;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 1 || value > 30)
     fail('hls_settings.segment_time', value, 'expected a number of seconds from 1 to 30');
   return value;
@@ -147,19 +148,20 @@ export async function validateJob(
   job: Job,
   opts: { nasRoot: string; platform?: NodeJS.Platform },
 ): Promise<ValidatedJob> {
+  job = normalizeJob(job) as Job;
   const problem = checkSchema(Job, job);
   if (problem) schemaFailure(job, problem);
 
   const hls = job.hls_settings ?? {};
   const segmentTime = checkSegmentTime(hls.segment_time);
-  const masterPlaylistName = hls.master_playlist_name ?? DEFAULT_MASTER_PLAYLIST;
+  const masterPlaylistName = hls.master_playlist_name || DEFAULT_MASTER_PLAYLIST;
   if (!isPlainPlaylistName(masterPlaylistName))
     fail(
       'hls_settings.master_playlist_name',
       masterPlaylistName,
       'expected a plain file name ending in .m3u8, such as "index.m3u8"',
     );
-  const segmentType = hls.segment_type ?? 'ts';
+  const segmentType = hls.segment_type || 'ts';
 
   const pathOpts: NasPathOptions = { nasRoot: opts.nasRoot, platform: opts.platform ?? process.platform };
   const realRoot = await realNasRoot(pathOpts);
@@ -177,7 +179,7 @@ export async function validateJob(
     const videoBitrate = parseBitrate(o.bitrate);
     if (videoBitrate === null) fail(`${at}.bitrate`, o.bitrate, 'expected a bitrate such as "2500k" or "5M"');
     let audioBitrate = DEFAULT_AUDIO_BITRATE;
-    if (o.audio_bitrate !== undefined) {
+    if (o.audio_bitrate !== undefined && o.audio_bitrate !== '') {
       const a = parseBitrate(o.audio_bitrate);
       if (a === null || a < 8_000 || a > 512_000)
         fail(`${at}.audio_bitrate`, o.audio_bitrate, 'expected an AAC bitrate from "8k" to "512k", such as "128k"');

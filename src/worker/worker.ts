@@ -18,7 +18,7 @@ import type { CapabilityProber, EncoderFamily, ProbeReport } from '../capabiliti
 import type { JobExecutor, JobProgress } from './job-executor.js';
 import type { HostLoadReader } from './host-load.js';
 import { toHardwareStats } from './host-load.js';
-import { Job, type FinalizeRequest, type SyncResponse } from '../protocol/schemas.js';
+import { Job, normalizeJob, type FinalizeRequest, type SyncResponse } from '../protocol/schemas.js';
 import { checkSchema } from '../protocol/validate.js';
 import {
   JobCancelledError,
@@ -329,9 +329,12 @@ export class Worker {
       this.current.gone = true;
       this.current.abort.abort(new JobCancelledError('job cancelled by the orchestrator'));
     }
-    const assigned = res.assigned_job;
-    if (assigned === undefined || assigned === null) return;
+    if (res.assigned_job === undefined || res.assigned_job === null) return;
+    const assigned = normalizeJob(res.assigned_job);
     const assignedId = (assigned as { job_id?: unknown }).job_id;
+    // An orchestrator written in Go that has nothing to assign may still send its empty Job struct (job_id "",
+    // outputs null): that is "no job", not a malformed one to log on every sync.
+    if (assignedId === undefined || assignedId === '') return;
     if (this.current || this.stopping) {
       if (assignedId === this.current?.id) return;
       this.deps.metrics.assignmentsRejected.inc();

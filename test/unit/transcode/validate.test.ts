@@ -161,6 +161,22 @@ describe('validateJob: a good job', () => {
   });
 });
 
+describe('validateJob: zero values (an orchestrator in Go that did not set a field) mean the defaults', () => {
+  it.each([
+    ['hls_settings null', null],
+    ['hls_settings of zero values', { master_playlist_name: '', segment_time: 0, segment_type: '' }],
+  ])('%s', async (_what, hls) => {
+    const v = await validateJob(
+      job({ hls_settings: hls as Job['hls_settings'] }, { audio_bitrate: '' } as Partial<Job['outputs'][number]>),
+      { nasRoot: nas },
+    );
+    expect(v.segmentTime).toBe(6);
+    expect(v.segmentType).toBe('ts');
+    expect(v.masterPlaylistName).toBe('index.m3u8');
+    expect(v.outputs[0]!.audioBitrate).toBe(128_000);
+  });
+});
+
 describe('validateJob: every bad field names the field and the value', () => {
   it.each([
     [{ bitrate: 'fast' }, 'outputs[0].bitrate = "fast": expected a bitrate such as "2500k" or "5M"'],
@@ -198,7 +214,8 @@ describe('validateJob: every bad field names the field and the value', () => {
   });
 
   it.each([
-    [{ segment_time: 0 }, 'hls_settings.segment_time = 0: expected a number of seconds from 1 to 30'],
+    [{ segment_time: 0.5 }, 'hls_settings.segment_time = 0.5: expected a number of seconds from 1 to 30'],
+    [{ segment_time: -6 }, 'hls_settings.segment_time = -6'],
     [{ segment_time: 31 }, 'hls_settings.segment_time = 31'],
     [
       { master_playlist_name: '../x.m3u8' },
