@@ -94,7 +94,12 @@ export function createOrchestratorClient(opts: OrchestratorClientOptions): Orche
     const status = res.status;
     if (status >= 200 && status < 300) {
       const data = res.data === '' || res.data == null ? {} : res.data;
-      if (typeof data !== 'object') throw new ProtocolError(`${kind} answer is not a JSON object`);
+      if (typeof data !== 'object' || Array.isArray(data)) {
+        // Only the sync answer carries anything; for the others the 2xx status is the acknowledgement, and a
+        // plain-text "OK" from a minimal orchestrator must not turn a delivered result into a retry loop.
+        if (kind !== 'sync') return assertSchema(schema, {}, `the orchestrator's ${kind} answer`);
+        throw new ProtocolError(`${kind} answer is not a JSON object`);
+      }
       return assertSchema(schema, data, `the orchestrator's ${kind} answer`);
     }
     const detail = summarizeBody(res.data);

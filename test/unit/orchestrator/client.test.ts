@@ -162,6 +162,23 @@ describe('orchestrator client', () => {
     answer = () => ({ status: 200, body: '' });
     await expect(sync()).resolves.toEqual({});
   });
+
+  it('takes any 2xx as the acknowledgement of register, progress and finalize, whatever the body', async () => {
+    const c = client();
+    for (const a of [
+      { status: 200, body: 'OK' },
+      { status: 201, body: '' },
+      { status: 204 },
+      { status: 202, body: '[1]' },
+    ]) {
+      answer = () => a;
+      await expect(c.register(caps)).resolves.toBeUndefined();
+      await expect(c.reportProgress('j1', { progress: 1, current_fps: 1, eta_sec: 1 })).resolves.toBeUndefined();
+      await expect(
+        c.finalize('j1', { status: 'COMPLETED', manifest_url: '/a/index.m3u8', metrics: { total_time_ms: 1 } }),
+      ).resolves.toBeUndefined();
+    }
+  });
 });
 
 describe('retryForever', () => {
