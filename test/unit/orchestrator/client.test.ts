@@ -173,7 +173,9 @@ describe('orchestrator client', () => {
     ]) {
       answer = () => a;
       await expect(c.register(caps)).resolves.toBeUndefined();
-      await expect(c.reportProgress('j1', { progress: 1, current_fps: 1, eta_sec: 1 })).resolves.toBeUndefined();
+      await expect(
+        c.reportProgress('j1', { status: 'PROCESSING', progress: 1, current_fps: 1, eta_sec: 1 }),
+      ).resolves.toBeUndefined();
       await expect(
         c.finalize('j1', { status: 'COMPLETED', manifest_url: '/a/index.m3u8', metrics: { total_time_ms: 1 } }),
       ).resolves.toBeUndefined();
