@@ -68,6 +68,18 @@ function hdrOf(transfer: string | undefined): HdrTransfer | null {
   return null;
 }
 
+/** The Dolby Vision configuration record (dvcC/dvvC), when the stream carries one. */
+function parseDolbyVision(stream: Json): { profile: number; compatibilityId: number } | undefined {
+  const sideData = Array.isArray(stream.side_data_list) ? stream.side_data_list : [];
+  for (const sd of sideData) {
+    const o = obj(sd);
+    if (o.side_data_type !== 'DOVI configuration record') continue;
+    const profile = num(o.dv_profile);
+    if (profile !== undefined) return { profile, compatibilityId: num(o.dv_bl_signal_compatibility_id) ?? 0 };
+  }
+  return undefined;
+}
+
 function isDefault(stream: Json): boolean {
   return num(obj(stream.disposition).default) === 1;
 }
@@ -117,6 +129,17 @@ export function parseFfprobeJson(json: unknown, file: string, sizeBytes?: number
     throw new MediaError(`${file} has no video stream${hasAudio ? ' (audio-only file?)' : ''}`);
   }
   const video = parseVideo(videoStream);
+  // Profile 5 (streaming services' single-layer Dolby Vision) has no HDR10 or SDR base layer: its pictures are
+  // in Dolby's IPT colour space, which ffmpeg 5.1 decodes as if it were ordinary YUV. The output would play with
+  // green and purple colours, so the job stops here with the reason instead. Profiles 7 and 8 carry an HDR10,
+  // HLG or SDR base layer, which the normal path handles.
+  const dv = parseDolbyVision(videoStream);
+  if (dv && (dv.profile === 5 || (dv.compatibilityId === 0 && video.hdr === null)))
+    throw new MediaError(
+      `${file}: Dolby Vision profile ${dv.profile} video without an HDR10 or SDR base layer; ffmpeg cannot convert ` +
+        'its colours (the result would be green and purple). Use a version with an HDR10 layer (Dolby Vision ' +
+        'profile 7 or 8, or plain HDR10) as the source',
+    );
   if (!(video.width > 0 && video.height > 0))
     throw new MediaError(`${file}: the video stream has no picture size (damaged or truncated file?)`);
 

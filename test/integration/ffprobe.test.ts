@@ -212,6 +212,42 @@ describe('parseFfprobeJson (pure)', () => {
     expect(() => parseFfprobeJson(zero, '/x')).toThrow('/x: the duration is unknown or zero');
   });
 
+  it('refuses Dolby Vision profile 5 (no base layer ffmpeg can show correctly) and accepts profile 8.1 as HDR10', () => {
+    const dovi = (profile: number, compat: number) => ({
+      side_data_type: 'DOVI configuration record',
+      dv_version_major: 1,
+      dv_version_minor: 0,
+      dv_profile: profile,
+      dv_level: 6,
+      rpu_present_flag: 1,
+      el_present_flag: 0,
+      bl_present_flag: 1,
+      dv_bl_signal_compatibility_id: compat,
+    });
+    // As ffprobe shows a streaming service's DV file: HEVC Main 10, no colour tags, the DOVI record.
+    const p5 = {
+      ...base,
+      streams: [{ ...base.streams[1], codec_name: 'hevc', tags: {}, side_data_list: [dovi(5, 0)] }],
+    };
+    expect(() => parseFfprobeJson(p5, '/film.mkv')).toThrow(
+      /^\/film\.mkv: Dolby Vision profile 5 video without an HDR10 or SDR base layer; ffmpeg cannot convert its colours/,
+    );
+    const p81 = {
+      ...base,
+      streams: [
+        {
+          ...base.streams[1],
+          codec_name: 'hevc',
+          tags: {},
+          color_transfer: 'smpte2084',
+          color_primaries: 'bt2020',
+          side_data_list: [dovi(8, 1)],
+        },
+      ],
+    };
+    expect(parseFfprobeJson(p81, '/film.mkv').video.hdr).toBe('pq');
+  });
+
   it('refuses a file whose only video is cover art', () => {
     const art = { ...base, streams: [base.streams[0], base.streams[2]] };
     expect(() => parseFfprobeJson(art, '/song.mp3')).toThrow('/song.mp3 has no video stream (audio-only file?)');
