@@ -4,6 +4,7 @@
  * calls process.exit. Sub-commands load their modules lazily so `start` does not pay for the demo or the dev
  * orchestrator in memory.
  */
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig, schemaLeaves, describeFormat, type Config } from './config.js';
 import { ConfigError, errorMessage } from './errors.js';
@@ -42,7 +43,13 @@ function configArgs(flags: ConfigFlags): string[] {
 }
 
 function readConfig(flags: ConfigFlags, requireNas: boolean): Config {
-  return loadConfig({ args: configArgs(flags), configFile: flags.config, requireNas });
+  const config = loadConfig({ args: configArgs(flags), configFile: flags.config, requireNas });
+  // ffmpeg's CUDA filters (scale_cuda, yadif_cuda) ship as PTX that the driver compiles on first use: 6.6-8.5 s
+  // per ffmpeg run on an H200 when the compiled kernels cannot be cached, 0.9 s with the cache (bench/
+  // gpu-results.md). The driver caches in ~/.nv, which a read-only container or a service user without a home
+  // cannot write, so every job would pay it: keep the cache in state_dir, which is persistent and writable.
+  process.env.CUDA_CACHE_PATH ??= path.join(config.state_dir, 'cuda-cache');
+  return config;
 }
 
 /** User errors: one line, no stack trace, exit 2. Anything else is a bug worth a stack. */
