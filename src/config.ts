@@ -6,7 +6,7 @@
  * and the CLI's flags are generated from it.
  */
 import convict from 'convict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -445,12 +445,31 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<Config> {
     throw new ConfigError(
       `invalid state_dir = "${resolved.state_dir}": it must not be inside temp_dir (${resolved.temp_dir}), which may be wiped`,
     );
+  // The commands that run jobs (they require the NAS) write both folders: a result that cannot be recorded in
+  // state_dir would be lost at the next crash, so refuse to start rather than find out mid-job.
+  if (opts.requireNas) {
+    assertWritableFolder('state_dir', resolved.state_dir);
+    assertWritableFolder('temp_dir', resolved.temp_dir);
+  }
   return Object.freeze({ ...resolved, http: Object.freeze(resolved.http) });
 }
 
 function isInside(parent: string, child: string): boolean {
   const rel = path.relative(parent, child);
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/** Creates the folder if needed and writes (then removes) a small file in it. */
+export function assertWritableFolder(key: 'state_dir' | 'temp_dir', dir: string): void {
+  const probe = path.join(dir, `.write-test-${process.pid}`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(probe, '');
+    rmSync(probe, { force: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+    throw new ConfigError(`invalid ${key} = "${dir}": expected a folder the worker can create and write (${code})`);
+  }
 }
 
 export function assertNasFolder(nas: string): void {

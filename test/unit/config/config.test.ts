@@ -1,4 +1,5 @@
 import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,6 +116,29 @@ describe('loadConfig', () => {
     expect(err.message).toBe(
       `invalid nas_mount_path = "${missing}": expected an existing folder (is the NAS mounted?)`,
     );
+  });
+
+  it('refuses a state_dir or temp_dir it cannot create and write, and creates the ones it can', async () => {
+    const nas = path.join(dir, 'nas-w');
+    await mkdir(nas, { recursive: true });
+    const aFile = path.join(dir, 'a-file');
+    await writeFile(aFile, 'x');
+    const base = { WORKER_NAS_MOUNT_PATH: nas, WORKER_TEMP_DIR: path.join(dir, 'tmp-w') };
+    const bad = path.join(aFile, 'state');
+    expect(
+      errorOf(() => loadConfig({ env: { ...base, WORKER_STATE_DIR: bad }, cwd: dir, requireNas: true })).message,
+    ).toBe(`invalid state_dir = "${bad}": expected a folder the worker can create and write (ENOTDIR)`);
+    const badTemp = path.join(aFile, 'tmp');
+    const env = { ...base, WORKER_STATE_DIR: path.join(dir, 'state-w'), WORKER_TEMP_DIR: badTemp };
+    expect(errorOf(() => loadConfig({ env, cwd: dir, requireNas: true })).message).toBe(
+      `invalid temp_dir = "${badTemp}": expected a folder the worker can create and write (ENOTDIR)`,
+    );
+    const ok = loadConfig({
+      env: { ...base, WORKER_STATE_DIR: path.join(dir, 'state-w') },
+      cwd: dir,
+      requireNas: true,
+    });
+    expect(existsSync(ok.state_dir) && existsSync(ok.temp_dir)).toBe(true);
   });
 
   it('names the file and the key for a bad value in YAML, and refuses unknown keys', async () => {
