@@ -51,8 +51,13 @@ export function buildCapabilities(input: PayloadInput): Capabilities {
     has_gpu: primary !== undefined,
     // A GPU that only decodes (NVDEC on a card without NVENC, which the planner uses for software ladders) is still
     // the worker's GPU; has_gpu stays false because no hardware encoder passed.
+    // VAAPI: the vendor of a render node where the encoder passed (a first node of another vendor says nothing).
     gpu_type: primary
-      ? gpuTypeOf(primary, host, input.config.vaapi_device)
+      ? gpuTypeOf(
+          primary,
+          host,
+          input.config.vaapi_device || primaryEncoder?.devices?.[0] || primaryEncoder?.device || '',
+        )
       : input.hwaccels.some((h) => h.ok && h.name === 'cuda')
         ? 'nvidia'
         : 'none',

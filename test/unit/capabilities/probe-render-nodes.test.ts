@@ -67,6 +67,8 @@ describe('probe: several render nodes', () => {
     const h264 = report.encoders.find((e) => e.name === 'h264_vaapi')!;
     expect(h264).toMatchObject({ ok: true, device: D129, devices: [D129], maxResolution: '2160p' });
     expect(report.capabilities.supported_codecs).toContain('h264_vaapi');
+    // The GPU that encodes is the Intel one, whatever node comes first.
+    expect(report.capabilities.gpu_type).toBe('intel');
     // The session probe ran on the node that works.
     const sessions = testRuns(fake.calls).filter((r) => r.encoder === 'h264_vaapi' && r.sessions > 1);
     expect(sessions.length).toBeGreaterThan(0);
