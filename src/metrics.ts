@@ -58,6 +58,17 @@ export function createMetrics() {
       labelNames: ['encoder'] as const,
       registers: [registry],
     }),
+    deviceErrors: new Counter({
+      name: 'transcode_worker_device_errors_total',
+      help: 'Jobs whose GPU failed with a device error (driver gone, device lost), by hardware family; each one triggers a re-probe.',
+      labelNames: ['family'] as const,
+      registers: [registry],
+    }),
+    softwareFallbacks: new Counter({
+      name: 'transcode_worker_software_fallbacks_total',
+      help: 'Jobs completed by the software retry after their hardware encode or decode failed.',
+      registers: [registry],
+    }),
     finalizeBacklog: new Gauge({
       name: 'transcode_worker_finalize_backlog',
       help: 'Job results written to the outbox and not yet accepted by the orchestrator.',

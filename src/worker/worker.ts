@@ -128,6 +128,7 @@ export class Worker {
 
   /** The pipeline calls this when a hardware encoder failed with a device error: re-test that family before the next job. */
   reportDeviceError(family: EncoderFamily): void {
+    this.deps.metrics.deviceErrors.inc({ family });
     this.reprobeFamilies.add(family);
   }
 
@@ -425,6 +426,8 @@ export class Worker {
         metrics: { ...result.metrics, total_time_ms: this.now() - running.startedAt },
       };
       outcome = 'completed';
+      if ((result.metrics as { software_fallback?: unknown }).software_fallback !== undefined)
+        this.deps.metrics.softwareFallbacks.inc();
       log.info({ manifest_url: result.manifestUrl, total_time_ms: payload.metrics.total_time_ms }, 'job completed');
     } catch (err) {
       const total_time_ms = this.now() - running.startedAt;

@@ -169,6 +169,11 @@ describe.skipIf(process.platform === 'win32')('a GPU that disappears at run time
     const firstAfter = timeline.findIndex((e) => e.endsWith(':after-loss'));
     expect(firstAfter).toBeGreaterThan(timeline.lastIndexOf('register'));
     expect(app!.worker.status().capabilities?.supported_codecs).toEqual(['libx264', 'libx265', 'aac']);
+
+    // What an operator's Prometheus sees: one device error on NVIDIA, one job saved by the software retry.
+    const metrics = await app!.metrics.registry.metrics();
+    expect(metrics).toMatch(/^transcode_worker_device_errors_total\{family="nvidia"\} 1$/m);
+    expect(metrics).toMatch(/^transcode_worker_software_fallbacks_total 1$/m);
   }, 120_000);
 
   it('without software fallback the job FAILS with the device error, and the worker still re-registers', async () => {
