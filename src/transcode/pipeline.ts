@@ -22,9 +22,9 @@ import type { JobContext, JobExecutor, JobProgress, JobSuccess } from '../worker
 import { buildFfmpegArgs } from './args/index.js';
 import { buildCommitSpec } from '../storage/commit-spec.js';
 import { abortReason, runFfmpeg } from './ffmpeg.js';
-import { probeSourceInfo, startCompletenessCheck, type CompletenessCheck } from './ffprobe.js';
+import { probeSourceInfo, startCompletenessCheck } from './ffprobe.js';
 import { encoderFamilyOf } from './job-fields.js';
-import { planTranscode, type PlanOptions } from './plan.js';
+import { hardwareFamiliesOf, planTranscode, type PlanOptions } from './plan.js';
 import type { TranscodePlan } from './types.js';
 import { validateJob, type ValidatedJob } from './validate.js';
 
@@ -101,18 +101,6 @@ export function assertSeparateFolders(validated: Pick<ValidatedJob, 'outputs'>):
   }
 }
 
-/** Families whose hardware this plan touches: its GPU encoders, and the decoder's family (NVDEC feeding libx264). */
-function hardwareFamilies(plan: TranscodePlan): EncoderFamily[] {
-  const decode = plan.hwDecode ? [DECODE_FAMILY_OF[plan.hwDecode.kind]] : [];
-  return [...new Set([...plan.renditions.map((r) => r.family).filter((f) => f !== 'software'), ...decode])];
-}
-
-const DECODE_FAMILY_OF: Record<NonNullable<TranscodePlan['hwDecode']>['kind'], EncoderFamily> = {
-  cuda: 'nvidia',
-  qsv: 'qsv',
-  vaapi: 'vaapi',
-};
-
 function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw new JobCancelledError(abortReason(signal));
 }
@@ -128,8 +116,8 @@ async function planOnChosenGpu(
   log: JobContext['log'],
 ): Promise<{ plan: TranscodePlan; gpu?: DeviceChoice }> {
   const draft = plan();
-  // A software ladder may still decode on an NVIDIA GPU: that GPU is chosen the same way.
-  const family = hardwareFamilies(draft)[0] ?? (draft.hwDecode?.kind === 'cuda' ? 'nvidia' : undefined);
+  // A software ladder decoding on an NVIDIA GPU counts as NVIDIA: that GPU is chosen the same way.
+  const family = hardwareFamiliesOf(draft)[0];
   if (!family) return { plan: draft };
   const encoders = [...new Set(draft.renditions.filter((r) => r.family === family).map((r) => r.encoder))];
   const gpu = await selector.choose(family, encoders, probe);
@@ -163,7 +151,10 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
     throwIfAborted(signal);
 
     const stagingDir = jobStagingDir(config.temp_dir, job.job_id);
-    let completeness: CompletenessCheck | undefined;
+    // Whether the source is whole (a second, short ffprobe) is checked beside planning and ffmpeg rather than
+    // before them, so it adds no process start-up in front of the job; its verdict is awaited before anything is
+    // verified.
+    const completeness = startCompletenessCheck(probed, probeDeps);
     try {
       const probe = deps.getProbe();
       const chosen = await planOnChosenGpu(
@@ -187,7 +178,7 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
           await runFfmpeg(args, {
             ffmpegPath: config.ffmpeg_path,
             // Stopped by a cancel, or as soon as the completeness check finds the source truncated.
-            signal: AbortSignal.any([signal, completeness!.signal]),
+            signal: AbortSignal.any([signal, completeness.signal]),
             durationSec: source.durationSec,
             stallTimeoutMs: config.stall_timeout,
             onProgress: (pr) => report(pr),
@@ -199,16 +190,13 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
         }
       };
 
-      // Whether the source is whole (a second, short ffprobe) is checked beside ffmpeg rather than before it, so
-      // it adds no process start-up in front of the job; its verdict is awaited before anything is verified.
-      completeness = startCompletenessCheck(probed, probeDeps);
       try {
         await transcode(plan);
       } catch (err) {
         // A truncated source stops ffmpeg: report the truncation, not the stop.
         await completeness.settle(true);
         if (!(err instanceof FfmpegError) || !err.deviceError) throw err;
-        const families = hardwareFamilies(plan);
+        const families = hardwareFamiliesOf(plan);
         for (const f of families) deps.onDeviceError?.(f, err);
         if (families.length === 0 || !config.allow_software_fallback || signal.aborted) throw err;
         fallbackReason = err.message.split('\n')[0];
@@ -244,7 +232,7 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
       };
     } finally {
       // No ffprobe left behind when the job ends early (a cancel, a staging failure).
-      await completeness?.stop();
+      await completeness.stop();
       const err = await removeStagingDir(stagingDir);
       if (err) log.warn({ err, stagingDir }, 'could not remove the staging folder');
     }

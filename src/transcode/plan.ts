@@ -88,6 +88,17 @@ function decodeOnlyKind(opts: PlanOptions): 'cuda' | undefined {
   return opts.hwaccelMode === 'auto' || opts.hwaccelMode === 'nvenc' ? 'cuda' : undefined;
 }
 
+/**
+ * Families whose hardware a plan touches: its GPU encoders, and the decoder's family (NVDEC feeding libx264 counts
+ * as NVIDIA), for the GPU choice and for what a device error re-probes.
+ */
+export function hardwareFamiliesOf(plan: Pick<TranscodePlan, 'renditions' | 'hwDecode'>): EncoderFamily[] {
+  const families = plan.renditions.map((r) => r.family).filter((f) => f !== 'software');
+  const kind = plan.hwDecode?.kind;
+  const decode = kind ? (Object.keys(HW_DECODE_OF) as EncoderFamily[]).filter((f) => HW_DECODE_OF[f] === kind) : [];
+  return [...new Set([...families, ...decode])];
+}
+
 function uniqueLabel(base: string, used: Set<string>): string {
   let label = base;
   for (let n = 2; used.has(label); n++) label = `${base}-${n}`;
