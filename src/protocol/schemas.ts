@@ -178,6 +178,13 @@ export const FinalizeMetrics = Type.Object(
     encoders: Type.Optional(
       Type.Record(Type.String(), Type.String(), { description: 'dest_path -> encoder that produced it.' }),
     ),
+    software_fallback: Type.Optional(
+      Type.String({ description: 'Why the hardware run failed, when the job was redone once in software.' }),
+    ),
+    gpu_device: Type.Optional(
+      Type.String({ description: 'The GPU the job ran on: an NVIDIA index ("1") or a render node.' }),
+    ),
+    gpu_family: Type.Optional(Type.String({ description: 'nvidia, qsv or vaapi, with gpu_device.' })),
   },
   Open,
 );

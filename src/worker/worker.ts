@@ -426,8 +426,7 @@ export class Worker {
         metrics: { ...result.metrics, total_time_ms: this.now() - running.startedAt },
       };
       outcome = 'completed';
-      if ((result.metrics as { software_fallback?: unknown }).software_fallback !== undefined)
-        this.deps.metrics.softwareFallbacks.inc();
+      if (result.metrics.software_fallback !== undefined) this.deps.metrics.softwareFallbacks.inc();
       log.info({ manifest_url: result.manifestUrl, total_time_ms: payload.metrics.total_time_ms }, 'job completed');
     } catch (err) {
       const total_time_ms = this.now() - running.startedAt;

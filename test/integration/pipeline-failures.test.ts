@@ -220,9 +220,7 @@ describe('pipeline: abort, stall, device errors', () => {
         [`out/${c.name}/180p`]: 'libx264',
         [`out/${c.name}/120p`]: 'libx264',
       });
-      expect((r.result.metrics as Record<string, unknown>).software_fallback).toMatch(
-        /^ffmpeg failed with exit code 1/,
-      );
+      expect(r.result.metrics.software_fallback).toMatch(/^ffmpeg failed with exit code 1/);
       expect(deviceErrors).toEqual(['nvidia']);
       expect((await readHlsTree(gpu.nas, r.result.manifestUrl)).variants).toHaveLength(2);
       expect(await gpu.stagingLeft()).toEqual([]);
