@@ -10,6 +10,7 @@ import { loadConfig, schemaLeaves, describeFormat, type Config } from './config.
 import { ConfigError, errorMessage } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { VERSION } from './version.js';
+import { onShutdownSignal } from './util/signals.js';
 
 // nvidia-smi numbers GPUs by PCI bus; CUDA (and so ffmpeg's -hwaccel_device and nvenc's -gpu) numbers them fastest
 // first unless told otherwise. One numbering for both, so the GPU chosen from nvidia-smi is the one ffmpeg opens.
@@ -87,11 +88,7 @@ function onShutdownSignals(log: Logger, stop: () => Promise<void>, hardDeadlineM
       },
     );
   };
-  for (const s of shutdownSignals()) process.on(s, handler);
-}
-
-function shutdownSignals(): NodeJS.Signals[] {
-  return process.platform === 'win32' ? ['SIGINT', 'SIGTERM', 'SIGBREAK'] : ['SIGINT', 'SIGTERM'];
+  onShutdownSignal(handler);
 }
 
 async function cmdStart(flags: ConfigFlags): Promise<void> {
@@ -137,7 +134,7 @@ function abortOnSignals(reason: (signal: NodeJS.Signals) => string): AbortSignal
     }
     controller.abort(reason(signal));
   };
-  for (const s of shutdownSignals()) process.on(s, handler);
+  onShutdownSignal(handler);
   return controller.signal;
 }
 

@@ -15,6 +15,7 @@ import { Job, type FinalizeRequest } from '../protocol/schemas.js';
 import { checkSchema } from '../protocol/validate.js';
 import type { JobProgress } from '../worker/job-executor.js';
 import { createJobExecutor } from './pipeline.js';
+import { onShutdownSignal } from '../util/signals.js';
 
 export interface RunJobCommandOptions {
   file: string;
@@ -118,12 +119,7 @@ export async function runJobCommand(opts: RunJobCommandOptions): Promise<number>
     if (opts.signal.aborted) controller.abort(opts.signal.reason);
     else opts.signal.addEventListener('abort', () => controller.abort(opts.signal!.reason), { once: true });
   } else {
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    removeHandlers = () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    };
+    removeHandlers = onShutdownSignal(onSignal);
   }
 
   const executor = createJobExecutor({
