@@ -145,7 +145,8 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
     const validated = await validateJob(job, { nasRoot: config.nas_mount_path });
     assertSeparateFolders(validated);
     throwIfAborted(signal);
-    const probeDeps = { ffprobePath: config.ffprobe_path, runner, signal };
+    const shownAs = `input.source_url = ${JSON.stringify(job.input.source_url)}`;
+    const probeDeps = { ffprobePath: config.ffprobe_path, runner, signal, shownAs };
     const probed = await probeSourceInfo(validated.inputPath, probeDeps);
     const source = probed.info;
     throwIfAborted(signal);
