@@ -14,12 +14,16 @@ import {
   destFolderNameProblem,
   encoderFamilyOf,
   isPlainPlaylistName,
+  MAX_OUTPUTS,
+  MAX_VIDEO_BITRATE,
+  MIN_VIDEO_BITRATE,
   parseBitrate,
   parseResolution,
   REFUSED_AV1_ENCODERS,
   type RequestedResolution,
 } from './job-fields.js';
-import { realNasRoot, resolveNasPath, type NasPathOptions } from './nas-path.js';
+import { realNasRoot, resolveNasPath, show as showPath, type NasPathOptions } from './nas-path.js';
+import { RESERVED_NAME_BYTES } from './path-limits.js';
 
 export const DEFAULT_SEGMENT_TIME = 6;
 export const DEFAULT_MASTER_PLAYLIST = 'index.m3u8';
@@ -54,7 +58,7 @@ export interface ValidatedJob {
 }
 
 function show(value: unknown): string {
-  return JSON.stringify(value);
+  return typeof value === 'string' ? showPath(value) : JSON.stringify(value);
 }
 
 function fail(field: string, value: unknown, expected: string): never {
@@ -166,6 +170,11 @@ export async function validateJob(
   const pathOpts: NasPathOptions = { nasRoot: opts.nasRoot, platform: opts.platform ?? process.platform };
   const realRoot = await realNasRoot(pathOpts);
 
+  if (job.outputs.length > MAX_OUTPUTS)
+    throw new JobValidationError(
+      `outputs = ${job.outputs.length} outputs: expected at most ${MAX_OUTPUTS} renditions in one job`,
+    );
+
   // Field values first (cheap, no I/O), then paths.
   const parsed = job.outputs.map((o, i) => {
     const at = `outputs[${i}]`;
@@ -177,7 +186,8 @@ export async function validateJob(
         'expected 240p, 360p, 480p, 720p, 1080p, 1440p, 2160p, 4k or WIDTHxHEIGHT such as "1280x720"',
       );
     const videoBitrate = parseBitrate(o.bitrate);
-    if (videoBitrate === null) fail(`${at}.bitrate`, o.bitrate, 'expected a bitrate such as "2500k" or "5M"');
+    if (videoBitrate === null || videoBitrate < MIN_VIDEO_BITRATE || videoBitrate > MAX_VIDEO_BITRATE)
+      fail(`${at}.bitrate`, o.bitrate, 'expected a bitrate such as "2500k" or "5M", from 16k to 500M');
     let audioBitrate = DEFAULT_AUDIO_BITRATE;
     if (o.audio_bitrate !== undefined && o.audio_bitrate !== '') {
       const a = parseBitrate(o.audio_bitrate);
@@ -198,7 +208,7 @@ export async function validateJob(
   const seen = new Map<string, number>();
   for (const [i, o] of job.outputs.entries()) {
     const field = `outputs[${i}].dest_path`;
-    const dest = await resolveNasPath(o.dest_path, field, pathOpts, realRoot);
+    const dest = await resolveNasPath(o.dest_path, field, pathOpts, realRoot, RESERVED_NAME_BYTES);
     if (dest.rel === '') fail(field, o.dest_path, 'expected a folder inside the NAS root, not the root itself');
     for (const seg of dest.rel.split('/')) {
       const problem = destFolderNameProblem(seg);
