@@ -11,13 +11,14 @@
  */
 import { MediaError } from '../errors.js';
 import type { ProbedSource, ProbeSourceDeps } from './ffprobe.js';
+import { sourceInputOptions, sourceUrl } from './source-format.js';
 
 /**
  * Throws MediaError when the source is truncated. Conservative on purpose (no packets read = no verdict) so a
  * healthy file is never refused; the post-transcode verification (durations add up) catches what this misses.
  */
 export async function assertSourceComplete(probed: ProbedSource, deps: ProbeSourceDeps): Promise<void> {
-  const { info, startSec: start, statedVideoSec: statedSec } = probed;
+  const { info, startSec: start, statedVideoSec: statedSec, demuxer } = probed;
   const from = start + Math.max(0, statedSec - 10);
   const result = await deps.runner(
     deps.ffprobePath,
@@ -33,7 +34,10 @@ export async function assertSourceComplete(probed: ProbedSource, deps: ProbeSour
       'packet=pts_time',
       '-of',
       'csv=p=0',
-      info.path,
+      // The same file protocol and demuxer as the first probe (source-format.ts): a file swapped for a playlist
+      // in between is not read as one.
+      ...sourceInputOptions(demuxer),
+      sourceUrl(info.path),
     ],
     { timeoutMs: deps.timeoutMs ?? 30_000, signal: deps.signal },
   );

@@ -8,6 +8,13 @@ import { JobCancelledError, MediaError, ToolchainError } from '../errors.js';
 import type { CommandRunner } from '../exec/runner.js';
 import { assertSourceComplete } from './ffprobe-completeness.js';
 import { parseFfprobeJson } from './ffprobe-parse.js';
+import {
+  pinnedDemuxerOf,
+  refusedFormatIn,
+  refusedSourceError,
+  sourceInputOptions,
+  sourceUrl,
+} from './source-format.js';
 import type { SourceInfo } from './types.js';
 
 export { parseFfprobeJson } from './ffprobe-parse.js';
@@ -19,10 +26,16 @@ export interface ProbeSourceDeps {
   /** Default 30 s: a healthy probe of a local or NAS file takes well under a second. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * How a refusal names the source, e.g. `input.source_url = "movies/a.mkv"` (the job's own words); the
+   * absolute path by default.
+   */
+  shownAs?: string;
 }
 
 /** ffprobe's last meaningful stderr line, with the file path (already in our message) removed. */
 function reasonOf(stderr: string, file: string): string {
+  const named = sourceUrl(file);
   const lines = stderr
     .split(/\r?\n/)
     .map((l) => l.trim())
@@ -30,6 +43,8 @@ function reasonOf(stderr: string, file: string): string {
   const last = lines.at(-1) ?? '';
   return (
     last
+      .split(named + ': ')
+      .join('')
       .split(file + ': ')
       .join('')
       .slice(0, 300) || 'no error text'
@@ -43,6 +58,8 @@ export interface ProbedSource {
   startSec: number;
   /** The video stream's own stated duration (the container's when it states none). */
   statedVideoSec: number;
+  /** The allowlisted demuxer that read it ("matroska", "mov", ...): later reads of the file are pinned to it. */
+  demuxer: string;
 }
 
 /**
@@ -56,7 +73,11 @@ export async function probeSource(inputPath: string, deps: ProbeSourceDeps): Pro
   return probed.info;
 }
 
-/** One ffprobe of the source's format and streams. Throws MediaError when it is not a readable media file. */
+/**
+ * One ffprobe of the source's format and streams. Throws JobValidationError when the file is not a single-file
+ * media container (a playlist, a concat list, an image sequence: see source-format.ts), MediaError when it is not a
+ * readable media file.
+ */
 export async function probeSourceInfo(inputPath: string, deps: ProbeSourceDeps): Promise<ProbedSource> {
   const args = [
     '-v',
@@ -65,8 +86,10 @@ export async function probeSourceInfo(inputPath: string, deps: ProbeSourceDeps):
     'json',
     '-show_format',
     '-show_streams',
-    // The path is absolute (validateJob), so it can never be taken for an option.
-    inputPath,
+    // Only the file protocol and only single-file demuxers: a playlist is refused before it opens what it names.
+    ...sourceInputOptions(),
+    // "file:" + the absolute path (validateJob): never an option, never another protocol.
+    sourceUrl(inputPath),
   ];
   const result = await deps.runner(deps.ffprobePath, args, {
     timeoutMs: deps.timeoutMs ?? 30_000,
@@ -81,6 +104,9 @@ export async function probeSourceInfo(inputPath: string, deps: ProbeSourceDeps):
     throw new MediaError(
       `cannot read ${inputPath}: ffprobe did not answer within ${Math.round((deps.timeoutMs ?? 30_000) / 1000)} s (is the NAS responding?)`,
     );
+  const shown = deps.shownAs ?? inputPath;
+  if (result.exitCode !== 0 && /Format not on whitelist/.test(result.stderr))
+    throw refusedSourceError(shown, refusedFormatIn(result.stderr));
   if (result.exitCode !== 0 && /moov atom not found/i.test(result.stderr) && (await startsWithMp4Header(inputPath)))
     throw new MediaError(
       `cannot read ${inputPath}: the file is incomplete (no index found: truncated, or still being copied?)`,
@@ -103,10 +129,13 @@ export async function probeSourceInfo(inputPath: string, deps: ProbeSourceDeps):
     size = undefined;
   }
   const info = parseFfprobeJson(json, inputPath, size);
+  // ffprobe already refused other demuxers (-format_whitelist); this also holds for an ffprobe that ignored it.
+  const demuxer = pinnedDemuxerOf(info.formatName);
+  if (demuxer === null) throw refusedSourceError(shown, info.formatName);
   const format = (json as { format?: { start_time?: string } }).format;
   const start = Number(format?.start_time);
   const statedVideoSec = videoDurationOf(json, info.video.index) ?? info.durationSec;
-  return { info, startSec: Number.isFinite(start) ? start : 0, statedVideoSec };
+  return { info, startSec: Number.isFinite(start) ? start : 0, statedVideoSec, demuxer };
 }
 
 /**

@@ -48,7 +48,21 @@ export function encoderFormatOf(encoder: string): 'h264' | 'hevc' {
 
 const BITRATE_RE = /^(\d+(?:\.\d+)?)([kKmM]?)$/;
 
-/** "2500k" -> 2_500_000, "5M" -> 5_000_000, "800000" -> 800_000 (bits per second). null when malformed or zero. */
+/**
+ * The video bitrates a job may ask for. Below 16 kbit/s no encoder makes a watchable picture (and x264's VBV
+ * refuses some); above 500 Mbit/s is beyond any HLS player or NAS link, and the buffer sizes derived from it
+ * (bufsize = 2 x bitrate) leave the range encoders accept. Outside it is a typo ("99999999999999999999M").
+ */
+export const MIN_VIDEO_BITRATE = 16_000;
+export const MAX_VIDEO_BITRATE = 500_000_000;
+
+/** Most renditions in one job: one ffmpeg process decodes once and runs an encoder per rendition. */
+export const MAX_OUTPUTS = 16;
+
+/**
+ * "2500k" -> 2_500_000, "5M" -> 5_000_000, "800000" -> 800_000 (bits per second). null when malformed or zero.
+ * Only plain decimal numbers: no exponent ("1e6"), sign, hex, "Infinity" or "NaN".
+ */
 export function parseBitrate(value: string): number | null {
   const m = BITRATE_RE.exec(value.trim());
   if (!m) return null;

@@ -15,6 +15,7 @@
 import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { JobValidationError, StorageError } from '../errors.js';
+import { nameLengthProblem, pathLengthProblem } from './path-limits.js';
 
 export interface NasPathOptions {
   nasRoot: string;
@@ -32,8 +33,10 @@ function pathApi(platform: NodeJS.Platform): path.PlatformPath {
   return platform === 'win32' ? path.win32 : path.posix;
 }
 
-function show(value: string): string {
-  return JSON.stringify(value);
+/** The value as JSON, shortened in the middle when long (a 4000-byte path is not repeated whole in a message). */
+export function show(value: string): string {
+  const json = JSON.stringify(value);
+  return json.length <= 300 ? json : `${json.slice(0, 200)}…${json.slice(-80)}`;
 }
 
 /** True when `child` is `parent` or below it (case-insensitive on Windows, as path.win32.relative is). */
@@ -115,14 +118,35 @@ export async function realNasRoot(opts: NasPathOptions): Promise<string> {
   return real;
 }
 
-/** resolveNasPathSyntax plus the symlink rule (on the host's own platform). */
+/**
+ * Refuses a path the filesystem would refuse later (path-limits.ts): a name over 255 bytes, or a whole path over
+ * the platform's limit with `reserve` kept for names below it. Before any disk access, so no ENAMETOOLONG escapes.
+ */
+function checkLengths(raw: string, field: string, resolved: ResolvedNasPath, opts: NasPathOptions, reserve: number) {
+  const names = resolved.rel.split('/').filter(Boolean);
+  names.forEach((name, i) => {
+    const problem = nameLengthProblem(name);
+    const kind = i === names.length - 1 && reserve === 0 ? 'file' : 'folder';
+    if (problem) throw new JobValidationError(`${field} = ${show(raw)}: ${kind} name ${show(name)} ${problem}`);
+  });
+  const problem = pathLengthProblem(resolved.abs, opts.platform, reserve);
+  if (problem) throw new JobValidationError(`${field} = ${show(raw)}: ${problem}`);
+}
+
+/**
+ * resolveNasPathSyntax plus the length limits and the symlink rule (on the host's own platform). `reserve`: room
+ * kept below the path for names the worker writes there (RESERVED_NAME_BYTES for a destination folder; 0 for the
+ * source file, which exists).
+ */
 export async function resolveNasPath(
   raw: string,
   field: string,
   opts: NasPathOptions,
   realRoot: string,
+  reserve = 0,
 ): Promise<ResolvedNasPath> {
   const resolved = resolveNasPathSyntax(raw, field, opts);
+  checkLengths(raw, field, resolved, opts, reserve);
   if (opts.platform !== process.platform) return resolved;
   const p = pathApi(opts.platform);
   const { real, broken } = await realpathOfDeepestExisting(p, resolved.abs);

@@ -26,7 +26,7 @@ import { probeSourceInfo, startCompletenessCheck } from './ffprobe.js';
 import { encoderFamilyOf } from './job-fields.js';
 import { hardwareFamiliesOf, planTranscode, type PlanOptions } from './plan.js';
 import type { TranscodePlan } from './types.js';
-import { validateJob, type ValidatedJob } from './validate.js';
+import { comparablePath, validateJob, type ValidatedJob } from './validate.js';
 
 export interface PipelineDeps {
   config: Config;
@@ -86,12 +86,13 @@ export function buildPlanOptions(
 
 /**
  * The commit swaps each dest_path folder as a whole, so one output's folder cannot hold another's: refuse that
- * before any work is done.
+ * before any work is done. Case-insensitive where the NAS folds case ("A" holds "a/720p" there).
  */
-export function assertSeparateFolders(validated: Pick<ValidatedJob, 'outputs'>): void {
+export function assertSeparateFolders(validated: Pick<ValidatedJob, 'outputs' | 'caseInsensitive'>): void {
+  const key = (rel: string) => comparablePath(rel, validated.caseInsensitive);
   for (const a of validated.outputs) {
     for (const b of validated.outputs) {
-      if (a !== b && b.destPath.startsWith(a.destPath + '/')) {
+      if (a !== b && key(b.destPath).startsWith(key(a.destPath) + '/')) {
         throw new JobValidationError(
           `outputs[${b.index}].dest_path = "${b.destPath}" is inside outputs[${a.index}].dest_path = "${a.destPath}"; ` +
             'each output needs its own folder, side by side',
@@ -145,7 +146,8 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
     const validated = await validateJob(job, { nasRoot: config.nas_mount_path });
     assertSeparateFolders(validated);
     throwIfAborted(signal);
-    const probeDeps = { ffprobePath: config.ffprobe_path, runner, signal };
+    const shownAs = `input.source_url = ${JSON.stringify(job.input.source_url)}`;
+    const probeDeps = { ffprobePath: config.ffprobe_path, runner, signal, shownAs };
     const probed = await probeSourceInfo(validated.inputPath, probeDeps);
     const source = probed.info;
     throwIfAborted(signal);

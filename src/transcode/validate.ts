@@ -7,6 +7,7 @@
  * read it as an option: paths are absolute, encoder names come from a fixed list, numbers are parsed.
  */
 import { access, constants, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { JobValidationError } from '../errors.js';
 import { Job, normalizeJob } from '../protocol/schemas.js';
 import { checkSchema } from '../protocol/validate.js';
@@ -14,12 +15,17 @@ import {
   destFolderNameProblem,
   encoderFamilyOf,
   isPlainPlaylistName,
+  MAX_OUTPUTS,
+  MAX_VIDEO_BITRATE,
+  MIN_VIDEO_BITRATE,
   parseBitrate,
   parseResolution,
   REFUSED_AV1_ENCODERS,
   type RequestedResolution,
 } from './job-fields.js';
-import { realNasRoot, resolveNasPath, type NasPathOptions } from './nas-path.js';
+import { deepestExisting, foldName, nasFoldsCase } from './case-folding.js';
+import { realNasRoot, resolveNasPath, show as showPath, type NasPathOptions } from './nas-path.js';
+import { RESERVED_NAME_BYTES } from './path-limits.js';
 
 export const DEFAULT_SEGMENT_TIME = 6;
 export const DEFAULT_MASTER_PLAYLIST = 'index.m3u8';
@@ -51,10 +57,25 @@ export interface ValidatedJob {
   masterDir: string;
   /** "/" + masterDir + "/" + masterPlaylistName. */
   manifestUrl: string;
+  /**
+   * The NAS folds case (case-folding.ts): "Movies" and "movies" are one folder there, so folder comparisons
+   * (the source's folders, outputs apart) ignore case.
+   */
+  caseInsensitive: boolean;
+}
+
+export interface ValidateOptions {
+  nasRoot: string;
+  platform?: NodeJS.Platform;
+  /**
+   * Whether the NAS folds case in these existing folders; nasFoldsCase on the real disk by default (tests inject
+   * the answer of a case-folding disk they cannot mount).
+   */
+  caseFolding?: (dirs: string[]) => Promise<boolean>;
 }
 
 function show(value: unknown): string {
-  return JSON.stringify(value);
+  return typeof value === 'string' ? showPath(value) : JSON.stringify(value);
 }
 
 function fail(field: string, value: unknown, expected: string): never {
@@ -101,13 +122,18 @@ function checkCodec(field: string, codec: string): string {
   );
 }
 
+/** A relative NAS path as the filesystem compares it: case folded when it folds case. */
+export function comparablePath(rel: string, caseInsensitive: boolean): string {
+  return caseInsensitive ? foldName(rel) : rel;
+}
+
 /**
- * Deepest common folder of relative forward-slash paths ("" when they only share the root). Case-insensitive on
- * Windows, where "Movies" and "movies" are one folder (the first path's spelling is kept).
+ * Deepest common folder of relative forward-slash paths ("" when they only share the root). Case-insensitive where
+ * the NAS folds case, where "Movies" and "movies" are one folder (the first path's spelling is kept).
  */
 export function commonDir(paths: readonly string[], caseInsensitive = false): string {
   const same = (a: string | undefined, b: string | undefined) =>
-    caseInsensitive ? a?.toLowerCase() === b?.toLowerCase() : a === b;
+    a !== undefined && b !== undefined && comparablePath(a, caseInsensitive) === comparablePath(b, caseInsensitive);
   const split = paths.map((p) => p.split('/').filter(Boolean));
   const first = split[0] ?? [];
   let n = first.length;
@@ -144,10 +170,21 @@ function checkSegmentTime(value: unknown): number {
   return value;
 }
 
-export async function validateJob(
-  job: Job,
-  opts: { nasRoot: string; platform?: NodeJS.Platform },
-): Promise<ValidatedJob> {
+/** Whether the job's folders fold case: Windows always; elsewhere asked of the NAS (only on the host's platform). */
+async function detectCaseFolding(
+  opts: ValidateOptions,
+  pathOpts: NasPathOptions,
+  realRoot: string,
+  input: string,
+  dests: readonly string[],
+): Promise<boolean> {
+  if (pathOpts.platform === 'win32' || pathOpts.platform !== process.platform) return pathOpts.platform === 'win32';
+  const root = path.resolve(pathOpts.nasRoot);
+  const dirs = [realRoot, path.dirname(input), ...(await Promise.all(dests.map((d) => deepestExisting(d, root))))];
+  return (opts.caseFolding ?? ((d) => nasFoldsCase(d, pathOpts.platform)))(dirs);
+}
+
+export async function validateJob(job: Job, opts: ValidateOptions): Promise<ValidatedJob> {
   job = normalizeJob(job) as Job;
   const problem = checkSchema(Job, job);
   if (problem) schemaFailure(job, problem);
@@ -166,6 +203,11 @@ export async function validateJob(
   const pathOpts: NasPathOptions = { nasRoot: opts.nasRoot, platform: opts.platform ?? process.platform };
   const realRoot = await realNasRoot(pathOpts);
 
+  if (job.outputs.length > MAX_OUTPUTS)
+    throw new JobValidationError(
+      `outputs = ${job.outputs.length} outputs: expected at most ${MAX_OUTPUTS} renditions in one job`,
+    );
+
   // Field values first (cheap, no I/O), then paths.
   const parsed = job.outputs.map((o, i) => {
     const at = `outputs[${i}]`;
@@ -177,7 +219,8 @@ export async function validateJob(
         'expected 240p, 360p, 480p, 720p, 1080p, 1440p, 2160p, 4k or WIDTHxHEIGHT such as "1280x720"',
       );
     const videoBitrate = parseBitrate(o.bitrate);
-    if (videoBitrate === null) fail(`${at}.bitrate`, o.bitrate, 'expected a bitrate such as "2500k" or "5M"');
+    if (videoBitrate === null || videoBitrate < MIN_VIDEO_BITRATE || videoBitrate > MAX_VIDEO_BITRATE)
+      fail(`${at}.bitrate`, o.bitrate, 'expected a bitrate such as "2500k" or "5M", from 16k to 500M');
     let audioBitrate = DEFAULT_AUDIO_BITRATE;
     if (o.audio_bitrate !== undefined && o.audio_bitrate !== '') {
       const a = parseBitrate(o.audio_bitrate);
@@ -194,23 +237,35 @@ export async function validateJob(
   if (input.rel === '')
     fail(inputField, job.input.source_url, 'expected a file inside the NAS root, not the root itself');
 
+  const dests = [];
+  for (const [i, o] of job.outputs.entries())
+    dests.push(await resolveNasPath(o.dest_path, `outputs[${i}].dest_path`, pathOpts, realRoot, RESERVED_NAME_BYTES));
+  const caseInsensitive = await detectCaseFolding(
+    opts,
+    pathOpts,
+    realRoot,
+    input.abs,
+    dests.map((d) => d.abs),
+  );
+  const inputKey = comparablePath(input.rel, caseInsensitive);
+
   const outputs: ValidatedOutput[] = [];
   const seen = new Map<string, number>();
   for (const [i, o] of job.outputs.entries()) {
     const field = `outputs[${i}].dest_path`;
-    const dest = await resolveNasPath(o.dest_path, field, pathOpts, realRoot);
+    const dest = dests[i]!;
     if (dest.rel === '') fail(field, o.dest_path, 'expected a folder inside the NAS root, not the root itself');
     for (const seg of dest.rel.split('/')) {
       const problem = destFolderNameProblem(seg);
       if (problem) fail(field, o.dest_path, `folder name ${show(seg)} ${problem}`);
     }
-    // Windows folders are case-insensitive: "A/720p" and "a/720p" are the same folder there.
-    const key = pathOpts.platform === 'win32' ? dest.rel.toLowerCase() : dest.rel;
+    // Where the NAS folds case, "A/720p" and "a/720p" are the same folder.
+    const key = comparablePath(dest.rel, caseInsensitive);
     const earlier = seen.get(key);
     if (earlier !== undefined)
       fail(field, o.dest_path, `the same folder as outputs[${earlier}].dest_path; each output needs its own folder`);
     seen.set(key, i);
-    if (dest.rel === input.rel || input.rel.startsWith(dest.rel + '/'))
+    if (key === inputKey || inputKey.startsWith(key + '/'))
       fail(field, o.dest_path, 'contains the input file; the commit would replace it');
     outputs.push({ destPath: dest.rel, absDestDir: dest.abs, ...parsed[i]! });
   }
@@ -219,7 +274,7 @@ export async function validateJob(
 
   const masterDir = commonDir(
     outputs.map((o) => o.destPath),
-    pathOpts.platform === 'win32',
+    caseInsensitive,
   );
   // The master playlist lives in masterDir and the commit replaces that folder as a whole, so it must not be the
   // NAS root itself (that would put the master at the top of the NAS and make the root the unit of replacement).
@@ -239,5 +294,6 @@ export async function validateJob(
     segmentType,
     masterDir,
     manifestUrl,
+    caseInsensitive,
   };
 }

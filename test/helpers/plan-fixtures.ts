@@ -97,6 +97,7 @@ export function makeValidatedJob(
     segmentType: over.segmentType ?? 'ts',
     masterDir,
     manifestUrl: `/${masterDir}/${masterPlaylistName}`,
+    caseInsensitive: false,
   };
 }
 

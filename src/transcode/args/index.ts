@@ -8,7 +8,8 @@
  *          -map [v0] -map 0:A  -map [v1] -map 0:A ...  <per-stream encoder/audio options>  <hls muxer> <pattern>
  *
  * Nothing in the argv comes from the job unparsed: paths are absolute, numbers are numbers, encoder names come
- * from a fixed list, and folder names were restricted by validateJob.
+ * from a fixed list, and folder names were restricted by validateJob. The source is read as "file:<path>" with the
+ * file protocol only and the demuxer the probe found (source-format.ts): never as a playlist or a URL.
  */
 import type { EncoderFamily } from '../../capabilities/types.js';
 import type { RenditionPlan, TranscodePlan } from '../types.js';
@@ -27,6 +28,7 @@ import {
 import { nvidiaBuilder, nvidiaInputArgs } from './nvidia.js';
 import { qsvBuilder, qsvInputArgs } from './qsv.js';
 import { softwareBuilder } from './software.js';
+import { pinnedDemuxerOf, sourceInputOptions, sourceUrl } from '../source-format.js';
 import { v4l2m2mBuilder } from './v4l2m2m.js';
 import { vaapiBuilder, vaapiDeviceArgs, vaapiInputArgs } from './vaapi.js';
 
@@ -90,6 +92,15 @@ export function buildFilterGraph(plan: TranscodePlan): string {
   return [head, ...branches.map((b, i) => `[s${i}]${b}[v${i}]`)].join(';');
 }
 
+/** The input options and name of the source (see source-format.ts). */
+function sourceArgs(plan: TranscodePlan): string[] {
+  const demuxer = pinnedDemuxerOf(plan.source.formatName);
+  // Invariant: probeSourceInfo refused every other format, so this is a programming error, not a user's.
+  if (demuxer === null) throw new Error(`the source format ${plan.source.formatName} was not checked by the probe`);
+  // "file:" + the absolute path (validateJob): it cannot be mistaken for an option or another protocol.
+  return [...sourceInputOptions(demuxer), '-i', sourceUrl(plan.inputPath)];
+}
+
 export function buildFfmpegArgs(plan: TranscodePlan): string[] {
   if (plan.renditions.length === 0) throw new Error('a transcode plan needs at least one rendition');
   const maps: string[] = [];
@@ -111,9 +122,7 @@ export function buildFfmpegArgs(plan: TranscodePlan): string[] {
   return [
     ...globalArgs(),
     ...inputArgs(plan),
-    // Absolute path (validateJob): it cannot be mistaken for an option.
-    '-i',
-    plan.inputPath,
+    ...sourceArgs(plan),
     '-filter_complex',
     buildFilterGraph(plan),
     ...maps,

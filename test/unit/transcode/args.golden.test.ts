@@ -54,7 +54,7 @@ describe('buildFfmpegArgs: software', () => {
     const args = argv(makeValidatedJob(ladderOf()), makeSourceInfo(), makePlanOptions());
     expect(args).toEqual([
       '-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-progress', 'pipe:1', '-nostats',
-      '-i', `${NAS}/movies/a.mkv`,
+      '-protocol_whitelist', 'file', '-f', 'matroska', '-i', `file:${NAS}/movies/a.mkv`,
       '-filter_complex',
       '[0:0]split=3[s0][s1][s2];' +
         '[s0]scale=w=1920:h=1080,setsar=1,format=yuv420p[v0];' +
@@ -185,7 +185,9 @@ describe('buildFfmpegArgs: NVDEC with software encoders (a GPU without NVENC)', 
   it('SDR: cuda decode on device 1, scale_cuda per rung, then hwdownload to yuv420p for libx264', () => {
     const plan = planTranscode(makeValidatedJob(ladderOf('h264_nvenc')), makeSourceInfo(), opts);
     const args = buildFfmpegArgs(plan);
-    expect(head(args).slice(8)).toEqual(['-hwaccel', 'cuda', '-hwaccel_device', '1', '-hwaccel_output_format', 'cuda']);
+    expect(head(args).slice(8, -4)).toEqual([
+      '-hwaccel', 'cuda', '-hwaccel_device', '1', '-hwaccel_output_format', 'cuda',
+    ]); // prettier-ignore
     expect(buildFilterGraph(plan).split(';')).toEqual([
       '[0:0]split=3[s0][s1][s2]',
       '[s0]scale_cuda=w=1920:h=1080:format=yuv420p,setsar=1,hwdownload,format=yuv420p[v0]',
@@ -206,6 +208,23 @@ describe('buildFfmpegArgs: NVDEC with software encoders (a GPU without NVENC)', 
 });
 
 describe('buildFfmpegArgs: safety', () => {
+  it('reads the source as a local file with the file protocol only, through the demuxer the probe found', () => {
+    const mp4 = makeSourceInfo({}, [{}], { formatName: 'mov,mp4,m4a,3gp,3g2,mj2' });
+    const args = argv(makeValidatedJob(ladderOf()), mp4, makePlanOptions());
+    const i = args.indexOf('-i');
+    expect(args.slice(i - 4, i + 2)).toEqual([
+      '-protocol_whitelist', 'file', '-f', 'mov', '-i', `file:${NAS}/movies/a.mkv`,
+    ]); // prettier-ignore
+    // Only one input, and the whitelist is an input option: the outputs and "-progress pipe:1" are not limited.
+    expect(args.filter((a) => a === '-i')).toHaveLength(1);
+    expect(args.indexOf('-protocol_whitelist')).toBeGreaterThan(args.indexOf('pipe:1'));
+  });
+
+  it('refuses to build a command for a format the probe did not accept', () => {
+    const hls = makeSourceInfo({}, [{}], { formatName: 'hls' });
+    expect(() => argv(makeValidatedJob(ladderOf()), hls, makePlanOptions())).toThrow(/was not checked by the probe/);
+  });
+
   it('never lets a job value be read as an option: paths absolute, values parsed', () => {
     const v = makeValidatedJob(
       [
@@ -215,10 +234,10 @@ describe('buildFfmpegArgs: safety', () => {
       { inputPath: `${NAS}/movies/-y .mkv` },
     );
     const args = argv(v, makeSourceInfo(), makePlanOptions());
-    expect(args[args.indexOf('-i') + 1]).toBe(`${NAS}/movies/-y .mkv`);
+    expect(args[args.indexOf('-i') + 1]).toBe(`file:${NAS}/movies/-y .mkv`);
     // Every path argument is absolute; the only job-derived strings elsewhere sit inside option values.
     const values = args.filter((a, i) => i > 0 && args[i - 1]!.startsWith('-') && !a.startsWith('-'));
-    expect(values.filter((a) => a.includes('-y'))).toEqual([`${NAS}/movies/-y .mkv`]);
+    expect(values.filter((a) => a.includes('-y'))).toEqual([`file:${NAS}/movies/-y .mkv`]);
     // Folder names never reach ffmpeg: the var_stream_map names (and so the %v folders) are synthetic.
     expect(args[args.indexOf('-var_stream_map') + 1]).toBe('v:0,a:0,name:v0 v:1,a:1,name:v1');
     expect(args.filter((a) => a.includes('processed'))).toEqual([]);
