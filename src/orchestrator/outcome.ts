@@ -78,7 +78,10 @@ function redirectError(status: number, location: unknown, kind: CallKind, reques
   let shown: string | undefined;
   if (typeof location === 'string' && location) {
     try {
-      shown = redactUrl(new URL(location, requestUrl).href);
+      // Origin and path only: a login page's query string (return URLs, tickets) is nobody's business in a log.
+      const u = new URL(location, requestUrl);
+      const query = u.search ? '?…' : '';
+      shown = redactUrl(`${u.protocol}//${u.username || u.password ? 'x@' : ''}${u.host}${u.pathname}${query}`);
     } catch {
       shown = redactUrl(location);
     }

@@ -20,7 +20,7 @@ export function redactUrl(url: string): string {
   if (scrubbed !== url) return scrubbed;
   // No scheme ("user:pw@host:8080", a mistyped orchestrator_url): everything before an '@' in the authority part
   // can only be credentials.
-  return url.replace(/^([^\s/?#@]+)@/, `${REDACTED}@`);
+  return url.replace(/^("?)[^\s/?#@"]+@/, `$1${REDACTED}@`);
 }
 
 /** Every URL's credentials in a text replaced by [redacted] (error messages, bodies, log lines). */
