@@ -2,7 +2,8 @@
  * The one place where the worker is wired together. Everything is passed in, so tests (and the demo) can swap the
  * command runner, the clock or the host-load reader; production takes the defaults.
  */
-import type { Config } from './config.js';
+import { configSecrets, type Config } from './config.js';
+import { createScrubber } from './util/redact.js';
 import type { Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { buildServer } from './http/server.js';
@@ -75,7 +76,12 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     retry: overrides.retry ?? { startMs: Math.min(500, config.retry_max_delay), maxMs: config.retry_max_delay },
   });
   late.worker = w;
-  const server = buildServer({ registry: metrics.registry, readiness: () => w.readiness(), status: () => w.status() });
+  const server = buildServer({
+    registry: metrics.registry,
+    readiness: () => w.readiness(),
+    status: () => w.status(),
+    scrub: createScrubber(configSecrets(config)),
+  });
 
   const app: App = {
     worker: w,

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from './errors.js';
+import { REDACTED, redactUrl, redactUrlsIn, secretsOf } from './util/redact.js';
 
 const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -80,7 +81,7 @@ export const RESOLUTION_CAPS = ['2160p', '1440p', '1080p', '720p', '480p'] as co
 
 export const configSchema = {
   orchestrator_url: {
-    doc: 'Base URL of the orchestrator (the /api/v1/... paths are appended).',
+    doc: 'Base URL of the orchestrator (the /api/v1/... paths are appended). A user:password@ in it is sent as HTTP Basic authentication (instead of auth_token) and never shown: /status and the logs show [redacted]@.',
     format: 'http-url',
     default: 'http://127.0.0.1:8080',
     env: 'WORKER_ORCHESTRATOR_URL',
@@ -103,14 +104,14 @@ export const configSchema = {
     arg: 'auth-token',
   },
   ca_file: {
-    doc: 'PEM file of extra certificate authorities to trust for an https:// orchestrator.',
+    doc: 'PEM file of extra certificate authorities to trust for an https:// orchestrator, on top of the ones Node trusts anyway (its bundled roots and NODE_EXTRA_CA_CERTS).',
     format: String,
     default: '',
     env: 'WORKER_CA_FILE',
     arg: 'ca-file',
   },
   request_timeout: {
-    doc: 'Timeout of one HTTP request to the orchestrator.',
+    doc: 'Longest time one HTTP request to the orchestrator may take, from connecting to the last byte of the answer (and the longest it may stay silent); at least 100ms. Redirects are never followed and answers over 1 MiB are refused.',
     format: 'duration',
     default: '10s',
     env: 'WORKER_REQUEST_TIMEOUT',
@@ -377,13 +378,13 @@ function toConfigError(err: unknown, source: string, valueOf?: (key: string) => 
     const leaf = findLeaf(m[1]!);
     if (leaf) {
       const raw = m[2] ?? (valueOf ? JSON.stringify(valueOf(leaf.key)) : undefined) ?? '(empty)';
-      const shown = leaf.sensitive ? '"[redacted]"' : raw;
+      const shown = leaf.sensitive ? `"${REDACTED}"` : leaf.format === 'http-url' ? redactUrl(raw) : raw;
       return new ConfigError(`invalid ${leaf.key} = ${shown}: expected ${describeFormat(leaf)}${source}`);
     }
   }
   const unknown = /configuration param '([^']+)' not declared in the schema/.exec(first);
   if (unknown) return new ConfigError(`unknown configuration key ${unknown[1]}${source}`);
-  return new ConfigError(`${first}${source}`);
+  return new ConfigError(`${redactUrlsIn(first)}${source}`);
 }
 
 function loadYamlFile(file: string): Record<string, unknown> {
@@ -432,6 +433,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): Readonly<Config> {
   const config = conf.getProperties() as unknown as Config;
   if (config.progress_interval < 50) throw new ConfigError('invalid progress_interval: must be at least 50ms');
   if (config.sync_interval < 50) throw new ConfigError('invalid sync_interval: must be at least 50ms');
+  // 0 would not mean "no limit": every call would be cancelled at once.
+  if (config.request_timeout < 100) throw new ConfigError('invalid request_timeout: must be at least 100ms');
 
   const resolved: Config = {
     ...config,
@@ -483,7 +486,16 @@ export function assertNasFolder(nas: string): void {
     throw new ConfigError(`invalid nas_mount_path = "${nas}": expected an existing folder (is the NAS mounted?)`);
 }
 
-/** The configuration with secrets masked, for logs and /status. */
+/** The configuration with secrets masked (auth_token, the credentials in orchestrator_url), for logs and dumps. */
 export function redactConfig(config: Config): Record<string, unknown> {
-  return { ...config, auth_token: config.auth_token ? '[redacted]' : '' };
+  return {
+    ...config,
+    auth_token: config.auth_token ? REDACTED : '',
+    orchestrator_url: redactUrl(config.orchestrator_url),
+  };
+}
+
+/** The literal secrets of a configuration, for the scrubbers of logs and of the health server's answers. */
+export function configSecrets(config: Pick<Config, 'auth_token' | 'orchestrator_url'>): string[] {
+  return secretsOf({ authToken: config.auth_token, urls: [config.orchestrator_url] });
 }

@@ -46,6 +46,23 @@ export class PermanentOrchestratorError extends WorkerError {
   }
 }
 
+/**
+ * The orchestrator's URL answered a redirect (3xx). Never followed: a redirect could send the result, and the token,
+ * to another host, and the page it leads to (a login form answering 200) is no acknowledgement. It needs a person
+ * (orchestrator_url, or the reverse proxy in front of the orchestrator), but it is retried like an auth problem: a
+ * result waiting in the outbox is delivered once the redirect is gone, never dropped.
+ */
+export class OrchestratorRedirectError extends WorkerError {
+  constructor(
+    message: string,
+    readonly status: number,
+    /** The Location header, credentials masked; undefined when there was none. */
+    readonly location?: string,
+  ) {
+    super('ORCHESTRATOR_REDIRECT', message);
+  }
+}
+
 /** The orchestrator answered something that does not match the protocol. */
 export class ProtocolError extends WorkerError {
   constructor(message: string) {

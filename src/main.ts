@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { loadConfig, schemaLeaves, describeFormat, type Config } from './config.js';
+import { configSecrets, loadConfig, schemaLeaves, describeFormat, type Config } from './config.js';
 import { ConfigError, errorMessage } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { VERSION } from './version.js';
@@ -93,7 +93,7 @@ function onShutdownSignals(log: Logger, stop: () => Promise<void>, hardDeadlineM
 
 async function cmdStart(flags: ConfigFlags): Promise<void> {
   const config = readConfig(flags, true);
-  const log = createLogger({ level: config.log_level });
+  const log = createLogger({ level: config.log_level, secrets: configSecrets(config) });
   const { createApp } = await import('./app.js');
   const app = createApp(config, log);
   onShutdownSignals(log, () => app.stop(), Math.max(10_000, config.shutdown_timeout + 5000));
@@ -106,6 +106,7 @@ async function cmdProbe(flags: ConfigFlags & { refresh?: boolean; verbose?: bool
     level: flags.verbose ? config.log_level : 'warn',
     pretty: false,
     destination: process.stderr,
+    secrets: configSecrets(config),
   });
   const { runProbeCommand } = await import('./capabilities/probe-command.js');
   const code = await runProbeCommand({
@@ -144,6 +145,7 @@ async function cmdRunJob(file: string, flags: ConfigFlags): Promise<void> {
     level: config.log_level === 'info' ? 'warn' : config.log_level,
     pretty: false,
     destination: process.stderr,
+    secrets: configSecrets(config),
   });
   const { runJobCommand, interruptedReason } = await import('./transcode/run-job-command.js');
   const signal = abortOnSignals(interruptedReason);

@@ -1,20 +1,15 @@
 /**
- * The four orchestrator calls. HTTP outcomes become typed errors here, so the lifecycle reasons about meaning
- * (not registered, job gone, try later, give up) and never about status codes.
+ * The four orchestrator calls over HTTP(S). What an answer means is decided in outcome.ts; this module owns the
+ * transport and its limits:
+ * - no redirect is ever followed (a 3xx is an error, never an acknowledgement);
+ * - every request ends within request_timeout in total, and is also abandoned after request_timeout of silence;
+ * - an answer larger than MAX_ANSWER_BYTES is cut off while it streams;
+ * - ca_file adds to the certificate authorities Node trusts (trusted-cas.ts), it does not replace them.
  */
-import axios, { type AxiosInstance, type AxiosError } from 'axios';
-import { readFileSync } from 'node:fs';
+import axios, { type AxiosInstance } from 'axios';
 import https from 'node:https';
 import http from 'node:http';
 import type { TSchema } from '@sinclair/typebox';
-import {
-  ConfigError,
-  JobGoneError,
-  NotRegisteredError,
-  PermanentOrchestratorError,
-  ProtocolError,
-  TransientOrchestratorError,
-} from '../errors.js';
 import {
   AnyAck,
   RegisterResponse,
@@ -24,14 +19,18 @@ import {
   type ProgressRequest,
   type SyncRequest,
 } from '../protocol/schemas.js';
-import { assertSchema } from '../protocol/validate.js';
+import { redactUrl } from '../util/redact.js';
+import { MAX_ANSWER_BYTES, classifyAnswer, requestError, type CallKind } from './outcome.js';
+import { trustedCas } from './trusted-cas.js';
+
+export { MAX_ANSWER_BYTES };
 
 export interface OrchestratorClientOptions {
   baseUrl: string;
   workerId: string;
   authToken?: string;
   timeoutMs: number;
-  /** PEM bundle of extra CAs for an https:// orchestrator. */
+  /** PEM bundle of CAs trusted for an https:// orchestrator on top of Node's defaults. */
   caFile?: string;
 }
 
@@ -42,31 +41,29 @@ export interface OrchestratorClient {
   finalize(jobId: string, body: Omit<FinalizeRequest, 'worker_id'>): Promise<void>;
 }
 
-type CallKind = 'register' | 'sync' | 'progress' | 'finalize';
-
 export function createOrchestratorClient(opts: OrchestratorClientOptions): OrchestratorClient {
-  let ca: Buffer | undefined;
-  if (opts.caFile) {
-    try {
-      ca = readFileSync(opts.caFile);
-    } catch (err) {
-      throw new ConfigError(
-        `invalid ca_file = "${opts.caFile}": cannot read it (${(err as NodeJS.ErrnoException).code})`,
-      );
-    }
-  }
+  const ca = trustedCas(opts.caFile);
+  const baseURL = opts.baseUrl.replace(/\/+$/, '');
+  const shownUrl = redactUrl(baseURL);
   const headers: Record<string, string> = { 'X-Worker-ID': opts.workerId, 'User-Agent': 'transcode-worker' };
   if (opts.authToken) headers.Authorization = `Bearer ${opts.authToken}`;
   const http_: AxiosInstance = axios.create({
-    baseURL: opts.baseUrl.replace(/\/+$/, ''),
+    baseURL,
+    // Idle limit (no byte for this long) and, through `signal` per request, the same bound on the whole request: an
+    // answer dripped a byte at a time must not hold a sync, or the shutdown, for minutes.
     timeout: opts.timeoutMs,
     headers,
     // Keep-alive: the sync loop talks to the same host every few seconds; reusing the socket is cheaper for both sides.
     httpAgent: new http.Agent({ keepAlive: true, maxSockets: 4 }),
     httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 4, ca }),
-    // Status handling is ours (typed errors below), and a proxy from the environment must not hijack a LAN call.
+    // Status handling is ours (outcome.ts), and a proxy from the environment must not hijack a LAN call.
     validateStatus: () => true,
     proxy: false,
+    // Never follow a redirect: the 3xx comes back to classifyAnswer() as it is (axios then uses Node's own http/https, not
+    // follow-redirects), so a result is never sent to, nor acknowledged by, whatever the Location points at.
+    maxRedirects: 0,
+    // Answers are a few hundred bytes; axios counts while the answer streams and closes the connection past the cap.
+    maxContentLength: MAX_ANSWER_BYTES,
     transitional: { clarifyTimeoutError: true },
   });
 
@@ -80,39 +77,11 @@ export function createOrchestratorClient(opts: OrchestratorClientOptions): Orche
   ) {
     let res;
     try {
-      res = await http_.request({ method, url, data: body });
+      res = await http_.request({ method, url, data: body, signal: AbortSignal.timeout(opts.timeoutMs) });
     } catch (err) {
-      const e = err as AxiosError;
-      const why =
-        e.code === 'ETIMEDOUT' || e.code === 'ECONNABORTED'
-          ? `timed out after ${opts.timeoutMs} ms`
-          : (e.code ?? e.message);
-      throw new TransientOrchestratorError(`orchestrator unreachable at ${opts.baseUrl} (${kind}): ${why}`, undefined, {
-        cause: err,
-      });
+      throw requestError(err, kind, shownUrl, opts.timeoutMs);
     }
-    const status = res.status;
-    if (status >= 200 && status < 300) {
-      const data = res.data === '' || res.data == null ? {} : res.data;
-      if (typeof data !== 'object' || Array.isArray(data)) {
-        // Only the sync answer carries anything; for the others the 2xx status is the acknowledgement, and a
-        // plain-text "OK" from a minimal orchestrator must not turn a delivered result into a retry loop.
-        if (kind !== 'sync') return assertSchema(schema, {}, `the orchestrator's ${kind} answer`);
-        throw new ProtocolError(`${kind} answer is not a JSON object`);
-      }
-      return assertSchema(schema, data, `the orchestrator's ${kind} answer`);
-    }
-    const detail = summarizeBody(res.data);
-    if (status === 404 && kind === 'sync') throw new NotRegisteredError();
-    if (jobId && (status === 404 || status === 409 || status === 410)) throw new JobGoneError(jobId, status);
-    if (status >= 500 || status === 429 || status === 408)
-      throw new TransientOrchestratorError(`orchestrator answered HTTP ${status} to ${kind}${detail}`, status);
-    if (status === 401 || status === 403)
-      throw new PermanentOrchestratorError(
-        `orchestrator refused ${kind} with HTTP ${status}: check auth_token (WORKER_AUTH_TOKEN)${detail}`,
-        status,
-      );
-    throw new PermanentOrchestratorError(`orchestrator rejected ${kind} with HTTP ${status}${detail}`, status);
+    return classifyAnswer(res, kind, schema, `${baseURL}${url}`, jobId);
   }
 
   const jobUrl = (jobId: string) => `/api/v1/jobs/${encodeURIComponent(jobId)}`;
@@ -136,15 +105,4 @@ export function createOrchestratorClient(opts: OrchestratorClientOptions): Orche
       await call('finalize', 'post', `${jobUrl(jobId)}/finalize`, { worker_id: opts.workerId, ...body }, AnyAck, jobId);
     },
   };
-}
-
-function summarizeBody(data: unknown): string {
-  if (data == null || data === '') return '';
-  let text: string;
-  if (typeof data === 'string') text = data;
-  else if (typeof data === 'object' && data !== null && 'message' in data)
-    text = String((data as { message: unknown }).message);
-  else text = JSON.stringify(data);
-  text = text.replace(/\s+/g, ' ').trim();
-  return text ? `: ${text.slice(0, 200)}` : '';
 }

@@ -1,5 +1,5 @@
 import { backOff } from 'exponential-backoff';
-import { JobGoneError, PermanentOrchestratorError, ProtocolError } from '../errors.js';
+import { JobGoneError, OrchestratorRedirectError, PermanentOrchestratorError, ProtocolError } from '../errors.js';
 
 export interface RetryOptions {
   /** First delay; doubles per attempt up to maxDelayMs, with full jitter (a random delay in [0, cap]). */
@@ -11,9 +11,13 @@ export interface RetryOptions {
   onRetry?: (err: unknown, attempt: number) => void;
 }
 
-/** Auth problems are retried: an operator can fix a token on the orchestrator side without restarting us. */
+/**
+ * Auth problems and redirects are retried: an operator can fix a token, or the reverse proxy that redirects, without
+ * restarting us, and a result waiting in the outbox must then get through rather than have been dropped.
+ */
 export function isRetryable(err: unknown): boolean {
   if (err instanceof JobGoneError) return false;
+  if (err instanceof OrchestratorRedirectError) return true;
   if (err instanceof PermanentOrchestratorError) return err.isAuth;
   if (err instanceof ProtocolError) return true;
   return true;

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
 import type { ProbeReport } from '../capabilities/types.js';
-import type { Config } from '../config.js';
+import { configSecrets, type Config } from '../config.js';
 import { JobCancelledError, errorMessage } from '../errors.js';
 import { execaRunner, type CommandRunner } from '../exec/runner.js';
 import { createLogger, type Logger } from '../log.js';
@@ -110,7 +110,14 @@ export async function runJobCommand(opts: RunJobCommandOptions): Promise<number>
     return EXIT_BAD_FILE;
   }
   const { job } = read;
-  const log = opts.log ?? createLogger({ level: opts.config.log_level, destination: opts.err as never, pretty: false });
+  const log =
+    opts.log ??
+    createLogger({
+      level: opts.config.log_level,
+      destination: opts.err as never,
+      pretty: false,
+      secrets: configSecrets(opts.config),
+    });
 
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => controller.abort(interruptedReason(sig));

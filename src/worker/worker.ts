@@ -36,6 +36,7 @@ import { JobRecordStore } from './job-record.js';
 import { killOrphanFfmpeg } from './orphans.js';
 import { jobStagingDir } from '../storage/paths.js';
 import { raceAbort, sleep } from '../util/abortable.js';
+import { redactUrl } from '../util/redact.js';
 
 /**
  * STARTING     probing this host's capabilities (health server already up)
@@ -145,7 +146,7 @@ export class Worker {
       version: this.deps.version,
       state: this.state,
       ready: this.readiness(),
-      orchestrator_url: this.deps.config.orchestrator_url,
+      orchestrator_url: redactUrl(this.deps.config.orchestrator_url),
       registered: this.registeredAt !== undefined,
       registered_at: this.registeredAt ? new Date(this.registeredAt).toISOString() : null,
       last_sync: this.lastSync
@@ -256,7 +257,10 @@ export class Worker {
     }
     this.registeredAt = this.now();
     this.deps.metrics.registrations.inc();
-    this.deps.log.info({ orchestrator_url: this.deps.config.orchestrator_url }, 'registered with the orchestrator');
+    this.deps.log.info(
+      { orchestrator_url: redactUrl(this.deps.config.orchestrator_url) },
+      'registered with the orchestrator',
+    );
     if (!this.current) this.state = 'IDLE';
     return true;
   }

@@ -168,4 +168,24 @@ describe('loadConfig', () => {
     expect(c.auth_token).toBe('s3cret');
     expect(JSON.stringify(redactConfig(c))).not.toContain('s3cret');
   });
+
+  it('never shows the user:password of orchestrator_url, in a config error or in redactConfig', () => {
+    for (const [value, shown] of [
+      ['ftp://admin:pw-S3cret@nas.local/x', '"ftp://[redacted]@nas.local/x"'],
+      ['admin:pw-S3cret@nas.local:8080', '"[redacted]@nas.local:8080"'],
+    ] as const) {
+      const err = errorOf(() => loadConfig({ env: { WORKER_ORCHESTRATOR_URL: value }, cwd: dir }));
+      expect(err.message).not.toContain('pw-S3cret');
+      expect(err.message).toContain(`invalid orchestrator_url = ${shown}`);
+    }
+    const c = loadConfig({ env: { WORKER_ORCHESTRATOR_URL: 'http://admin:pw-S3cret@orch:8080' }, cwd: dir });
+    expect(c.orchestrator_url).toBe('http://admin:pw-S3cret@orch:8080');
+    expect(redactConfig(c).orchestrator_url).toBe('http://[redacted]@orch:8080');
+  });
+
+  it('refuses a request_timeout under 100ms (0 would cancel every call at once)', () => {
+    expect(errorOf(() => loadConfig({ env: { WORKER_REQUEST_TIMEOUT: '0' }, cwd: dir })).message).toBe(
+      'invalid request_timeout: must be at least 100ms',
+    );
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildServer } from '../../../src/http/server.js';
 import { createMetrics } from '../../../src/metrics.js';
+import { createScrubber } from '../../../src/util/redact.js';
 
 describe('health server', () => {
   it('serves healthz, readyz with the reason, status and Prometheus metrics', async () => {
@@ -41,5 +42,24 @@ describe('health server', () => {
     const b = createMetrics();
     a.registrations.inc();
     expect(a.registry).not.toBe(b.registry);
+  });
+
+  it('masks URL credentials and the given secrets in /status and /readyz, whatever put them there', async () => {
+    const metrics = createMetrics();
+    const app = buildServer({
+      registry: metrics.registry,
+      readiness: () => ({ ready: false, reason: 'not registered yet: http://admin:pw-1234@orch/ said tok-5678' }),
+      status: () => ({ orchestrator_url: 'http://admin:pw-1234@orch', last_sync: { error: 'tok-5678 refused' } }),
+      scrub: createScrubber(['tok-5678']),
+    });
+    expect((await app.inject('/readyz')).json()).toEqual({
+      status: 'not ready',
+      reason: 'not registered yet: http://[redacted]@orch/ said [redacted]',
+    });
+    expect((await app.inject('/status')).json()).toEqual({
+      orchestrator_url: 'http://[redacted]@orch',
+      last_sync: { error: '[redacted] refused' },
+    });
+    await app.close();
   });
 });

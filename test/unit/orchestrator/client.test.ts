@@ -145,6 +145,19 @@ describe('orchestrator client', () => {
     expect(err2.message).toMatch(/unreachable.*ECONNREFUSED/);
   });
 
+  it('names the orchestrator without its credentials when unreachable, and keeps no request (with its token) as cause', async () => {
+    const c = createOrchestratorClient({
+      baseUrl: 'http://admin:pw-S3cret@127.0.0.1:1',
+      workerId: 'w',
+      timeoutMs: 500,
+      authToken: 'tok-S3cret',
+    });
+    const err = (await errorOf(c.register(caps))) as Error;
+    expect(err).toBeInstanceOf(TransientOrchestratorError);
+    expect(err.message).toBe('orchestrator unreachable at http://[redacted]@127.0.0.1:1 (register): ECONNREFUSED');
+    expect(err.cause).toBeUndefined();
+  });
+
   it('rejects malformed answers with a clear message instead of crashing', async () => {
     const c = client();
     const sync = () =>
