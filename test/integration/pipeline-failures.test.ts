@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FfmpegError, JobCancelledError, JobValidationError, MediaError, StorageError } from '../../src/errors.js';
+import { FfmpegError, JobCancelledError, JobValidationError, MediaError } from '../../src/errors.js';
 import { jobStagingDir } from '../../src/storage/paths.js';
 import { findProcesses, isAlive, writeGpuFailingFfmpeg, writeHangingFfmpegExecutable } from '../helpers/fake-ffmpeg.js';
 import { snapshotTree } from '../helpers/fs-snapshot.js';

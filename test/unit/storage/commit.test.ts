@@ -238,4 +238,33 @@ describe('commitOutputs', () => {
       await rm(shm, { recursive: true, force: true });
     }
   });
+
+  it('a destination that gained foreign files since the job was checked is refused at commit, untouched', async () => {
+    await mkdir(path.join(nas, 'processed/movie/720p'));
+    await writeFile(path.join(nas, 'processed/movie/720p/holiday.mov'), 'theirs');
+    const before = await snapshotTree(nas);
+    const err = await commitOutputs(await ladderSpec('v1'), { nasRoot: nas, stateDir: state, concurrency: 2 }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(StorageError);
+    expect((err as Error).message).toMatch(
+      /^refusing to commit: the destination "processed\/movie\/720p" already exists and was not written by this worker \(it holds holiday\.mov\)/,
+    );
+    expect(await snapshotTree(nas)).toEqual(before);
+  });
+
+  it('the rollback removes the folders it created only while empty: a file someone put there meanwhile stays', async () => {
+    const spec = await ladderSpec('v1');
+    spec.folders = spec.folders.map((f) => ({ ...f, destPath: f.destPath.replace('processed/movie', 'fresh/movie') }));
+    spec.master!.dirPath = 'fresh/movie';
+    const failing = async (): Promise<void> => {
+      await writeFile(path.join(nas, 'fresh', 'added-by-someone.txt'), 'theirs');
+      throw Object.assign(new Error('simulated'), { code: 'EIO' });
+    };
+    await expect(
+      commitOutputs(spec, { nasRoot: nas, stateDir: state, concurrency: 2, renameFn: failing }),
+    ).rejects.toThrow(/input\/output error/);
+    expect(await listFiles(path.join(nas, 'fresh'))).toEqual(['added-by-someone.txt']);
+    expect(existsSync(path.join(nas, 'fresh', 'movie'))).toBe(false);
+  });
 });
