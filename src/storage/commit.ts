@@ -159,8 +159,15 @@ export async function commitOutputs(spec: CommitSpec, opts: CommitOptions): Prom
 
   // An earlier attempt of this job that died mid-commit (the run-job command has no start-up recovery): repair it
   // first, so its hidden folders are not mistaken for someone else's.
-  const previous = await readJobJournal(opts.stateDir, spec.jobId, opts.log);
-  if (previous) await repairCommit(previous, nas, { stateDir: opts.stateDir, nasRoot: root, log: opts.log });
+  try {
+    const previous = await readJobJournal(opts.stateDir, spec.jobId, opts.log);
+    if (previous) await repairCommit(previous, nas, { stateDir: opts.stateDir, nasRoot: root, log: opts.log });
+  } catch (err) {
+    throw new StorageError(
+      `cannot repair an earlier interrupted commit of this job (state_dir ${opts.stateDir}): ${describeFsError(err)}`,
+      { cause: err },
+    );
+  }
 
   // 0. Ownership, again: hours passed since the pipeline checked it before transcoding.
   const checks = [
