@@ -80,6 +80,8 @@ async function datasync(file) {
 export async function runCommitBench(o) {
   const tree = path.join(o.out, 'commit-src');
   const dest = path.join(o.out, 'commit-nas');
+  // The commit records its intent here (removed again when it succeeds).
+  const stateDir = path.join(o.out, 'commit-state');
   const t = await makeTree(tree, o.seconds, o.segmentSec);
   const spec = {
     jobId: 'bench-commit',
@@ -96,6 +98,7 @@ export async function runCommitBench(o) {
   };
   const fresh = async () => {
     await rm(dest, { recursive: true, force: true });
+    await rm(stateDir, { recursive: true, force: true });
     await mkdir(path.join(dest, 'processed'), { recursive: true });
     spawnSync(
       'cat',
@@ -119,13 +122,18 @@ export async function runCommitBench(o) {
     // Staging and NAS folders share this filesystem: the commit hard-links (as `mv` would), then flushes.
     commit: () =>
       timed(async () => {
-        const r = await o.commitOutputs(spec, { nasRoot: dest, concurrency: o.concurrency });
+        const r = await o.commitOutputs(spec, { nasRoot: dest, stateDir, concurrency: o.concurrency });
         flushes.push(r.flushMs);
       }),
     // The copy path, taken when staging and the NAS are on different filesystems (the usual network NAS).
     commitCopy: () =>
       timed(async () => {
-        const r = await o.commitOutputs(spec, { nasRoot: dest, concurrency: o.concurrency, allowHardLinks: false });
+        const r = await o.commitOutputs(spec, {
+          nasRoot: dest,
+          stateDir,
+          concurrency: o.concurrency,
+          allowHardLinks: false,
+        });
         copyFlushes.push(r.flushMs);
       }),
     cpSync: () =>
@@ -184,6 +192,7 @@ export async function runCommitBench(o) {
     );
   }
   await rm(dest, { recursive: true, force: true });
+  await rm(stateDir, { recursive: true, force: true });
   return {
     bytes: t.bytes,
     files: t.files,

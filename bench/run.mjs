@@ -346,11 +346,13 @@ if (want('e2e')) {
       }),
     );
     await rm(piecesNas, { recursive: true, force: true });
+    await rm(piecesNas + '-state', { recursive: true, force: true });
     await mkdir(piecesNas, { recursive: true });
     pieces.commit.push(
       await measure(() =>
         commitOutputs(buildCommitSpec(stagedPlan, verified), {
           nasRoot: piecesNas,
+          stateDir: piecesNas + '-state',
           concurrency: config.commit_concurrency,
         }),
       ),
@@ -358,6 +360,7 @@ if (want('e2e')) {
   }
   await rm(piecesStage, { recursive: true, force: true });
   await rm(piecesNas, { recursive: true, force: true });
+  await rm(piecesNas + '-state', { recursive: true, force: true });
 }
 const piece = Object.fromEntries(Object.entries(pieces).map(([k, v]) => [k, v.length ? med(v) : undefined]));
 

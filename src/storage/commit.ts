@@ -1,24 +1,32 @@
 /**
- * The commit: staged output -> NAS, all or nothing.
+ * The commit: staged output -> NAS, all or nothing, only into folders that are ours, never outside the NAS root.
  *
- * 1. copy each rendition's files into a hidden sibling of its destination (same filesystem, so the next step is a
- *    rename, not a copy), and the master playlist (when it lives outside the rendition folders) into a hidden
- *    temp file next to it, flushing every file and folder to disk; when staging and the NAS share a filesystem,
- *    each file is hard-linked instead of copied;
+ * 0. check again that every destination may be replaced (ownership.ts: missing, empty or marked by the worker),
+ *    and record the commit's intent in state_dir (commit-journal.ts) before the NAS is touched;
+ * 1. copy each rendition's files, plus our marker, into a hidden sibling of its destination (same filesystem, so
+ *    the next step is a rename, not a copy), and the master playlist (when it lives outside the rendition
+ *    folders) into a hidden temp file next to it, flushing every file and folder to disk (commit-copy.ts);
  * 2. swap each folder into place: existing destination -> hidden ".old" sibling, new folder -> destination;
  * 3. rename the master over the old one, last, so the entry point only ever points at complete renditions;
- * 4. remove the ".old" folders.
- * Any failure before step 4 rolls back: previous folders are put back, hidden folders and the folders this commit
- * created are removed, so the NAS is as it was. A dest_path folder is owned by its output: a re-run replaces its
- * whole content.
+ * 4. remove the ".old" folders and the journal.
+ * Any failure before step 4 rolls back (commit-recovery.ts): previous folders are put back, hidden folders and the
+ * folders this commit created (while empty) are removed, so the NAS is as it was. A process that dies on the way
+ * is repaired at the next start from the journal. Every mkdir, rename and removal goes through NasFs (nas-fs.ts):
+ * a symbolic link swapped in anywhere on the way fails the commit instead of leading it outside the NAS.
+ *
+ * Hidden sibling names are short and fixed-length (paths.ts hiddenSiblingName), so any legal folder name works.
  */
-import { constants as fsConstants } from 'node:fs';
-import { copyFile, link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { JobCancelledError, StorageError } from '../errors.js';
 import { abortReason } from '../transcode/ffmpeg.js';
-import { safeJobId } from './paths.js';
+import { copyAndFlush, runPool, syncDir, type CopyJob } from './commit-copy.js';
+import { removeJournal, writeJournal, type CommitJournal } from './commit-journal.js';
+import { readJobJournal, repairCommit, rollBackCommit } from './commit-recovery.js';
+import { openNasFs, type NasFs } from './nas-fs.js';
+import { findForeignDestination, isOursOrEmpty, MARKER_NAME, markerJson } from './ownership.js';
+import { hiddenSiblingName } from './paths.js';
 import { describeFsError } from './staging.js';
 
 export interface CommitFolder {
@@ -39,18 +47,28 @@ export interface CommitSpec {
 
 export interface CommitOptions {
   nasRoot: string;
+  /** The worker's state_dir: the commit journal lives in state_dir/commits so a crash mid-commit is repaired. */
+  stateDir: string;
   /** Files copied at once. */
   concurrency: number;
   log?: Logger;
-  /** Checked before the first rename: an abort until then rolls back and throws JobCancelledError. */
+  /** Written into the ownership markers (who published this folder). */
+  workerId?: string;
+  /**
+   * Honoured until the first rename (between files while copying): an abort until then rolls back and throws
+   * JobCancelledError. Once the renames begin they are finished (they take milliseconds), so a shutdown deadline
+   * leaves the NAS old or new, never half swapped.
+   */
   signal?: AbortSignal;
   /**
    * Hard-link staged files into the NAS when both are on the same filesystem (default true): no data is copied,
    * only flushed. Off, or across filesystems, every file is copied. The bench turns it off to measure the copy.
    */
   allowHardLinks?: boolean;
-  /** Test seam: the rename used for swaps (to inject a failure mid-commit). */
+  /** Test seam: the rename used for swaps (to inject a failure, a pause or a crash mid-commit). */
   renameFn?: (from: string, to: string) => Promise<void>;
+  /** Test seam: the copy of one staged file (when not hard-linked). */
+  copyFn?: (from: string, to: string) => Promise<void>;
 }
 
 export interface CommitResult {
@@ -61,282 +79,248 @@ export interface CommitResult {
   files: number;
 }
 
-function toAbs(nasRoot: string, rel: string): string {
-  return path.join(nasRoot, ...rel.split('/').filter(Boolean));
+function toAbs(root: string, rel: string): string {
+  return path.join(root, ...rel.split('/').filter(Boolean));
 }
 
-function hiddenSibling(abs: string, kind: 'tmp' | 'old', jobId: string): string {
-  return path.join(path.dirname(abs), `.${path.basename(abs)}.tw-${kind}-${safeJobId(jobId)}`);
+function relSibling(rel: string, sibling: string): string {
+  return path.posix.join(path.posix.dirname(rel), sibling);
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
+/** What this commit will do, as journal entries (NAS-relative). */
+function planJournal(spec: CommitSpec, nasRoot: string, commitId: string): CommitJournal {
+  const folders = spec.folders.map((f) => {
+    const name = path.posix.basename(f.destPath);
+    return {
+      dest: f.destPath,
+      tmp: relSibling(f.destPath, hiddenSiblingName('tmp', spec.jobId, name)),
+      old: relSibling(f.destPath, hiddenSiblingName('old', spec.jobId, name)),
+    };
+  });
+  const master = spec.master
+    ? {
+        target: path.posix.join(spec.master.dirPath, spec.master.name),
+        tmp: path.posix.join(spec.master.dirPath, hiddenSiblingName('tmp', spec.jobId, spec.master.name)),
+        marker: null as string | null,
+      }
+    : null;
+  return {
+    version: 1,
+    job_id: spec.jobId,
+    commit_id: commitId,
+    nas_root: nasRoot,
+    phase: 'prepared',
+    started_at: new Date().toISOString(),
+    folders,
+    master,
+    created_dirs: [],
+  };
+}
+
+/** The folders of `rel` (itself included) that do not exist yet, top-down. */
+async function missingDirs(nas: NasFs, rel: string): Promise<string[]> {
+  const parts = rel.split('/').filter(Boolean);
+  const missing: string[] = [];
+  for (let i = parts.length; i > 0; i--) {
+    const sub = parts.slice(0, i).join('/');
+    if (await nas.lstatOrNull(toAbs(nas.root, sub))) break;
+    missing.unshift(sub);
   }
+  return missing;
 }
 
 /**
- * Flushes a file's data to stable storage and returns its size (read on the same handle, which saves a separate
- * stat round trip per file). r+ because Windows refuses to flush a read-only handle.
+ * A hidden sibling name already taken (a leftover of an earlier attempt that no journal describes): removed when it
+ * is ours, otherwise the commit fails naming it rather than deleting it.
  */
-async function flushFile(file: string): Promise<number> {
-  const fh = await open(file, 'r+');
-  try {
-    // Data only (fdatasync): the metadata that matters (size, the name) is made durable by the folder sync and
-    // the rename, so a full fsync would only add an inode write per file.
-    await fh.datasync();
-    return (await fh.stat()).size;
-  } finally {
-    await fh.close();
-  }
-}
-
-/** fsync a folder so the renames/creations in it are durable. Not possible on Windows, and optional on some NAS. */
-async function syncDir(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  try {
-    const fh = await open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    // Some network filesystems reject fsync on a directory; the data itself is already flushed.
-  }
-}
-
-async function runPool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed: unknown;
-  const worker = async (): Promise<void> => {
-    while (failed === undefined && next < items.length) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (err) {
-        failed ??= err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (failed !== undefined) throw failed;
-}
-
-/** link() errors that mean "not between these two folders": copy instead, without a log line per file. */
-const NO_LINK_HERE = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK', 'EACCES']);
-
-interface Swap {
-  dest: string;
-  old: string | null;
+async function clearLeftover(nas: NasFs, abs: string, isOurs: (d: string) => Promise<boolean>): Promise<void> {
+  const st = await nas.lstatOrNull(abs);
+  if (!st) return;
+  if (st.isFile()) return nas.removeFile(abs);
+  if ((await nas.removeTree(abs, isOurs)) === 'refused')
+    throw new Error(`${nas.rel(abs)} exists and is not a leftover of this worker; remove it`);
 }
 
 export async function commitOutputs(spec: CommitSpec, opts: CommitOptions): Promise<CommitResult> {
   const started = performance.now();
-  const doRename = opts.renameFn ?? renameWithRetries;
-  const created: string[] = [];
-  const temps: string[] = [];
-  const swaps: Swap[] = [];
-  let masterTmp: string | undefined;
+  let nas: NasFs;
+  try {
+    nas = await openNasFs(opts.nasRoot, opts.renameFn ? { renameFn: opts.renameFn } : {});
+  } catch (err) {
+    throw new StorageError(`the NAS root ${opts.nasRoot} cannot be used: ${describeFsError(err)}`, { cause: err });
+  }
+  const root = nas.root;
   let currentDest = '';
+  const wrap = (err: unknown): StorageError | JobCancelledError => {
+    if (err instanceof StorageError || err instanceof JobCancelledError) return err;
+    const where = currentDest ? ` ${currentDest}` : '';
+    return new StorageError(`cannot write to the NAS destination${where}: ${describeFsError(err)}`, { cause: err });
+  };
+
+  // An earlier attempt of this job that died mid-commit (the run-job command has no start-up recovery): repair it
+  // first, so its hidden folders are not mistaken for someone else's.
+  try {
+    const previous = await readJobJournal(opts.stateDir, spec.jobId, opts.log);
+    if (previous) await repairCommit(previous, nas, { stateDir: opts.stateDir, nasRoot: root, log: opts.log });
+  } catch (err) {
+    throw new StorageError(
+      `cannot repair an earlier interrupted commit of this job (state_dir ${opts.stateDir}): ${describeFsError(err)}`,
+      { cause: err },
+    );
+  }
+
+  // 0. Ownership, again: hours passed since the pipeline checked it before transcoding.
+  const checks = [
+    ...spec.folders.map((f) => ({ where: f.destPath, dest: { folders: [f.destPath], master: null } })),
+    ...(spec.master
+      ? [{ where: path.posix.join(spec.master.dirPath, spec.master.name), dest: { folders: [], master: spec.master } }]
+      : []),
+  ];
+  for (const c of checks) {
+    currentDest = c.where;
+    let foreign: string | null;
+    try {
+      foreign = await findForeignDestination(nas, c.dest);
+    } catch (err) {
+      throw wrap(err);
+    }
+    if (foreign) throw new StorageError(`refusing to commit: ${foreign}`);
+  }
+  currentDest = '';
+
+  const commitId = randomUUID();
+  const journal = planJournal(spec, root, commitId);
+  const marker = (kind: 'output' | 'master'): string =>
+    markerJson({
+      kind,
+      job_id: spec.jobId,
+      commit_id: commitId,
+      ...(opts.workerId ? { worker_id: opts.workerId } : {}),
+      written_at: new Date().toISOString(),
+    });
+  let journalWritten = false;
+  const setPhase = async (phase: CommitJournal['phase']): Promise<void> => {
+    journal.phase = phase;
+    await writeJournal(opts.stateDir, journal);
+    journalWritten = true;
+  };
+
   let bytes = 0;
   let files = 0;
   let flushMs = 0;
-
   try {
-    // 1. Copy into hidden siblings.
-    const jobs: Array<{ from: string; to: string }> = [];
-    for (const f of spec.folders) {
+    // The folders this commit will create are known before anything is created, so the journal lists them all.
+    const created = new Set<string>();
+    for (const f of spec.folders)
+      for (const d of await missingDirs(nas, path.posix.dirname(f.destPath))) created.add(d);
+    if (spec.master) for (const d of await missingDirs(nas, spec.master.dirPath)) created.add(d);
+    journal.created_dirs = [...created];
+    if (spec.master && !(await nas.lstatOrNull(toAbs(root, path.posix.join(spec.master.dirPath, MARKER_NAME)))))
+      journal.master!.marker = path.posix.join(spec.master.dirPath, MARKER_NAME);
+    try {
+      await setPhase('prepared');
+    } catch (err) {
+      throw new StorageError(
+        `cannot record the commit in state_dir (${opts.stateDir}), so it could not be repaired after a crash: ` +
+          describeFsError(err),
+        { cause: err },
+      );
+    }
+
+    // 1. Hidden siblings, each with our marker, then every file.
+    const jobs: CopyJob[] = [];
+    for (const [i, f] of spec.folders.entries()) {
       currentDest = f.destPath;
-      const dest = toAbs(opts.nasRoot, f.destPath);
-      await recoverInterruptedSwap(dest, spec.jobId);
-      const first = await makeParents(opts.nasRoot, path.dirname(dest));
-      if (first) created.push(first);
-      const tmp = hiddenSibling(dest, 'tmp', spec.jobId);
-      await rm(tmp, { recursive: true, force: true });
-      temps.push(tmp);
-      await mkdir(tmp, { recursive: true });
+      const j = journal.folders[i]!;
+      const dest = toAbs(root, f.destPath);
+      await nas.mkdirs(path.dirname(dest));
+      const tmp = toAbs(root, j.tmp);
+      await clearLeftover(nas, tmp, (d) => isOursOrEmpty(nas, d));
+      await clearLeftover(nas, toAbs(root, j.old), (d) => isOursOrEmpty(nas, d));
+      await nas.mkdirNew(tmp);
+      await nas.writeNewFile(path.join(tmp, MARKER_NAME), marker('output'));
       const subdirs = new Set(f.files.map((x) => path.posix.dirname(x)).filter((d) => d !== '.'));
-      for (const d of subdirs) await mkdir(toAbs(tmp, d), { recursive: true });
+      for (const d of subdirs) await nas.mkdirs(toAbs(tmp, d));
       for (const file of f.files) jobs.push({ from: toAbs(f.sourceDir, file), to: toAbs(tmp, file) });
     }
     // The master (several outputs: it lives above the rendition folders) is copied and flushed with the rest.
-    if (spec.master) {
+    if (spec.master && journal.master) {
       currentDest = spec.master.dirPath || '/';
-      const dir = toAbs(opts.nasRoot, spec.master.dirPath);
-      const first = await makeParents(opts.nasRoot, dir);
-      if (first) created.push(first);
-      masterTmp = hiddenSibling(path.join(dir, spec.master.name), 'tmp', spec.jobId);
+      await nas.mkdirs(toAbs(root, spec.master.dirPath));
+      const masterTmp = toAbs(root, journal.master.tmp);
+      await clearLeftover(nas, masterTmp, async () => false);
+      if (journal.master.marker) await nas.writeNewFile(toAbs(root, journal.master.marker), marker('master'));
       jobs.push({ from: spec.master.sourceFile, to: masterTmp });
     }
     currentDest = '';
-    const fail = (to: string, err: unknown): StorageError =>
-      new StorageError(
-        `cannot write ${path.relative(opts.nasRoot, to).split(path.sep).join('/')} on the NAS: ${describeFsError(err)}`,
-        {
-          cause: err,
-        },
-      );
-    // Durability vs speed (bench/results.md): the data has to reach the disk before the rename, so the floor is
-    // the disk's write rate, which a plain `cp -r` (page cache only) never pays. Copy everything, then flush
-    // everything: libuv's copyFile truncates each new file before writing it, and ext4/XFS then start writing
-    // the file back when it is closed (NFS writes back on close anyway), so the write-back overlaps the copies and
-    // the final fdatasyncs mostly wait for I/O already in flight. Do NOT add COPYFILE_EXCL: it skips that
-    // truncate, the copies get faster but all the write-back lands on the flush and the whole is slower
-    // (measured). Flushing file by file right after each copy pays a disk round trip per file; flushing in the
-    // background while copying makes the flushes hold libuv's 4 threads and stall the copies; one syncfs (Linux
-    // only) also flushes other writers' data and on SMB does not reach the server. fdatasync, not fsync, and each
-    // folder is synced once. On NFS/SMB every flush is a server round trip, so they run side by side (up to
-    // libuv's thread pool size, UV_THREADPOOL_SIZE, default 4). COPYFILE_FICLONE: a reflink (no data copied)
-    // where staging and the NAS share a filesystem that supports it (Btrfs, XFS); elsewhere the same copy.
-    // Same filesystem (a worker on the NAS host, temp_dir on the same volume): a hard link is the whole copy, as
-    // for `mv`. The staged name is removed with the staging folder, so the NAS file ends with one link. Any
-    // refusal (EXDEV across mounts, a filesystem without links) falls back to copying.
-    let linkable = opts.allowHardLinks !== false;
-    await runPool(jobs, opts.concurrency, async ({ from, to }) => {
-      if (linkable) {
-        try {
-          await link(from, to);
-          return;
-        } catch (err) {
-          if (!NO_LINK_HERE.has((err as NodeJS.ErrnoException).code ?? ''))
-            opts.log?.debug({ err, to }, 'hard link refused');
-          linkable = false;
-        }
-      }
-      try {
-        await copyFile(from, to, fsConstants.COPYFILE_FICLONE);
-      } catch (err) {
-        throw fail(to, err);
-      }
+    const copied = await copyAndFlush(jobs, {
+      nas,
+      concurrency: opts.concurrency,
+      allowHardLinks: opts.allowHardLinks !== false,
+      signal: opts.signal,
+      log: opts.log,
+      copyFn: opts.copyFn,
+      fail: (to, err) =>
+        new StorageError(`cannot write ${nas.rel(to)} on the NAS: ${describeFsError(err)}`, { cause: err }),
     });
-    const flushStarted = performance.now();
-    await runPool(jobs, Math.max(opts.concurrency, 8), async ({ to }) => {
-      let size: number;
-      try {
-        size = await flushFile(to);
-      } catch (err) {
-        throw fail(to, err);
-      }
-      bytes += size;
-      files++;
-    });
-    // Every folder that received files (subfolders too, and the master's), once, so the new names are as durable
-    // as the data.
-    const dirs = new Set([...temps, ...jobs.map((j) => path.dirname(j.to))]);
-    await runPool([...dirs], opts.concurrency, syncDir);
-    flushMs = performance.now() - flushStarted;
+    ({ bytes, files, flushMs } = copied);
 
+    // The last point where an abort is honoured: from here on the renames are finished, not abandoned half way.
     if (opts.signal?.aborted) throw new JobCancelledError(abortReason(opts.signal));
 
     // 2. Swap folders into place.
-    for (const f of spec.folders) {
+    await setPhase('swapping');
+    for (const [i, f] of spec.folders.entries()) {
       currentDest = f.destPath;
-      const dest = toAbs(opts.nasRoot, f.destPath);
-      const tmp = hiddenSibling(dest, 'tmp', spec.jobId);
-      let old: string | null = null;
-      if (await exists(dest)) {
-        old = hiddenSibling(dest, 'old', spec.jobId);
-        await rm(old, { recursive: true, force: true });
-        await doRename(dest, old);
-      }
-      const swap: Swap = { dest, old };
-      swaps.push(swap);
-      await doRename(tmp, dest);
-      temps.splice(temps.indexOf(tmp), 1);
+      const j = journal.folders[i]!;
+      const dest = toAbs(root, f.destPath);
+      if (await nas.lstatOrNull(dest)) await nas.rename(dest, toAbs(root, j.old));
+      await nas.rename(toAbs(root, j.tmp), dest);
     }
     // Each parent folder once, after all its swaps (a folder sync is a journal commit, a disk round trip): the
     // renditions are durable before the master below points at them.
-    await runPool([...new Set(swaps.map((s) => path.dirname(s.dest)))], opts.concurrency, syncDir);
+    await runPool(
+      [...new Set(spec.folders.map((f) => path.dirname(toAbs(root, f.destPath))))],
+      opts.concurrency,
+      syncDir,
+    );
+    await setPhase('swapped');
 
     // 3. The master, last.
-    if (spec.master && masterTmp) {
-      currentDest = path.posix.join(spec.master.dirPath, spec.master.name);
-      const target = path.join(toAbs(opts.nasRoot, spec.master.dirPath), spec.master.name);
-      await doRename(masterTmp, target);
-      masterTmp = undefined;
+    if (journal.master) {
+      currentDest = journal.master.target;
+      const target = toAbs(root, journal.master.target);
+      await nas.rename(toAbs(root, journal.master.tmp), target);
       await syncDir(path.dirname(target));
     }
   } catch (err) {
-    await rollback();
-    if (err instanceof StorageError || err instanceof JobCancelledError) throw err;
-    const where = currentDest ? ` ${currentDest}` : '';
-    throw new StorageError(`cannot write to the NAS destination${where}: ${describeFsError(err)}`, { cause: err });
+    if (journalWritten) {
+      // Announce the undo first, so a crash during it is undone at the next start, not taken for a finished swap.
+      await setPhase('rolling-back').catch((e: unknown) =>
+        opts.log?.error({ err: describeFsError(e) }, 'could not record the commit rollback'),
+      );
+      const clean = await rollBackCommit(journal, nas, opts.log);
+      // A rollback that could not finish (a link swapped in, a locked file) keeps its journal: the next start
+      // tries again, and the hidden leftovers stay named in it.
+      if (clean) await removeJournal(opts.stateDir, spec.jobId).catch(() => undefined);
+    }
+    throw wrap(err);
   }
 
-  // 4. Committed: the old versions can go. A failure here leaves a hidden folder behind, not a broken output.
-  for (const s of swaps) {
-    if (!s.old) continue;
-    await rm(s.old, { recursive: true, force: true, maxRetries: 3 }).catch((err: unknown) =>
-      opts.log?.warn({ err, path: s.old }, 'could not remove the previous output after the commit'),
+  // 4. Committed: the old versions can go. A failure here leaves a hidden folder behind (named in the journal, so
+  // the next start removes it), not a broken output.
+  let leftovers = false;
+  for (const j of journal.folders) {
+    await nas
+      .removeTree(toAbs(root, j.old), (d) => isOursOrEmpty(nas, d))
+      .catch((err: unknown) => {
+        leftovers = true;
+        opts.log?.warn({ err, path: j.old }, 'could not remove the previous output after the commit');
+      });
+  }
+  if (!leftovers)
+    await removeJournal(opts.stateDir, spec.jobId).catch((err: unknown) =>
+      opts.log?.warn({ err }, 'could not remove the commit journal; the next start will tidy up'),
     );
-  }
   return { bytes, files, flushMs, durationMs: performance.now() - started };
-
-  async function rollback(): Promise<void> {
-    const step = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
-      try {
-        await fn();
-      } catch (err) {
-        opts.log?.error({ err, what }, 'commit rollback step failed');
-      }
-    };
-    for (const s of [...swaps].reverse()) {
-      await step(`remove new ${s.dest}`, () => rm(s.dest, { recursive: true, force: true, maxRetries: 3 }));
-      if (s.old) await step(`restore ${s.dest}`, () => renameWithRetries(s.old!, s.dest));
-    }
-    for (const t of temps) await step(`remove ${t}`, () => rm(t, { recursive: true, force: true, maxRetries: 3 }));
-    if (masterTmp) await step(`remove ${masterTmp}`, () => rm(masterTmp!, { force: true }));
-    for (const c of [...created].reverse()) await step(`remove ${c}`, () => rm(c, { recursive: true, force: true }));
-  }
-}
-
-/**
- * Windows refuses to rename a folder while another process (a web server streaming a segment, an antivirus scan)
- * holds a file in it open; such locks are brief, so retry a few times before failing the commit.
- */
-async function renameWithRetries(from: string, to: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await rename(from, to);
-      return;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const transient = process.platform === 'win32' && (code === 'EPERM' || code === 'EBUSY' || code === 'EACCES');
-      if (!transient || attempt >= 10) throw err;
-      await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
-    }
-  }
-}
-
-/**
- * A crash between "dest -> .old" and ".tmp -> dest" leaves the previous output only in the .old sibling: put it
- * back before this commit starts, so a failure of this commit cannot lose it.
- */
-async function recoverInterruptedSwap(dest: string, jobId: string): Promise<void> {
-  const old = hiddenSibling(dest, 'old', jobId);
-  if (!(await exists(old))) return;
-  if (await exists(dest)) await rm(old, { recursive: true, force: true });
-  else await rename(old, dest);
-}
-
-/** mkdir -p that names the culprit when a path component is a file; returns the first folder it created. */
-async function makeParents(nasRoot: string, dir: string): Promise<string | undefined> {
-  try {
-    return await mkdir(dir, { recursive: true });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EEXIST' && code !== 'ENOTDIR') throw err;
-    for (let p = dir; p.length > nasRoot.length && p !== path.dirname(p); p = path.dirname(p)) {
-      const st = await stat(p).catch(() => undefined);
-      if (st && !st.isDirectory()) {
-        const rel = path.relative(nasRoot, p).split(path.sep).join('/');
-        throw Object.assign(new Error(`${rel} is a file, not a folder`), { code: 'ENOTDIR_NAMED' });
-      }
-    }
-    throw err;
-  }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 
 /** A job id made safe as one folder name (ids come from the orchestrator and may contain anything). */
@@ -12,4 +13,23 @@ export function safeJobId(jobId: string): string {
  */
 export function jobStagingDir(tempDir: string, jobId: string): string {
   return path.join(tempDir, 'jobs', safeJobId(jobId));
+}
+
+/** Short, fixed-length hex digest: for file names that must not grow with (or leak the shape of) their inputs. */
+function digest(text: string, hexChars: number): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, hexChars);
+}
+
+/**
+ * The commit's hidden sibling of a NAS destination (`name` is the destination's last component): 24 bytes whatever
+ * the destination's name, so a 255-byte folder name still has a legal temporary name, and unique per job and
+ * destination within one parent folder.
+ */
+export function hiddenSiblingName(kind: 'tmp' | 'old', jobId: string, name: string): string {
+  return `.tw-${kind}-${digest(`${kind}\0${jobId}\0${name}`, 16)}`;
+}
+
+/** The commit journal's file name of a job: a digest of the full id, so distinct ids never share a journal. */
+export function commitJournalName(jobId: string): string {
+  return `${digest(jobId, 32)}.json`;
 }

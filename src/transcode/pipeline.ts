@@ -15,6 +15,8 @@ import type { CommandRunner } from '../exec/runner.js';
 import type { Logger } from '../log.js';
 import type { Job } from '../protocol/schemas.js';
 import { commitOutputs } from '../storage/commit.js';
+import { ConfinementError, openNasFs } from '../storage/nas-fs.js';
+import { findForeignDestination, type Destinations } from '../storage/ownership.js';
 import { jobStagingDir } from '../storage/paths.js';
 import { assertStagingSpace, createStagingDir, estimateOutputBytes, removeStagingDir } from '../storage/staging.js';
 import { verifyStaging } from '../storage/verify.js';
@@ -102,6 +104,36 @@ export function assertSeparateFolders(validated: Pick<ValidatedJob, 'outputs' | 
   }
 }
 
+/**
+ * Fails the job before any work when a destination holds someone else's files (storage/ownership.ts), or when the
+ * way to it goes through a symbolic link. The commit checks again: hours pass in between.
+ */
+export async function assertDestinationsAreOurs(
+  validated: Pick<ValidatedJob, 'outputs' | 'masterDir' | 'masterPlaylistName'>,
+  nasRoot: string,
+): Promise<void> {
+  const masterInside = validated.outputs.some((o) => o.destPath === validated.masterDir);
+  const nas = await openNasFs(nasRoot);
+  const checks: Array<{ where: string; dest: Destinations }> = [
+    ...validated.outputs.map((o) => ({ where: o.destPath, dest: { folders: [o.destPath], master: null } })),
+  ];
+  if (!masterInside) {
+    const master = { dirPath: validated.masterDir, name: validated.masterPlaylistName };
+    checks.push({ where: `${master.dirPath}/${master.name}`, dest: { folders: [], master } });
+  }
+  let problem: string | null = null;
+  for (const c of checks) {
+    try {
+      problem = await findForeignDestination(nas, c.dest);
+    } catch (err) {
+      if (!(err instanceof ConfinementError)) throw err;
+      problem = `the destination "${c.where}" cannot be written: ${err.message}`;
+    }
+    if (problem) break;
+  }
+  if (problem) throw new JobValidationError(problem);
+}
+
 function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw new JobCancelledError(abortReason(signal));
 }
@@ -145,6 +177,7 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
     throwIfAborted(signal);
     const validated = await validateJob(job, { nasRoot: config.nas_mount_path });
     assertSeparateFolders(validated);
+    await assertDestinationsAreOurs(validated, config.nas_mount_path);
     throwIfAborted(signal);
     const shownAs = `input.source_url = ${JSON.stringify(job.input.source_url)}`;
     const probeDeps = { ffprobePath: config.ffprobe_path, runner, signal, shownAs };
@@ -214,6 +247,8 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
       throwIfAborted(signal);
       const commit = await commitOutputs(buildCommitSpec(plan, verified), {
         nasRoot: config.nas_mount_path,
+        stateDir: config.state_dir,
+        workerId: config.worker_id,
         concurrency: Math.max(1, config.commit_concurrency),
         log,
         signal,

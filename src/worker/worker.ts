@@ -35,6 +35,7 @@ import { Outbox } from './outbox.js';
 import { JobRecordStore } from './job-record.js';
 import { killOrphanFfmpeg } from './orphans.js';
 import { jobStagingDir } from '../storage/paths.js';
+import { recoverInterruptedCommits } from '../storage/commit-recovery.js';
 import { raceAbort, sleep } from '../util/abortable.js';
 import { redactUrl } from '../util/redact.js';
 
@@ -114,6 +115,11 @@ export class Worker {
 
   /** Starts the lifecycle in the background; resolves once crash recovery is done. */
   async start(): Promise<void> {
+    await recoverInterruptedCommits({
+      stateDir: this.deps.config.state_dir,
+      nasRoot: this.deps.config.nas_mount_path,
+      log: this.deps.log,
+    });
     await this.recoverCrashedJob();
     this.loopDone = this.run().catch((err) => {
       // The loop is written not to throw; reaching this is a bug, but the process must stay up for /healthz to say so.

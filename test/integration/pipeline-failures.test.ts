@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FfmpegError, JobCancelledError, JobValidationError, MediaError, StorageError } from '../../src/errors.js';
+import { FfmpegError, JobCancelledError, JobValidationError, MediaError } from '../../src/errors.js';
 import { jobStagingDir } from '../../src/storage/paths.js';
 import { findProcesses, isAlive, writeGpuFailingFfmpeg, writeHangingFfmpegExecutable } from '../helpers/fake-ffmpeg.js';
 import { snapshotTree } from '../helpers/fs-snapshot.js';
@@ -112,7 +112,7 @@ describe('pipeline: bad inputs fail fast with a clear message', () => {
 });
 
 describe('pipeline: storage failures roll back', () => {
-  it('destination not writable: the NAS (with a previous output) stays byte-for-byte as it was', async () => {
+  it('destination not writable: refused before ffmpeg, the NAS (with a previous output) stays as it was', async () => {
     const first = await h.run(
       ladderJob('movies/ok.mp4', [
         ['320x180', '300k', 'out/nw/180p'],
@@ -127,10 +127,11 @@ describe('pipeline: storage failures roll back', () => {
         ['320x180', '250k', 'out/nw/180p'],
         ['214x120', '150k', 'out/nw/blocked/120p'],
       ]),
-      StorageError,
+      JobValidationError,
     );
+    // Found by the ownership check before transcoding (the commit-time message is covered in commit.test.ts).
     expect(err.message).toBe(
-      'cannot write to the NAS destination out/nw/blocked/120p: out/nw/blocked is a file, not a folder',
+      'the destination "out/nw/blocked/120p" cannot be written: out/nw/blocked is a file, not a folder',
     );
     // The previous output still plays.
     const tree = await readHlsTree(h.nas, '/out/nw/index.m3u8');

@@ -12,6 +12,9 @@ import { readHlsTree } from '../helpers/hls-tree.js';
 import { makeSource, probeJson } from '../helpers/media.js';
 import { createPipelineHarness, ladderJob, type PipelineHarness } from '../helpers/pipeline-harness.js';
 
+/** The ownership marker the commit puts in every folder it publishes (src/storage/ownership.ts). */
+const MARKER = '.transcode-worker.json';
+
 let h: PipelineHarness;
 let movies: string;
 beforeAll(async () => {
@@ -71,7 +74,15 @@ describe('pipeline: successful jobs', () => {
       'processed/ladder/240p': 'libx264',
       'processed/ladder/180p': 'libx264',
     });
-    const files = await listFiles(path.join(h.nas, 'processed'));
+    // Every file but the ownership markers (.transcode-worker.json, not output: not counted in output_bytes).
+    const all = await listFiles(path.join(h.nas, 'processed'));
+    expect(all.filter((f) => path.posix.basename(f) === MARKER)).toEqual([
+      'ladder/.transcode-worker.json',
+      'ladder/180p/.transcode-worker.json',
+      'ladder/240p/.transcode-worker.json',
+      'ladder/360p/.transcode-worker.json',
+    ]);
+    const files = all.filter((f) => path.posix.basename(f) !== MARKER);
     const sizes = await Promise.all(files.map(async (f) => (await stat(path.join(h.nas, 'processed', f))).size));
     expect(result.metrics.output_bytes).toBe(sizes.reduce((a, b) => a + b, 0));
     expect(files.some((f) => f.split('/').some((part) => part.startsWith('.')))).toBe(false);
@@ -96,11 +107,13 @@ describe('pipeline: successful jobs', () => {
     // Exactly the requested folders on the NAS, nothing from staging (no v0/v1).
     expect(await readdir(path.join(h.nas, 'processed'))).toContain(movie);
     expect((await readdir(path.join(h.nas, 'processed', movie))).sort()).toEqual([
+      MARKER,
       "120p l'été",
       '180p (HD), 100%',
       'index.m3u8',
     ]);
     expect((await readdir(path.join(h.nas, 'processed', movie, '180p (HD), 100%'))).sort()).toEqual([
+      MARKER,
       'seg_00000.ts',
       'seg_00001.ts',
       'stream.m3u8',
@@ -144,6 +157,7 @@ describe('pipeline: successful jobs', () => {
     );
     expect(result.manifestUrl).toBe('/processed/single/180p/index.m3u8');
     expect((await readdir(path.join(h.nas, 'processed/single/180p'))).sort()).toEqual([
+      MARKER,
       'index.m3u8',
       'seg_00000.ts',
       'seg_00001.ts',
