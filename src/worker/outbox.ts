@@ -95,6 +95,9 @@ export class Outbox {
   async load(): Promise<void> {
     let names: string[];
     try {
+      // Made now, while state_dir is known to be writable (checked at start): on a disk that turns read-only later,
+      // a result write then fails with EROFS, which says what is wrong, rather than the ENOENT of a failed mkdir.
+      await fs.mkdir(this.dir, { recursive: true });
       names = await fs.readdir(this.dir);
     } catch {
       return;

@@ -8,7 +8,8 @@
  *
  * While any write is failing, problem() says why: the worker reports it in /readyz, syncs BUSY and starts no job.
  * Once a failure has been seen, health comes back only when a WRITE succeeds again (a removal proves nothing on a
- * full disk), so when nothing is left to write, a small probe file is written until it works.
+ * full disk), so when nothing is left to write, a probe file (64 KiB: room for a record and a result) is written
+ * until it works.
  */
 import path from 'node:path';
 import type { Logger } from '../log.js';
@@ -37,6 +38,7 @@ interface Pending {
 }
 
 const PROBE_KEY = 'write-probe';
+const PROBE_PADDING = ' '.repeat(64 * 1024);
 
 export class StateWrites {
   private readonly pending = new Map<string, Pending>();
@@ -165,7 +167,9 @@ export class StateWrites {
     if (this.closed || this.pending.has(PROBE_KEY)) return;
     const file = path.join(this.deps.stateDir, '.write-probe.json');
     this.run(PROBE_KEY, 'checking that state_dir can be written', 'write', async () => {
-      await writeJsonDurably(file, { at: new Date().toISOString() });
+      // With room to spare: on a full disk, removing our own small files frees a page or two, which is no proof
+      // that the next job's record and result will fit.
+      await writeJsonDurably(file, { at: new Date().toISOString(), room: PROBE_PADDING });
       await removeFile(file);
     });
   }
