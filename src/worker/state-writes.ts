@@ -69,9 +69,13 @@ export class StateWrites {
     const abort = new AbortController();
     let resolveNow!: (ok: boolean) => void;
     const now = new Promise<boolean>((r) => (resolveNow = r));
-    const done = (this.tails.get(key) ?? Promise.resolve()).then(() =>
-      this.attempt(key, what, kind, op, abort, resolveNow),
-    );
+    const done = (this.tails.get(key) ?? Promise.resolve())
+      .then(() => this.attempt(key, what, kind, op, abort, resolveNow))
+      .catch((err: unknown) => {
+        // attempt() handles every failure of op; this is for a bug in it, which must not become a rejection.
+        this.deps.log.error({ what, err: errorMessage(err) }, 'state_dir write bookkeeping failed');
+        resolveNow(false);
+      });
     const entry: Pending = { what, kind, abort, done };
     this.pending.set(key, entry);
     this.tails.set(key, done);
