@@ -79,11 +79,15 @@ function isHeld(found: FoundLock, now: number): boolean {
   return state === 'running';
 }
 
-function inUseMessage(stateDir: string, lock: LockFile): string {
+function inUseMessage(stateDir: string, lock: LockFile, elsewhere: boolean): string {
   const where = lock.hostname ? ` on ${lock.hostname}` : '';
+  // A lock from another host or container cannot be checked from here: say when it will count as abandoned.
+  const stale = elsewhere
+    ? `; if it is gone, its lock counts as stale ${STALE_AFTER_MS / 1000} s after it stopped`
+    : '';
   return (
     `state_dir "${stateDir}" is in use by another transcode-worker (pid ${lock.pid}${where}, since ` +
-    `${lock.acquired_at}): stop it, or give this worker its own state_dir`
+    `${lock.acquired_at}): stop it, or give this worker its own state_dir${stale}`
   );
 }
 
@@ -115,7 +119,10 @@ export async function acquireStateLock(stateDir: string, log: Logger): Promise<S
       }
       const found = readLock(file);
       if (!found) continue; // released meanwhile
-      if (isHeld(found, Date.now())) throw new StateDirInUseError(inUseMessage(stateDir, found.lock!));
+      if (isHeld(found, Date.now()))
+        throw new StateDirInUseError(
+          inUseMessage(stateDir, found.lock!, recordedProcessState(found.lock!) === 'elsewhere'),
+        );
       // Stale: move it out of the way under a name only we know, then check that what we moved is what we judged.
       const aside = `${file}.stale-${mine.token}`;
       try {
