@@ -4,11 +4,11 @@
  * settings that restrict the probe, and the worker version (whose probe logic may differ). Utilization is left out:
  * it changes every second and is re-read on every probe.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { Config } from '../config.js';
 import { readValidatedStateFile, type StateFileLog } from '../util/state-file.js';
+import { writeJsonDurably } from '../util/durable-file.js';
 import type { HostSnapshot } from './host.js';
 import type { ProbeReport } from './types.js';
 
@@ -86,10 +86,8 @@ export async function readCachedReport(
 
 /** Written to a sibling then renamed: a crash mid-write leaves the old cache or none, never half a file. */
 export async function writeCachedReport(stateDir: string, key: string, report: ProbeReport): Promise<void> {
-  await mkdir(stateDir, { recursive: true });
-  const file = cacheFile(stateDir);
-  const tmp = `${file}.${process.pid}.tmp`;
   const doc: CacheDocument = { format: CACHE_FORMAT, key, report: { ...report, fromCache: false } };
-  await writeFile(tmp, JSON.stringify(doc, null, 2));
-  await rename(tmp, file);
+  // The shared durable writer: a unique temp name (run-job may write the cache while the service does), no temp
+  // file left behind on a full disk, and the folder synced after the rename.
+  await writeJsonDurably(cacheFile(stateDir), doc);
 }

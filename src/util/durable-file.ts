@@ -65,3 +65,30 @@ export async function removeFile(file: string): Promise<void> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // no folder: nothing was there to remove
   }
 }
+
+/** Names writeJsonDurably gives its temp files (this version: random suffix; earlier ones: a millisecond time). */
+const TEMP_NAME = /^\..+\.\d+\.(?:[0-9a-f]{8}|\d{10,})\.tmp$/;
+
+/**
+ * Removes the temp files a crash mid-write left in `dir` (the target was never replaced, so they hold nothing that
+ * is needed). Only for a folder no other process writes to at the same time (state_dir, under its lock).
+ * Returns how many were removed; never throws.
+ */
+export async function removeTempLeftovers(dir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names.filter((n) => TEMP_NAME.test(n))) {
+    try {
+      await fs.rm(path.join(dir, name), { force: true });
+      removed++;
+    } catch {
+      // a later start tries again
+    }
+  }
+  return removed;
+}

@@ -14,11 +14,12 @@
  *   and written when the disk is back (StateWrites retries with backoff), and while any write fails the worker
  *   says why in /readyz, syncs BUSY and starts no job.
  * - A job is started only once its running-job record is on disk: if the record cannot be written the job is not
- *   started and not finalized (the orchestrator sees it is not running here and assigns it again).
+ *   started and not finalized (syncs do not name it, so the orchestrator's lost-job handling takes over).
  * - A job id assigned while an earlier result for the same id is still undelivered is a re-run: the stale result is
  *   dropped (not sent), and the new run's result is the one delivered (docs/safety-results.md).
  */
 import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -48,6 +49,7 @@ import { currentProcessIdentity, recordedProcessState, looksLikeWorker } from '.
 import { killOrphanFfmpeg } from './orphans.js';
 import { jobStagingDir } from '../storage/paths.js';
 import { raceAbort, sleep } from '../util/abortable.js';
+import { removeTempLeftovers } from '../util/durable-file.js';
 
 /**
  * STARTING     probing this host's capabilities (health server already up)
@@ -139,6 +141,9 @@ export class Worker {
 
   /** Starts the lifecycle in the background; resolves once crash recovery is done. */
   async start(): Promise<void> {
+    // Temp files of writes a crash interrupted: never needed (the rename did not happen), and they take space.
+    const stateDir = this.deps.config.state_dir;
+    for (const dir of [stateDir, path.join(stateDir, 'outbox')]) await removeTempLeftovers(dir);
     await this.outbox.load();
     await this.recoverCrashedJob();
     this.loopDone = this.run().catch((err) => {
