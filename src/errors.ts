@@ -137,6 +137,12 @@ export class ToolchainError extends WorkerError {
   }
 }
 
+/**
+ * Another worker process uses this state_dir (its lock is held). A start-up error like a bad setting: one line,
+ * exit 2, naming the other process so a person can find it.
+ */
+export class StateDirInUseError extends ConfigError {}
+
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);

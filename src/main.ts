@@ -91,9 +91,30 @@ function onShutdownSignals(log: Logger, stop: () => Promise<void>, hardDeadlineM
   onShutdownSignal(handler);
 }
 
+/**
+ * Last resort only: every promise in src/ is awaited or handled where it is made (see the invariants in
+ * src/worker/worker.ts). Should one slip through, Node's default would end the process and take the results held in
+ * memory (those a full state_dir could not take yet) with it; a loud log line and a running worker are better.
+ */
+function logUnhandledRejections(log: Logger): void {
+  process.on('unhandledRejection', (reason) => {
+    log.fatal(
+      { err: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason) },
+      'unhandled promise rejection (a bug: please report it); the worker keeps running',
+    );
+  });
+}
+
 async function cmdStart(flags: ConfigFlags): Promise<void> {
   const config = readConfig(flags, true);
   const log = createLogger({ level: config.log_level, secrets: configSecrets(config) });
+  logUnhandledRejections(log);
+  // One worker per state_dir, taken before anything reads it: a second one exits 2 naming the first
+  // (StateDirInUseError). Released when this process exits; a SIGKILL leaves a stale lock the next start takes over.
+  // run-job does not take it: it keeps no running-job record or outbox, only reads and atomically replaces the
+  // capability cache, so it can run beside a service.
+  const { acquireStateLock } = await import('./worker/state-lock.js');
+  await acquireStateLock(config.state_dir, log);
   const { createApp } = await import('./app.js');
   const app = createApp(config, log);
   onShutdownSignals(log, () => app.stop(), Math.max(10_000, config.shutdown_timeout + 5000));

@@ -74,7 +74,18 @@ export function createMetrics() {
       help: 'Job results written to the outbox and not yet accepted by the orchestrator.',
       registers: [registry],
     }),
+    stateDirWritable: new Gauge({
+      name: 'transcode_worker_state_dir_writable',
+      help: '1 while state_dir takes writes, 0 while a write to it fails (full, read-only, no permission): no job is started then.',
+      registers: [registry],
+    }),
+    stateWriteFailures: new Counter({
+      name: 'transcode_worker_state_write_failures_total',
+      help: 'Failed attempts to write or remove a file in state_dir (each is retried with backoff).',
+      registers: [registry],
+    }),
   };
+  m.stateDirWritable.set(1);
   return m;
 }
 

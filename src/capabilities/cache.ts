@@ -4,9 +4,11 @@
  * settings that restrict the probe, and the worker version (whose probe logic may differ). Utilization is left out:
  * it changes every second and is re-read on every probe.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Type } from '@sinclair/typebox';
 import type { Config } from '../config.js';
+import { readValidatedStateFile, type StateFileLog } from '../util/state-file.js';
+import { writeJsonDurably } from '../util/durable-file.js';
 import type { HostSnapshot } from './host.js';
 import type { ProbeReport } from './types.js';
 
@@ -46,6 +48,21 @@ export function buildCacheKey(input: CacheKeyInput): string {
   });
 }
 
+/**
+ * The shape checked on read. The report itself is our own output, so only what a reader dereferences is
+ * required; a file of another shape is moved aside (src/util/state-file.ts) and the probe runs again.
+ */
+const CacheDocumentSchema = Type.Object({
+  format: Type.Number(),
+  key: Type.String(),
+  report: Type.Object({
+    capabilities: Type.Object({}),
+    encoders: Type.Array(Type.Object({ name: Type.String() })),
+    hwaccels: Type.Array(Type.Object({ name: Type.String() })),
+    probedAt: Type.String(),
+  }),
+});
+
 interface CacheDocument {
   format: number;
   key: string;
@@ -53,22 +70,24 @@ interface CacheDocument {
 }
 
 /** The cached report when its key matches; undefined when absent, unreadable, stale or from another format. */
-export async function readCachedReport(stateDir: string, key: string): Promise<ProbeReport | undefined> {
+export async function readCachedReport(
+  stateDir: string,
+  key: string,
+  log: StateFileLog,
+): Promise<ProbeReport | undefined> {
   try {
-    const doc = JSON.parse(await readFile(cacheFile(stateDir), 'utf8')) as Partial<CacheDocument>;
-    if (doc.format !== CACHE_FORMAT || doc.key !== key || !doc.report?.capabilities) return undefined;
-    return doc.report;
+    const doc = await readValidatedStateFile(cacheFile(stateDir), CacheDocumentSchema, log, 'capability cache');
+    if (!doc || doc.format !== CACHE_FORMAT || doc.key !== key) return undefined;
+    return (doc as unknown as CacheDocument).report;
   } catch {
-    return undefined;
+    return undefined; // unreadable (EACCES, EIO): probing again is the safe answer
   }
 }
 
 /** Written to a sibling then renamed: a crash mid-write leaves the old cache or none, never half a file. */
 export async function writeCachedReport(stateDir: string, key: string, report: ProbeReport): Promise<void> {
-  await mkdir(stateDir, { recursive: true });
-  const file = cacheFile(stateDir);
-  const tmp = `${file}.${process.pid}.tmp`;
   const doc: CacheDocument = { format: CACHE_FORMAT, key, report: { ...report, fromCache: false } };
-  await writeFile(tmp, JSON.stringify(doc, null, 2));
-  await rename(tmp, file);
+  // The shared durable writer: a unique temp name (run-job may write the cache while the service does), no temp
+  // file left behind on a full disk, and the folder synced after the rename.
+  await writeJsonDurably(cacheFile(stateDir), doc);
 }

@@ -210,7 +210,7 @@ export function createCapabilityProber(deps: ProberDeps): CapabilityProber {
       const started = performance.now();
       const { tools, host, key } = await gather();
       if (!opts.refresh) {
-        const cached = await readCachedReport(config.state_dir, key);
+        const cached = await readCachedReport(config.state_dir, key, log);
         if (cached) {
           // The test results come from the cache; CPU, RAM and GPU load are read fresh (a RAM upgrade is no
           // reason to re-test encoders, but the payload must still tell the truth about it).
@@ -242,7 +242,7 @@ export function createCapabilityProber(deps: ProberDeps): CapabilityProber {
       // The listing of the same binary does not change; re-list only when this process has not yet.
       const listing =
         last?.report.ffmpeg.version === tools.ffmpeg.version ? last.listing : await listFfmpeg(tools.ffmpeg);
-      const previous = last?.report ?? (await readCachedReport(config.state_dir, key));
+      const previous = last?.report ?? (await readCachedReport(config.state_dir, key, log));
       const merge = <T extends { name: string }>(old: readonly T[], updated: T[]): T[] =>
         old.map((o) => updated.find((u) => u.name === o.name) ?? o);
       let checks: { encoders: EncoderCheck[]; hwaccels: HwaccelCheck[] };

@@ -9,12 +9,12 @@
  *  - rolling-back: the commit failed and is being undone.
  * Recovery rolls "swapped" forward and everything else back. All paths are NAS-relative, forward slashes.
  */
-import { readdir, rename } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Logger } from '../log.js';
-import { checkSchema } from '../protocol/validate.js';
-import { readJson, removeFile, writeJsonDurably } from '../util/durable-file.js';
+import { removeFile, writeJsonDurably } from '../util/durable-file.js';
+import { readValidatedStateFile, type StateFileLog } from '../util/state-file.js';
 import { commitJournalName } from './paths.js';
 
 export const CommitJournalSchema = Type.Object({
@@ -66,21 +66,15 @@ export async function removeJournal(stateDir: string, jobId: string): Promise<vo
  * a warning (never a crash: the next start would meet it again) and reads as undefined, as a missing one does.
  */
 export async function readJournalFile(file: string, log?: Logger): Promise<CommitJournal | undefined> {
-  let data: unknown;
-  let problem: string | null;
-  try {
-    data = await readJson<unknown>(file);
-    if (data === undefined) return undefined;
-    problem = checkSchema(CommitJournalSchema, data);
-  } catch (err) {
-    problem = err instanceof Error ? err.message : String(err);
-  }
-  if (problem === null) return data as CommitJournal;
-  const aside = `${file}.corrupt-${new Date().toISOString().replace(/:/g, '-')}`;
-  log?.warn({ file, aside, problem }, 'commit journal is unreadable; moved aside (its commit cannot be repaired)');
-  await rename(file, aside).catch((err: unknown) => log?.warn({ err, file }, 'could not move the journal aside'));
-  return undefined;
+  return readValidatedStateFile(
+    file,
+    CommitJournalSchema,
+    log ?? SILENT,
+    'commit journal (its commit cannot be repaired)',
+  );
 }
+
+const SILENT: StateFileLog = { warn: () => undefined };
 
 /** Every journal file left in state_dir/commits (one per interrupted commit). */
 export async function listJournalFiles(stateDir: string): Promise<string[]> {

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 
 /**
  * Writes JSON so that a crash or power loss leaves either the old file or the new one, never half of either:
@@ -9,22 +10,39 @@ import path from 'node:path';
 export async function writeJsonDurably(file: string, data: unknown): Promise<void> {
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  // Unique per call: two writes of one file in the same millisecond must not share a temp file.
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`);
   const handle = await fs.open(tmp, 'w');
   try {
     await handle.writeFile(JSON.stringify(data, null, 2));
     await handle.sync();
-  } finally {
-    await handle.close();
+  } catch (err) {
+    // A full disk must not also leave a half-written temp file taking the space we wait for.
+    await handle.close().catch(() => undefined);
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
   }
-  await fs.rename(tmp, file);
-  if (process.platform !== 'win32') {
-    const dh = await fs.open(dir, 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
+  await handle.close();
+  try {
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+  await syncFolder(dir);
+}
+
+/**
+ * Makes a rename or removal inside `dir` durable: POSIX only records a directory entry change on disk once the
+ * directory itself is fsynced. Windows has no directory handles to sync (its metadata journal covers this).
+ */
+export async function syncFolder(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const dh = await fs.open(dir, 'r');
+  try {
+    await dh.sync();
+  } finally {
+    await dh.close();
   }
 }
 
@@ -38,6 +56,39 @@ export async function readJson<T>(file: string): Promise<T | undefined> {
   }
 }
 
+/** Removes a file (absent is fine) and syncs its folder, so the removal survives a power cut like a write does. */
 export async function removeFile(file: string): Promise<void> {
   await fs.rm(file, { force: true });
+  try {
+    await syncFolder(path.dirname(file));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // no folder: nothing was there to remove
+  }
+}
+
+/** Names writeJsonDurably gives its temp files (this version: random suffix; earlier ones: a millisecond time). */
+const TEMP_NAME = /^\..+\.\d+\.(?:[0-9a-f]{8}|\d{10,})\.tmp$/;
+
+/**
+ * Removes the temp files a crash mid-write left in `dir` (the target was never replaced, so they hold nothing that
+ * is needed). Only for a folder no other process writes to at the same time (state_dir, under its lock).
+ * Returns how many were removed; never throws.
+ */
+export async function removeTempLeftovers(dir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names.filter((n) => TEMP_NAME.test(n))) {
+    try {
+      await fs.rm(path.join(dir, name), { force: true });
+      removed++;
+    } catch {
+      // a later start tries again
+    }
+  }
+  return removed;
 }

@@ -7,9 +7,19 @@
  *   orchestrator told us it is not ours any more), in which case nothing is finalized.
  * - The running-job record exists from before the executor starts until the result is in the outbox, so a crash at
  *   any point is recovered on the next start.
- * - Nothing here throws out of the loop: every failure is logged, counted and retried.
+ * - Nothing here throws out of the loop: every failure is logged, counted and retried. No promise is left without
+ *   a rejection handler: the ones started and not awaited (`void`) are ones that cannot reject.
+ * - state_dir faults (full, read-only, no permission) never wedge the worker: the bookkeeping of a job that ended
+ *   always runs (current is cleared in a finally), results that cannot be written are kept in memory, delivered
+ *   and written when the disk is back (StateWrites retries with backoff), and while any write fails the worker
+ *   says why in /readyz, syncs BUSY and starts no job.
+ * - A job is started only once its running-job record is on disk: if the record cannot be written the job is not
+ *   started and not finalized (syncs do not name it, so the orchestrator's lost-job handling takes over).
+ * - A job id assigned while an earlier result for the same id is still undelivered is a re-run: the stale result is
+ *   dropped (not sent), and the new run's result is the one delivered (docs/safety-results.md).
  */
 import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -18,7 +28,7 @@ import type { CapabilityProber, EncoderFamily, ProbeReport } from '../capabiliti
 import type { JobExecutor, JobProgress } from './job-executor.js';
 import type { HostLoadReader } from './host-load.js';
 import { toHardwareStats } from './host-load.js';
-import { Job, normalizeJob, type FinalizeRequest, type SyncResponse } from '../protocol/schemas.js';
+import { Job, normalizeJob, type SyncResponse } from '../protocol/schemas.js';
 import { checkSchema } from '../protocol/validate.js';
 import {
   JobCancelledError,
@@ -26,18 +36,22 @@ import {
   NotRegisteredError,
   PermanentOrchestratorError,
   ProtocolError,
+  StateDirInUseError,
   ToolchainError,
   TransientOrchestratorError,
   errorMessage,
 } from '../errors.js';
 import { retryForever } from '../orchestrator/retry.js';
-import { Outbox } from './outbox.js';
-import { JobRecordStore } from './job-record.js';
+import { Outbox, type OutboxPayload } from './outbox.js';
+import { JobRecordStore, type RunningJobRecord } from './job-record.js';
+import { StateWrites } from './state-writes.js';
+import { currentProcessIdentity, recordedProcessState, looksLikeWorker } from '../util/process-identity.js';
 import { killOrphanFfmpeg } from './orphans.js';
 import { jobStagingDir } from '../storage/paths.js';
 import { recoverInterruptedCommits } from '../storage/commit-recovery.js';
 import { raceAbort, sleep } from '../util/abortable.js';
 import { redactUrl } from '../util/redact.js';
+import { removeTempLeftovers } from '../util/durable-file.js';
 
 /**
  * STARTING     probing this host's capabilities (health server already up)
@@ -95,6 +109,7 @@ export class Worker {
   private readonly reprobeFamilies = new Set<EncoderFamily>();
   private readonly outbox: Outbox;
   private readonly records: JobRecordStore;
+  private readonly writes: StateWrites;
   private readonly now: () => number;
   private counts = { completed: 0, failed: 0, cancelled: 0 };
   private lastLoadSampleAt = 0;
@@ -102,24 +117,39 @@ export class Worker {
 
   constructor(private readonly deps: WorkerDeps) {
     this.now = deps.now ?? Date.now;
+    this.writes = new StateWrites({
+      stateDir: deps.config.state_dir,
+      log: deps.log,
+      retryStartMs: deps.retry?.startMs,
+      retryMaxMs: deps.retry?.maxMs,
+      onHealth: (problem) => {
+        deps.metrics.stateDirWritable.set(problem ? 0 : 1);
+        // A job may be waiting for the worker to say IDLE again: sync now rather than a whole interval later.
+        if (!problem) this.wakeController.abort();
+      },
+      onFailure: () => deps.metrics.stateWriteFailures.inc(),
+    });
     this.outbox = new Outbox({
       stateDir: deps.config.state_dir,
       client: deps.client,
       log: deps.log,
+      writes: this.writes,
       retryStartMs: deps.retry?.startMs,
       retryMaxMs: deps.retry?.maxMs,
       onChange: (n) => deps.metrics.finalizeBacklog.set(n),
     });
-    this.records = new JobRecordStore(deps.config.state_dir);
+    this.records = new JobRecordStore(deps.config.state_dir, deps.log);
   }
 
   /** Starts the lifecycle in the background; resolves once crash recovery is done. */
   async start(): Promise<void> {
-    await recoverInterruptedCommits({
-      stateDir: this.deps.config.state_dir,
-      nasRoot: this.deps.config.nas_mount_path,
-      log: this.deps.log,
-    });
+    // Temp files of writes a crash interrupted: never needed (the rename did not happen), and they take space.
+    const stateDir = this.deps.config.state_dir;
+    for (const dir of [stateDir, path.join(stateDir, 'outbox'), path.join(stateDir, 'commits')])
+      await removeTempLeftovers(dir);
+    await this.outbox.load();
+    // Before the crashed job's FAILED result: a commit it interrupted leaves the NAS all old or all new first.
+    await recoverInterruptedCommits({ stateDir, nasRoot: this.deps.config.nas_mount_path, log: this.deps.log });
     await this.recoverCrashedJob();
     this.loopDone = this.run().catch((err) => {
       // The loop is written not to throw; reaching this is a bug, but the process must stay up for /healthz to say so.
@@ -140,7 +170,10 @@ export class Worker {
   }
 
   readiness(): { ready: boolean; reason?: string } {
-    if (this.state === 'IDLE' || this.state === 'BUSY') return { ready: true };
+    if (this.state === 'IDLE' || this.state === 'BUSY') {
+      const problem = this.writes.problem();
+      return problem ? { ready: false, reason: problem } : { ready: true };
+    }
     if (this.state === 'DRAINING' || this.state === 'STOPPED') return { ready: false, reason: SHUTDOWN_MESSAGE };
     return { ready: false, reason: this.notReadyReason };
   }
@@ -168,6 +201,7 @@ export class Worker {
           }
         : null,
       jobs: { ...this.counts },
+      state_dir_problem: this.writes.problem() ?? null,
       capabilities: this.probe?.capabilities ?? null,
       encoders: this.probe?.encoders.map((e) => ({ name: e.name, ok: e.ok, reason: e.reason })) ?? [],
     };
@@ -186,7 +220,7 @@ export class Worker {
   }
 
   private async run(): Promise<void> {
-    await this.outbox.flushInBackground();
+    this.outbox.flushInBackground();
     if (!(await this.probeUntilUsable())) return;
     if (!(await this.registerUntilAccepted())) return;
     while (!this.stopping) {
@@ -299,7 +333,8 @@ export class Worker {
     const stats = await this.sampleHostLoad();
     // A hardware family failed at run time and is not re-tested yet: take no job until the registration is true
     // again (a job may have ended while this sync was being prepared, after the loop's re-probe check).
-    const busy = stats.is_busy || this.stopping || this.reprobeFamilies.size > 0;
+    // Nor while state_dir cannot record a result: a job run now could not be recovered after a crash.
+    const busy = stats.is_busy || this.stopping || this.reprobeFamilies.size > 0 || this.writes.problem() !== undefined;
     let res: SyncResponse;
     try {
       res = await this.deps.client.sync({
@@ -361,25 +396,39 @@ export class Worker {
     if (problem) {
       if (typeof assignedId === 'string' && assignedId) {
         this.deps.log.error({ job_id: assignedId, problem }, 'assigned job is malformed; failing it');
-        void this.finalizeUnstartable(assignedId, `invalid job: ${problem}`);
+        this.finalizeUnstartable(assignedId, `invalid job: ${problem}`);
       } else {
         this.deps.log.error({ problem }, 'assigned job is malformed and has no job_id; ignoring it');
       }
       return;
     }
+    const stateProblem = this.writes.problem();
+    if (stateProblem) {
+      this.deps.metrics.assignmentsRejected.inc();
+      this.deps.log.warn(
+        { job_id: assignedId, reason: stateProblem },
+        'job assigned while state_dir cannot be written; not starting it',
+      );
+      return;
+    }
+    // The same job id again while its previous result is undelivered: the orchestrator is running it again, so the
+    // old result is moot; this run's result replaces it (a stale FAILED must not land after the re-run's result).
+    const stale = this.outbox.discard(assignedId as string);
+    if (stale)
+      this.deps.log.warn(
+        { job_id: assignedId, stale_status: stale.payload.status, stale_created_at: stale.created_at },
+        'job assigned again while its previous result was undelivered; dropping that result for the new run',
+      );
     this.startJob(assigned as Job);
   }
 
-  private async finalizeUnstartable(jobId: string, message: string): Promise<void> {
-    const payload: Omit<FinalizeRequest, 'worker_id'> = {
-      status: 'FAILED',
-      error_msg: message,
-      metrics: { total_time_ms: 0 },
-    };
+  /** Fails a job that could not even be started. Synchronous and never throws: put and deliver cannot reject. */
+  private finalizeUnstartable(jobId: string, message: string): void {
+    const payload: OutboxPayload = { status: 'FAILED', error_msg: message, metrics: { total_time_ms: 0 } };
     this.counts.failed++;
     this.deps.metrics.jobsTotal.inc({ status: 'failed' });
-    await this.outbox.put(jobId, payload);
-    void this.outbox.deliver({ job_id: jobId, payload, created_at: new Date().toISOString() });
+    this.outbox.put(jobId, payload);
+    void this.outbox.deliver(jobId);
   }
 
   private startJob(job: Job): void {
@@ -400,26 +449,64 @@ export class Worker {
     this.deps.metrics.jobProgress.set(0);
     log.info({ source: job.input.source_url, outputs: job.outputs.length }, 'job started');
     this.jobDone = this.runJob(running).catch((err) => {
+      // runJob handles its own failures; reaching this is a bug, but it must not leave an unhandled rejection.
       log.fatal({ err: errorMessage(err) }, 'job bookkeeping failed');
     });
   }
 
   private async runJob(running: RunningJob): Promise<void> {
     const { log } = running;
-    const record = { job_id: running.id, started_at: new Date(running.startedAt).toISOString(), pid: process.pid };
-    await this.records.write(record);
+    const me = currentProcessIdentity();
+    const record: RunningJobRecord = {
+      job_id: running.id,
+      started_at: new Date(running.startedAt).toISOString(),
+      pid: me.pid,
+      pid_start: me.start,
+      boot_id: me.boot_id,
+      hostname: me.hostname,
+    };
+    let ended: { payload?: OutboxPayload; outcome: 'completed' | 'failed' | 'cancelled' } | undefined;
+    try {
+      // No record, no job: a job whose crash could not be recovered must not start. It is not finalized either;
+      // the orchestrator sees it is not running here and assigns it again (to us once state_dir is writable).
+      const recorded = await this.writes.tryOnce('writing the running-job record', () => this.records.write(record));
+      if (!recorded) {
+        this.deps.metrics.assignmentsRejected.inc();
+        log.error(
+          'cannot record the running job in state_dir; not starting it (the orchestrator will assign it again)',
+        );
+        return;
+      }
+      ended = await this.execute(running, record);
+    } finally {
+      // Whatever happened above, the worker must not stay BUSY with a job that is over.
+      this.endJob(running, ended);
+    }
+    if (ended.payload && !this.stopping) {
+      const delivery = this.outbox.deliver(running.id);
+      // Sync right after the result is accepted: an orchestrator assigns the next job only once it knows this one
+      // ended, so syncing before the finalize lands would leave the worker idle for a whole sync_interval.
+      // If delivery is slow (orchestrator down), it goes on in the background and the loop carries on.
+      await raceAbort(delivery, AbortSignal.timeout(2000)).catch(() => undefined);
+    }
+    this.wakeController.abort();
+  }
+
+  /** Runs the executor and turns its outcome into a result; never throws. */
+  private async execute(
+    running: RunningJob,
+    record: RunningJobRecord,
+  ): Promise<{ payload?: OutboxPayload; outcome: 'completed' | 'failed' | 'cancelled' }> {
+    const { log } = running;
     const reporter = this.startProgressReporter(running);
-    let payload: Omit<FinalizeRequest, 'worker_id'> | undefined;
-    let outcome: 'completed' | 'failed' | 'cancelled';
     try {
       const result = await this.deps.executor(running.job, {
         signal: running.abort.signal,
         log,
         onProcess: (pid) => {
           running.ffmpegPids.push(pid);
-          this.records
-            .write({ ...record, ffmpeg_pids: [...running.ffmpegPids] })
-            .catch((err) => log.warn({ err: errorMessage(err) }, 'cannot record the ffmpeg pid'));
+          const withPids = { ...record, ffmpeg_pids: [...running.ffmpegPids] };
+          this.writes.run('running-job', 'recording the ffmpeg pid', 'write', () => this.records.write(withPids));
         },
         onProgress: (p) => {
           // Non-decreasing, clamped: a player-style progress bar must never jump back.
@@ -430,51 +517,62 @@ export class Worker {
         },
       });
       if (running.gone) throw new JobCancelledError('job no longer assigned to this worker');
-      payload = {
+      const payload: OutboxPayload = {
         status: 'COMPLETED',
         manifest_url: result.manifestUrl,
         metrics: { ...result.metrics, total_time_ms: this.now() - running.startedAt },
       };
-      outcome = 'completed';
       if (result.metrics.software_fallback !== undefined) this.deps.metrics.softwareFallbacks.inc();
       log.info({ manifest_url: result.manifestUrl, total_time_ms: payload.metrics.total_time_ms }, 'job completed');
+      return { payload, outcome: 'completed' };
     } catch (err) {
       const total_time_ms = this.now() - running.startedAt;
       if (running.gone) {
-        outcome = 'cancelled';
         log.warn(
           { reason: errorMessage(err) },
           'job aborted: it is no longer ours; nothing committed, nothing finalized',
         );
-      } else {
-        const aborted = running.abort.signal.aborted;
-        const message = aborted ? errorMessage(running.abort.signal.reason) : errorMessage(err);
-        payload = { status: 'FAILED', error_msg: message, metrics: { total_time_ms } };
-        outcome = aborted ? 'cancelled' : 'failed';
-        log.error({ error_msg: message }, 'job failed');
+        return { outcome: 'cancelled' };
       }
+      const aborted = running.abort.signal.aborted;
+      const message = aborted ? errorMessage(running.abort.signal.reason) : errorMessage(err);
+      log.error({ error_msg: message }, 'job failed');
+      return {
+        payload: { status: 'FAILED', error_msg: message, metrics: { total_time_ms } },
+        outcome: aborted ? 'cancelled' : 'failed',
+      };
     } finally {
       await reporter.stop();
     }
-    if (payload) await this.outbox.put(running.id, payload);
-    await this.records.clear();
-    this.counts[outcome]++;
-    this.deps.metrics.jobsTotal.inc({ status: outcome });
-    this.deps.metrics.jobDuration.observe((this.now() - running.startedAt) / 1000);
+  }
+
+  /**
+   * The bookkeeping of a job that is over (or never started). Synchronous, so it cannot be left half done: the
+   * result goes to the outbox (memory at once, disk when it can), and the running-job record is removed once the
+   * result is on disk (or delivered), so that a crash in between still has one of the two to recover from.
+   */
+  private endJob(
+    running: RunningJob,
+    ended: { payload?: OutboxPayload; outcome: 'completed' | 'failed' | 'cancelled' } | undefined,
+  ): void {
+    const record = { job_id: running.id, started_at: new Date(running.startedAt).toISOString() };
+    const clearRecord = () =>
+      this.writes.run('running-job', 'removing the running-job record', 'remove', () => this.records.clear(record));
+    if (ended?.payload) {
+      // settled never rejects (StateWrites swallows and retries), so this .then needs no catch.
+      void this.outbox.put(running.id, ended.payload).settled.then(clearRecord);
+    } else clearRecord();
+    if (ended) {
+      this.counts[ended.outcome]++;
+      this.deps.metrics.jobsTotal.inc({ status: ended.outcome });
+      this.deps.metrics.jobDuration.observe((this.now() - running.startedAt) / 1000);
+    }
     this.deps.metrics.busy.set(0);
     this.deps.metrics.jobProgress.set(0);
     this.deps.metrics.jobFps.set(0);
     this.current = undefined;
     this.lastJobEndedAt = this.now();
     if (!this.stopping) this.state = 'IDLE';
-    if (payload && !this.stopping) {
-      const delivery = this.outbox.deliver({ job_id: running.id, payload, created_at: new Date().toISOString() });
-      // Sync right after the result is accepted: an orchestrator assigns the next job only once it knows this one
-      // ended, so syncing before the finalize lands would leave the worker idle for a whole sync_interval.
-      // If delivery is slow (orchestrator down), it goes on in the background and the loop carries on.
-      await raceAbort(delivery, AbortSignal.timeout(2000)).catch(() => undefined);
-    }
-    this.wakeController.abort();
   }
 
   /** PATCHes progress every progress_interval while it changes; a job-gone answer aborts the job. */
@@ -536,6 +634,20 @@ export class Worker {
     const record = await this.records.read();
     if (!record) return;
     const log = this.deps.log.child({ job_id: record.job_id });
+    // The state_dir lock (state-lock.ts) keeps a second worker of this version out; this also stops a worker of an
+    // older version (no lock) from having its live job failed under it. Our own pid is never "still running": a
+    // restarted container's worker gets the same pid (often 1) again.
+    const owner = recordedProcessState({
+      pid: record.pid,
+      start: record.pid_start,
+      boot_id: record.boot_id,
+      hostname: record.hostname,
+    });
+    if (owner === 'running' && (record.pid_start !== undefined || looksLikeWorker(record.pid)))
+      throw new StateDirInUseError(
+        `state_dir "${this.deps.config.state_dir}" holds the running job ${record.job_id} of another live ` +
+          `transcode-worker (pid ${record.pid}): stop it, or give this worker its own state_dir`,
+      );
     log.warn({ started_at: record.started_at }, 'found a job that was running when the worker stopped; failing it');
     const staging = jobStagingDir(this.deps.config.temp_dir, record.job_id);
     for (const pid of record.ffmpeg_pids ?? []) {
@@ -547,16 +659,20 @@ export class Worker {
     await rm(staging, { recursive: true, force: true }).catch((err) =>
       log.error({ err: errorMessage(err) }, 'cannot remove the staging folder of the interrupted job'),
     );
-    const already = (await this.outbox.pending()).some((e) => e.job_id === record.job_id);
-    if (!already) {
-      const started = Date.parse(record.started_at);
-      await this.outbox.put(record.job_id, {
-        status: 'FAILED',
-        error_msg: 'worker restarted while the job was running',
-        metrics: { total_time_ms: Number.isFinite(started) ? Math.max(0, this.now() - started) : 0 },
-      });
+    const clearRecord = () =>
+      this.writes.run('running-job', 'removing the running-job record', 'remove', () => this.records.clear(record));
+    if (this.outbox.has(record.job_id)) {
+      clearRecord();
+      return;
     }
-    await this.records.clear();
+    const started = Date.parse(record.started_at);
+    const { settled } = this.outbox.put(record.job_id, {
+      status: 'FAILED',
+      error_msg: 'worker restarted while the job was running',
+      metrics: { total_time_ms: Number.isFinite(started) ? Math.max(0, this.now() - started) : 0 },
+    });
+    // The record goes only once the FAILED result is on disk (settled never rejects).
+    void settled.then(clearRecord);
   }
 
   private async doStop(): Promise<void> {
@@ -570,10 +686,9 @@ export class Worker {
       running.log.warn('aborting the running job because the worker is shutting down');
       running.abort.abort(new JobCancelledError(SHUTDOWN_MESSAGE));
       await this.jobDone;
-      const entry = (await this.outbox.pending()).find((e) => e.job_id === running.id);
-      if (entry) {
+      if (this.outbox.has(running.id)) {
         const delivered = await raceAbort(
-          this.outbox.deliver(entry),
+          this.outbox.deliver(running.id),
           AbortSignal.timeout(this.deps.config.shutdown_timeout),
         ).catch(() => false);
         if (!delivered)
@@ -581,6 +696,9 @@ export class Worker {
       }
     }
     this.outbox.close();
+    // Let queued writes (the removal of a result just delivered) land; a failing disk only gets a second.
+    await raceAbort(this.writes.idle(), AbortSignal.timeout(1000)).catch(() => undefined);
+    this.writes.close();
     // The loop may be inside a sync call that hangs until request_timeout; do not let it hold the exit.
     await raceAbort(this.loopDone ?? Promise.resolve(), AbortSignal.timeout(1000)).catch(() => undefined);
     this.state = 'STOPPED';

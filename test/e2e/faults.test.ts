@@ -128,7 +128,8 @@ describe('faults (black box)', () => {
     const done = await orch.waitForJob(job.job_id, ['FAILED', 'COMPLETED'], { timeoutMs: 30_000 });
     expect(done.status).toBe('FAILED');
     expect(done.error_msg).toBe('worker restarted while the job was running');
-    expect(existsSync(path.join(dirs.state, 'running-job.json'))).toBe(false);
+    // The record goes once the FAILED result is on disk; delivery does not wait for that.
+    await waitFor(() => !existsSync(path.join(dirs.state, 'running-job.json')), { message: 'the record removed' });
     await expectNothingLeft(world, 'processed');
     expect(world.workers[1]!.logs.some((l) => l.msg === 'ended the ffmpeg the interrupted job left running')).toBe(
       true,

@@ -107,8 +107,12 @@ describe('worker lifecycle (black box)', () => {
     );
 
     await waitFor(async () => (await listFiles(dirs.temp)).length === 0, { message: 'staging to be empty' });
-    expect(existsSync(path.join(dirs.state, 'running-job.json'))).toBe(false);
-    expect(await listFiles(path.join(dirs.state, 'outbox'))).toEqual([]);
+    // The record goes once the result is on disk, which may be just after the orchestrator took it (delivery does
+    // not wait for the disk).
+    await waitFor(() => !existsSync(path.join(dirs.state, 'running-job.json')), { message: 'the record removed' });
+    await waitFor(async () => (await listFiles(path.join(dirs.state, 'outbox'))).length === 0, {
+      message: 'the outbox to be empty',
+    });
     // Every log line about the job carries its id.
     const jobLines = w.logs.filter((l) => typeof l.msg === 'string' && /^job /.test(l.msg));
     expect(jobLines.length).toBeGreaterThan(0);
@@ -176,7 +180,12 @@ describe('worker lifecycle (black box)', () => {
     expect(reg.status).toBe(200);
     await orch.waitForRequest('sync', { where: (r) => r.body?.worker_id === 'good' && r.status === 200 });
 
-    const bad = await world.start({ WORKER_AUTH_TOKEN: 'tok-7f3a9c', WORKER_ID: 'bad' });
+    // Its own state_dir: one state_dir takes one worker (the second would exit 2, see state-dir.test.ts).
+    const bad = await world.start({
+      WORKER_AUTH_TOKEN: 'tok-7f3a9c',
+      WORKER_ID: 'bad',
+      WORKER_STATE_DIR: path.join(world.dirs.root, 'state-bad'),
+    });
     const line = await bad.waitForLog((l) => l.auth_problem === true, 30_000, 'an auth problem log line');
     expect(line.level).toBe(50); // error
     expect(String(line.err)).toMatch(/HTTP 401: check auth_token/);

@@ -159,7 +159,7 @@ describe('a worker killed mid-commit is repaired at the next start', () => {
     expect(await recoverInterruptedCommits({ stateDir: state, nasRoot: nas, log: log as never })).toBe(0);
     const names = (await readdir(path.join(state, 'commits'))).sort();
     expect(names).toHaveLength(2);
-    for (const n of names) expect(n).toMatch(/^[ab]\.json\.corrupt-\d{4}-\d\d-\d\dT/);
+    for (const n of names) expect(n).toMatch(/^[ab]\.json\.corrupt-\d{8}T\d{9}Z$/);
     expect(warnings).toHaveLength(2);
   });
 });
