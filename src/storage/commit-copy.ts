@@ -67,7 +67,8 @@ export async function runPool<T>(items: readonly T[], limit: number, fn: (item: 
  * stat round trip per file). r+ because Windows refuses to flush a read-only handle.
  */
 export async function flushFile(file: string): Promise<number> {
-  const fh = await open(file, 'r+');
+  // O_NOFOLLOW (POSIX): a link swapped in for one of our files fails the commit here rather than being published.
+  const fh = await open(file, fsConstants.O_RDWR | (fsConstants.O_NOFOLLOW ?? 0));
   try {
     // Data only (fdatasync): the metadata that matters (size, the name) is made durable by the folder sync and
     // the rename, so a full fsync would only add an inode write per file.
@@ -115,12 +116,20 @@ export async function copyAndFlush(
         await link(from, to);
         return;
       } catch (err) {
-        if (!NO_LINK_HERE.has((err as NodeJS.ErrnoException).code ?? ''))
-          o.log?.debug({ err, to }, 'hard link refused');
+        const code = (err as NodeJS.ErrnoException).code ?? '';
+        // The name exists in the hidden folder this commit just made: someone else put it there. Copying would
+        // write through it if it is a link, so stop.
+        if (code === 'EEXIST') throw o.fail(to, err);
+        if (!NO_LINK_HERE.has(code)) o.log?.debug({ err, to }, 'hard link refused');
         linkable = false;
       }
     }
     try {
+      // copyFile opens its target without O_EXCL (see above: that open's truncate is what makes it fast), which
+      // would follow a link planted in our hidden folder during a long copy and write outside the NAS. Creating
+      // the file first with O_CREAT|O_EXCL ("wx") never follows a link and fails on any planted name; copyFile then
+      // opens our own empty file. What remains is the microseconds between the two opens (see nas-fs.ts).
+      await (await open(to, 'wx')).close();
       await copy(from, to);
     } catch (err) {
       throw o.fail(to, err);

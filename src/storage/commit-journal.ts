@@ -13,7 +13,11 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Logger } from '../log.js';
+import { JobCancelledError, StorageError } from '../errors.js';
+import { abortReason } from '../transcode/ffmpeg.js';
+import { sleep } from '../util/abortable.js';
 import { removeFile, writeJsonDurably } from '../util/durable-file.js';
+import { describeFsError } from '../util/fs-errors.js';
 import { readValidatedStateFile, type StateFileLog } from '../util/state-file.js';
 import { commitJournalName } from './paths.js';
 
@@ -85,4 +89,62 @@ export async function listJournalFiles(stateDir: string): Promise<string[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
+}
+
+export interface JournalWriterOptions {
+  stateDir: string;
+  log?: Logger;
+  onStateDirProblem?: (problem: string | undefined) => void;
+  journalRetry?: { startMs: number; maxMs: number; giveUpMs: number };
+}
+
+/**
+ * How long a commit waits for state_dir to take its journal before it fails the job: long enough for a person to
+ * free some space on a full disk after the alert, short enough that an orchestrator is not left guessing for hours.
+ */
+const JOURNAL_RETRY = { startMs: 500, maxMs: 30_000, giveUpMs: 10 * 60_000 };
+
+/**
+ * The journal is what makes a commit repairable after a crash, so the commit never goes on without it. A state_dir
+ * that cannot take it (ENOSPC, EROFS, EACCES, EIO) is a fault a person can fix: the commit waits for it with backoff,
+ * telling the worker why (/readyz, the state_dir metric), and fails the job only after JOURNAL_RETRY.giveUpMs. The
+ * transcode is not thrown away for a disk that is full for a minute.
+ */
+export function patientJournalWriter(opts: JournalWriterOptions) {
+  const retry = opts.journalRetry ?? JOURNAL_RETRY;
+  return async (journal: CommitJournal, signal: AbortSignal | undefined): Promise<void> => {
+    const started = performance.now();
+    let delay = retry.startMs;
+    let waited = false;
+    for (;;) {
+      try {
+        await writeJournal(opts.stateDir, journal);
+        if (waited) {
+          opts.onStateDirProblem?.(undefined);
+          opts.log?.info('state_dir can be written again; the commit goes on');
+        }
+        return;
+      } catch (err) {
+        const problem = `state_dir cannot be written (recording the commit of job ${journal.job_id}: ${describeFsError(err)})`;
+        if (performance.now() - started >= retry.giveUpMs) {
+          if (waited) opts.onStateDirProblem?.(undefined);
+          throw new StorageError(
+            `cannot record the commit in state_dir (${opts.stateDir}), so it could not be repaired after a crash: ` +
+              `${describeFsError(err)}; nothing was published`,
+            { cause: err },
+          );
+        }
+        if (!waited) opts.log?.warn({ err: describeFsError(err) }, 'the commit waits until state_dir can be written');
+        waited = true;
+        opts.onStateDirProblem?.(problem);
+        try {
+          await sleep(delay, signal);
+        } catch {
+          opts.onStateDirProblem?.(undefined);
+          throw new JobCancelledError(abortReason(signal!));
+        }
+        delay = Math.min(retry.maxMs, delay * 2);
+      }
+    }
+  };
 }

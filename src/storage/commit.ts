@@ -22,12 +22,12 @@ import type { Logger } from '../log.js';
 import { JobCancelledError, StorageError } from '../errors.js';
 import { abortReason } from '../transcode/ffmpeg.js';
 import { copyAndFlush, runPool, syncDir, type CopyJob } from './commit-copy.js';
-import { removeJournal, writeJournal, type CommitJournal } from './commit-journal.js';
+import { patientJournalWriter, removeJournal, type CommitJournal } from './commit-journal.js';
 import { readJobJournal, repairCommit, rollBackCommit } from './commit-recovery.js';
 import { openNasFs, type NasFs } from './nas-fs.js';
 import { findForeignDestination, isOursOrEmpty, MARKER_NAME, markerJson } from './ownership.js';
 import { hiddenSiblingName } from './paths.js';
-import { describeFsError } from './staging.js';
+import { describeFsError } from '../util/fs-errors.js';
 
 export interface CommitFolder {
   /** Destination relative to the NAS root, forward slashes, no trailing slash. */
@@ -69,6 +69,13 @@ export interface CommitOptions {
   renameFn?: (from: string, to: string) => Promise<void>;
   /** Test seam: the copy of one staged file (when not hard-linked). */
   copyFn?: (from: string, to: string) => Promise<void>;
+  /**
+   * Told why the commit is waiting for state_dir (its journal cannot be written: a full or read-only disk), and
+   * undefined once it can go on, so the worker can show it in /readyz and its metric.
+   */
+  onStateDirProblem?: (problem: string | undefined) => void;
+  /** Backoff of the journal writes while state_dir cannot take them (tests shorten it). */
+  journalRetry?: { startMs: number; maxMs: number; giveUpMs: number };
 }
 
 export interface CommitResult {
@@ -199,9 +206,12 @@ export async function commitOutputs(spec: CommitSpec, opts: CommitOptions): Prom
       written_at: new Date().toISOString(),
     });
   let journalWritten = false;
+  const writeJournalPatiently = patientJournalWriter(opts);
   const setPhase = async (phase: CommitJournal['phase']): Promise<void> => {
     journal.phase = phase;
-    await writeJournal(opts.stateDir, journal);
+    // Before the NAS is touched a cancel still counts; once folders are being swapped the phases must be recorded
+    // whatever happens (a shutdown's hard deadline then leaves the journal of the last phase for the next start).
+    await writeJournalPatiently(journal, phase === 'prepared' ? opts.signal : undefined);
     journalWritten = true;
   };
 
@@ -217,15 +227,7 @@ export async function commitOutputs(spec: CommitSpec, opts: CommitOptions): Prom
     journal.created_dirs = [...created];
     if (spec.master && !(await nas.lstatOrNull(toAbs(root, path.posix.join(spec.master.dirPath, MARKER_NAME)))))
       journal.master!.marker = path.posix.join(spec.master.dirPath, MARKER_NAME);
-    try {
-      await setPhase('prepared');
-    } catch (err) {
-      throw new StorageError(
-        `cannot record the commit in state_dir (${opts.stateDir}), so it could not be repaired after a crash: ` +
-          describeFsError(err),
-        { cause: err },
-      );
-    }
+    await setPhase('prepared');
 
     // 1. Hidden siblings, each with our marker, then every file.
     const jobs: CopyJob[] = [];

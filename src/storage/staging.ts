@@ -5,6 +5,7 @@ import { mkdir, rm, statfs } from 'node:fs/promises';
 import { StorageError } from '../errors.js';
 import type { TranscodePlan } from '../transcode/types.js';
 import { jobStagingDir } from './paths.js';
+import { describeFsError } from '../util/fs-errors.js';
 
 const MB = 1024 * 1024;
 /** Playlists, init segments, the muxer's temp files and filesystem slack. */
@@ -75,26 +76,4 @@ export async function removeStagingDir(dir: string): Promise<Error | undefined> 
   } catch (err) {
     return err as Error;
   }
-}
-
-const FS_CODES: Record<string, string> = {
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  ENOSPC: 'no space left on device',
-  EROFS: 'read-only filesystem',
-  ENOTDIR: 'a parent path is a file, not a folder',
-  EEXIST: 'a file of that name already exists',
-  EISDIR: 'a folder of that name already exists',
-  ENOENT: 'no such file or folder',
-  EDQUOT: 'disk quota exceeded',
-  EIO: 'input/output error',
-  EBUSY: 'the file is in use',
-  ENAMETOOLONG: 'the path is too long',
-};
-
-/** "permission denied" for EACCES, etc.; the error's own message otherwise. */
-export function describeFsError(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code && FS_CODES[code]) return FS_CODES[code]!;
-  return err instanceof Error ? err.message : String(err);
 }

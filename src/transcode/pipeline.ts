@@ -252,6 +252,7 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
         concurrency: Math.max(1, config.commit_concurrency),
         log,
         signal,
+        onStateDirProblem: (problem) => ctx.onStateDirProblem?.(problem),
       });
       report({ progress: 100, currentFps: 0, etaSec: 0 }, 100);
       log.info({ bytes: commit.bytes, commitMs: Math.round(commit.durationMs) }, 'committed to the NAS');

@@ -51,7 +51,9 @@ export async function readValidatedStateFile<S extends TSchema>(
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    // ENOTDIR: a parent of the file is not a folder, so the file does not exist either.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw err;
   }
   let data: unknown;

@@ -26,6 +26,11 @@ export interface JobContext {
    * down without its children (SIGKILL, OOM killer), the next start can end that orphan before cleaning its staging.
    */
   onProcess?(pid: number): void;
+  /**
+   * Told why the job is waiting for state_dir (the commit cannot record its journal: a full or read-only disk), and
+   * undefined once it goes on: the lifecycle shows it in /readyz and the state_dir metric.
+   */
+  onStateDirProblem?(problem: string | undefined): void;
   log: Logger;
 }
 

@@ -16,7 +16,7 @@
  * - A job is started only once its running-job record is on disk: if the record cannot be written the job is not
  *   started and not finalized (syncs do not name it, so the orchestrator's lost-job handling takes over).
  * - A job id assigned while an earlier result for the same id is still undelivered is a re-run: the stale result is
- *   dropped (not sent), and the new run's result is the one delivered (docs/safety-results.md).
+ *   dropped (not sent), and the new run's result is the one delivered (docs/safety.md).
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -110,6 +110,8 @@ export class Worker {
   private readonly outbox: Outbox;
   private readonly records: JobRecordStore;
   private readonly writes: StateWrites;
+  /** Why the running job's commit waits for state_dir (its journal cannot be written), while it does. */
+  private commitWaitProblem?: string;
   private readonly now: () => number;
   private counts = { completed: 0, failed: 0, cancelled: 0 };
   private lastLoadSampleAt = 0;
@@ -123,7 +125,7 @@ export class Worker {
       retryStartMs: deps.retry?.startMs,
       retryMaxMs: deps.retry?.maxMs,
       onHealth: (problem) => {
-        deps.metrics.stateDirWritable.set(problem ? 0 : 1);
+        deps.metrics.stateDirWritable.set(problem || this.commitWaitProblem ? 0 : 1);
         // A job may be waiting for the worker to say IDLE again: sync now rather than a whole interval later.
         if (!problem) this.wakeController.abort();
       },
@@ -171,7 +173,7 @@ export class Worker {
 
   readiness(): { ready: boolean; reason?: string } {
     if (this.state === 'IDLE' || this.state === 'BUSY') {
-      const problem = this.writes.problem();
+      const problem = this.writes.problem() ?? this.commitWaitProblem;
       return problem ? { ready: false, reason: problem } : { ready: true };
     }
     if (this.state === 'DRAINING' || this.state === 'STOPPED') return { ready: false, reason: SHUTDOWN_MESSAGE };
@@ -201,7 +203,7 @@ export class Worker {
           }
         : null,
       jobs: { ...this.counts },
-      state_dir_problem: this.writes.problem() ?? null,
+      state_dir_problem: this.writes.problem() ?? this.commitWaitProblem ?? null,
       capabilities: this.probe?.capabilities ?? null,
       encoders: this.probe?.encoders.map((e) => ({ name: e.name, ok: e.ok, reason: e.reason })) ?? [],
     };
@@ -508,6 +510,12 @@ export class Worker {
           const withPids = { ...record, ffmpeg_pids: [...running.ffmpegPids] };
           this.writes.run('running-job', 'recording the ffmpeg pid', 'write', () => this.records.write(withPids));
         },
+        onStateDirProblem: (problem) => {
+          // The commit waits for state_dir to take its journal: not ready, and the same metric as the outbox's.
+          this.commitWaitProblem = problem;
+          this.deps.metrics.stateDirWritable.set(problem || this.writes.problem() ? 0 : 1);
+          if (problem) this.deps.metrics.stateWriteFailures.inc();
+        },
         onProgress: (p) => {
           // Non-decreasing, clamped: a player-style progress bar must never jump back.
           const progress = Math.min(100, Math.max(running.progress.progress, p.progress));
@@ -571,6 +579,8 @@ export class Worker {
     this.deps.metrics.jobProgress.set(0);
     this.deps.metrics.jobFps.set(0);
     this.current = undefined;
+    this.commitWaitProblem = undefined;
+    this.deps.metrics.stateDirWritable.set(this.writes.problem() ? 0 : 1);
     this.lastJobEndedAt = this.now();
     if (!this.stopping) this.state = 'IDLE';
   }

@@ -200,7 +200,7 @@ describe('a state_dir that cannot be written', () => {
   ];
 
   for (const fault of faults) {
-    it(`${fault.name} mid-job: result delivered, /readyz 503 with the reason, BUSY and no new job, then recovers`, async (ctx) => {
+    it(`${fault.name} mid-job: the result delivered from memory, /readyz 503 with the reason, BUSY and no new job, then recovers`, async (ctx) => {
       world = await makeWorld({ lostJobSyncs: 1000 });
       const { orch, dirs } = world;
       if (!(await mountTmpfs(dirs.state, '2m'))) {
@@ -215,10 +215,12 @@ describe('a state_dir that cannot be written', () => {
       });
       const w = await world.start();
       const url = await world.httpUrl(w);
-      const job = await orch.enqueue(oneRung(SHORT, 'processed/first'));
-      // The result reaches the orchestrator from memory although the disk cannot take it.
+      // The job fails (its source is missing) once state_dir broke under it: no commit, so its FAILED result must
+      // reach the orchestrator from memory although the disk cannot take it.
+      const job = await orch.enqueue(oneRung('in/missing.mp4', 'processed/first'));
       const done = await orch.waitForJob(job.job_id, ['COMPLETED', 'FAILED'], { timeoutMs: 60_000 });
-      expect(done.status).toBe('COMPLETED');
+      expect(done.status).toBe('FAILED');
+      expect(done.error_msg).toMatch(/missing\.mp4/);
       const ready = await waitFor(
         async () => {
           const r = await readiness(url);
@@ -250,6 +252,46 @@ describe('a state_dir that cannot be written', () => {
       expect(orch.requestsTo('finalize', (r) => r.jobId === job.job_id && r.status === 200)).toHaveLength(1);
     });
   }
+
+  it('full while ffmpeg runs: the commit waits for state_dir (not ready, says why), then publishes once there is room', async (ctx) => {
+    world = await makeWorld({ lostJobSyncs: 1000 });
+    const { orch, dirs } = world;
+    if (!(await mountTmpfs(dirs.state, '2m'))) {
+      ctx.skip(true, 'needs root to mount a tmpfs for state_dir');
+      return;
+    }
+    let filler: Promise<string> | undefined;
+    orch.hook('progress', async () => {
+      filler ??= fill(dirs.state);
+      await filler;
+      return undefined;
+    });
+    const w = await world.start();
+    const url = await world.httpUrl(w);
+    const job = await orch.enqueue(oneRung(SHORT, 'processed/waits'));
+    await w.waitForLog((l) => l.msg === 'the commit waits until state_dir can be written', 60_000);
+    const ready = await readiness(url);
+    expect(ready.status).toBe(503);
+    expect(ready.reason).toMatch(/^state_dir cannot be written .*(ENOSPC|no space left)/);
+    // Still the running job: not finalized, nothing published, the worker still names it in its syncs.
+    await orch.waitForRequest('sync', {
+      afterSeq: orch.lastSeq,
+      where: (r) => r.body.status === 'BUSY' && r.body.current_job_id === job.job_id,
+    });
+    expect(orch.job(job.job_id)!.status).not.toMatch(/COMPLETED|FAILED/);
+    expect(existsSync(path.join(dirs.nas, 'processed', 'waits'))).toBe(false);
+
+    await rm(await filler!, { force: true });
+    const done = await orch.waitForJob(job.job_id, ['COMPLETED', 'FAILED'], { timeoutMs: 90_000 });
+    expect(done.status).toBe('COMPLETED');
+    expect(done.manifest_url).toBe('/processed/waits/240p/index.m3u8');
+    expect(existsSync(path.join(dirs.nas, 'processed', 'waits', '240p', 'index.m3u8'))).toBe(true);
+    await waitFor(async () => (await listFiles(path.join(dirs.state, 'commits'))).length === 0, {
+      message: 'no commit journal left',
+    });
+    await waitFor(async () => (await readiness(url)).status === 200, { timeoutMs: 20_000, message: 'ready again' });
+    expect(w.child.exitCode).toBeNull();
+  }, 150_000);
 
   it('a malformed assignment while state_dir is full does not crash the worker', async (ctx) => {
     world = await makeWorld({}, false);

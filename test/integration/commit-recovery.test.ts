@@ -218,3 +218,34 @@ describe('abort while copying', () => {
     expect(await readdir(path.join(state, 'commits'))).toEqual([]);
   });
 });
+
+describe('a link planted in the hidden folder while copying', () => {
+  it('is never written through: the commit fails naming the file, the outside file is untouched', async () => {
+    const outsideDir = path.join(path.dirname(nas), 'outside');
+    await mkdir(outsideDir, { recursive: true });
+    const victim = path.join(outsideDir, 'precious.txt');
+    await writeFile(victim, 'keep me');
+    const spec = await ladder('v1', ['720p'], 6);
+    let copied = 0;
+    let planted = '';
+    const err = await commitOutputs(spec, {
+      ...opts(),
+      concurrency: 1,
+      allowHardLinks: false,
+      copyFn: async (from, to) => {
+        if (++copied === 2) {
+          // The next file of this folder, named before the commit gets to it, as someone on the share could.
+          const next = spec.folders[0]!.files[2]!;
+          planted = path.join(path.dirname(to), next);
+          await symlink(victim, planted);
+        }
+        await copyFile(from, to);
+      },
+    }).catch((e: unknown) => e);
+    expect(planted).not.toBe('');
+    expect(err).toBeInstanceOf(StorageError);
+    expect((err as Error).message).toMatch(/cannot write processed\/movie\/.*on the NAS/);
+    expect(await readFile(victim, 'utf8')).toBe('keep me');
+    expect(existsSync(path.join(nas, 'processed', 'movie', '720p'))).toBe(false);
+  });
+});
