@@ -59,15 +59,16 @@ const FFMPEG = process.env.BENCH_FFMPEG ?? 'ffmpeg';
 const FFPROBE = process.env.BENCH_FFPROBE ?? 'ffprobe';
 
 const load = (rel) => import(pathToFileURL(path.join(dist, rel)).href);
-if (!existsSync(path.join(dist, 'transcode', 'pipeline.js'))) {
-  console.error(`bench: ${dist}/transcode/pipeline.js not found; run "npm run build" first`);
+if (!existsSync(path.join(dist, 'job', 'pipeline.js'))) {
+  console.error(`bench: ${dist}/job/pipeline.js not found; run "npm run build" first`);
   process.exit(2);
 }
 const { loadConfig } = await load('config.js');
 const { createLogger } = await load('log.js');
 const { execaRunner } = await load('exec/runner.js');
-const { createJobExecutor, buildPlanOptions } = await load('transcode/pipeline.js');
-const { validateJob } = await load('transcode/validate.js');
+const { createJobExecutor } = await load('job/pipeline.js');
+const { buildPlanOptions } = await load('job/plan-choice.js');
+const { validateJob } = await load('job/validate.js');
 const { probeSource, probeSourceInfo, assertSourceComplete } = await load('transcode/ffprobe.js');
 const { planTranscode } = await load('transcode/plan.js');
 const { buildFfmpegArgs } = await load('transcode/args/index.js');

@@ -13,8 +13,8 @@ import { createHostLoadReader, type HostLoadReader } from './worker/host-load.js
 import { execaRunner, type CommandRunner } from './exec/runner.js';
 import { createCapabilityProber } from './capabilities/probe.js';
 import type { CapabilityProber } from './capabilities/types.js';
-import type { JobExecutor } from './worker/job-executor.js';
-import type { PipelineDeps } from './transcode/pipeline.js';
+import type { JobExecutor } from './job/contract.js';
+import type { PipelineDeps } from './job/pipeline.js';
 import { errorMessage } from './errors.js';
 import { VERSION } from './version.js';
 
@@ -53,17 +53,9 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     overrides.prober ??
     createCapabilityProber({ config, runner, log: log.child({ component: 'probe' }), workerVersion: VERSION });
 
-  // The executor needs the worker's probe report and its device-error hook; the worker needs the executor.
-  const late: { worker?: Worker } = {};
-  const executor =
-    overrides.executor ??
-    createLazyJobExecutor({
-      config,
-      runner,
-      log,
-      getProbe: () => late.worker?.getProbe(),
-      onDeviceError: (family) => late.worker?.reportDeviceError(family),
-    });
+  // The worker hands each job its probe report and reads the hardware that failed from the outcome, so the
+  // executor needs nothing of the worker.
+  const executor = overrides.executor ?? createLazyJobExecutor({ config, runner, log });
   const w = new Worker({
     config,
     log,
@@ -75,7 +67,6 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
     version: VERSION,
     retry: overrides.retry ?? { startMs: Math.min(500, config.retry_max_delay), maxMs: config.retry_max_delay },
   });
-  late.worker = w;
   const server = buildServer({
     registry: metrics.registry,
     readiness: () => w.readiness(),
@@ -99,8 +90,12 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
       await w.start();
     },
     async stop() {
-      await w.stop();
-      await server.close();
+      // The health server closes even when the worker's shutdown fails: the process must be able to exit.
+      try {
+        await w.stop();
+      } finally {
+        await server.close();
+      }
     },
   };
   return app;
@@ -108,13 +103,13 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
 
 /**
  * The pipeline (ffprobe parsing, planning, ffmpeg arguments, staging, verification, commit, hls-parser) is loaded on
- * the first job, not at start: a worker that sits idle for days never pays its memory (issue 2 §8, "idle, it must be
+ * the first job, not at start: a worker that sits idle for days never pays its memory ("idle, it must be
  * invisible"). Loading it takes milliseconds next to a transcode, and the orchestrator's assignment is not delayed.
  */
 function createLazyJobExecutor(deps: PipelineDeps): JobExecutor {
   let loaded: Promise<JobExecutor> | undefined;
   return async (job, ctx) => {
-    loaded ??= import('./transcode/pipeline.js').then((m) => m.createJobExecutor(deps));
+    loaded ??= import('./job/pipeline.js').then((m) => m.createJobExecutor(deps));
     let run: JobExecutor;
     try {
       run = await loaded;

@@ -168,7 +168,7 @@ async function cmdRunJob(file: string, flags: ConfigFlags): Promise<void> {
     destination: process.stderr,
     secrets: configSecrets(config),
   });
-  const { runJobCommand, interruptedReason } = await import('./transcode/run-job-command.js');
+  const { runJobCommand, interruptedReason } = await import('./job/run-job-command.js');
   const signal = abortOnSignals(interruptedReason);
   const { createCapabilityProber } = await import('./capabilities/probe.js');
   const { execaRunner } = await import('./exec/runner.js');

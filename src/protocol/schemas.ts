@@ -110,7 +110,7 @@ export const Job = Type.Object(
     ),
     outputs: Type.Array(JobOutput, { minItems: 1 }),
     // Orchestrators written in Go send zero values for fields they did not set ("" and 0; a nil struct as null,
-    // see normalizeJob): those mean "the default" here, not a malformed job.
+    // see src/job/parse-job.ts): those mean "the default" here, not a malformed job.
     hls_settings: Type.Optional(
       Type.Object(
         {
@@ -129,19 +129,6 @@ export const Job = Type.Object(
   { ...Open, $id: 'Job' },
 );
 export type Job = Static<typeof Job>;
-
-/**
- * What an orchestrator we did not write may send for a job, made into what the schema describes before it is
- * checked: a numeric job_id (a database key) becomes its decimal string, a null hls_settings (Go's nil struct)
- * is absent. Anything else is left for the schema to judge.
- */
-export function normalizeJob(raw: unknown): unknown {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
-  const job: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
-  if (typeof job.job_id === 'number' && Number.isSafeInteger(job.job_id)) job.job_id = String(job.job_id);
-  if (job.hls_settings === null) delete job.hls_settings;
-  return job;
-}
 
 export const SyncResponse = Type.Object(
   {

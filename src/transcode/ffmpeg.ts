@@ -6,7 +6,7 @@
 import { execa } from 'execa';
 import type { Logger } from '../log.js';
 import { FfmpegError, JobCancelledError, ToolchainError } from '../errors.js';
-import type { JobProgress } from '../worker/job-executor.js';
+import type { JobProgress } from './job-progress.js';
 import { ProgressStreamParser, ProgressTracker, type ProgressBlock } from './progress.js';
 import { killProcessTree } from './kill-tree.js';
 import { StderrTail } from './stderr-tail.js';

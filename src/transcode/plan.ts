@@ -5,11 +5,10 @@
  */
 import type { EncoderFamily } from '../capabilities/types.js';
 import type { Config } from '../config.js';
-import { ConfigError } from '../errors.js';
 import { chooseEncoders, type EncoderOptions } from './plan-encoders.js';
 import { displaySize, fitRendition } from './plan-geometry.js';
 import type { AudioPlan, AudioStreamInfo, RenditionPlan, SourceInfo, TranscodePlan } from './types.js';
-import { DEFAULT_AUDIO_BITRATE, type ValidatedJob } from './validate.js';
+import { DEFAULT_AUDIO_BITRATE, type ValidatedJob } from './validated-job.js';
 
 export { softwareEquivalent } from './plan-encoders.js';
 
@@ -115,11 +114,8 @@ function variantDirOf(destPath: string, masterDir: string, i: number): string {
   return destPath === masterDir ? '.' : `v${i}`;
 }
 
+/** `opts.stagingDir` holds no '%' (the hls muxer would expand it): the job's validation refuses such a temp_dir. */
 export function planTranscode(v: ValidatedJob, source: SourceInfo, opts: PlanOptions): TranscodePlan {
-  // The hls muxer expands %d/%v sequences in its output patterns, so a '%' in the staging path would corrupt them.
-  if (opts.stagingDir.includes('%'))
-    throw new ConfigError(`invalid temp_dir: the staging folder ${opts.stagingDir} must not contain "%"`);
-
   const display = displaySize(source.video);
   const sizes = v.outputs.map((o) => fitRendition(o.resolution, display));
   const choices = chooseEncoders(

@@ -3,7 +3,7 @@
  * `progress=continue` (or `progress=end` for the last one). Values may be "N/A" (nothing encoded yet) and the
  * out_time of the very first block can be negative (before the first packet), so every field is optional.
  */
-import type { JobProgress } from '../worker/job-executor.js';
+import type { JobProgress } from './job-progress.js';
 
 /** One complete progress block, with the fields the pipeline uses (undefined when ffmpeg said N/A). */
 export interface ProgressBlock {

@@ -25,11 +25,11 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { OrchestratorClient } from '../orchestrator/client.js';
 import type { CapabilityProber, EncoderFamily, ProbeReport } from '../capabilities/types.js';
-import type { JobExecutor, JobProgress } from './job-executor.js';
+import { deviceFailuresOf, type JobExecutor, type JobProgress } from '../job/contract.js';
+import { parseAssignedJob } from '../job/parse-job.js';
 import type { HostLoadReader } from './host-load.js';
 import { toHardwareStats } from './host-load.js';
-import { Job, normalizeJob, type SyncResponse } from '../protocol/schemas.js';
-import { checkSchema } from '../protocol/validate.js';
+import type { Job, SyncResponse } from '../protocol/schemas.js';
 import {
   JobCancelledError,
   JobGoneError,
@@ -158,17 +158,6 @@ export class Worker {
       this.deps.log.fatal({ err: errorMessage(err) }, 'worker loop crashed');
       this.notReadyReason = `internal error: ${errorMessage(err)}`;
     });
-  }
-
-  /** Latest probe report (the pipeline reads it to choose encoders). */
-  getProbe(): ProbeReport | undefined {
-    return this.probe;
-  }
-
-  /** The pipeline calls this when a hardware encoder failed with a device error: re-test that family before the next job. */
-  reportDeviceError(family: EncoderFamily): void {
-    this.deps.metrics.deviceErrors.inc({ family });
-    this.reprobeFamilies.add(family);
   }
 
   readiness(): { ready: boolean; reason?: string } {
@@ -378,32 +367,33 @@ export class Worker {
       this.current.abort.abort(new JobCancelledError('job cancelled by the orchestrator'));
     }
     if (res.assigned_job === undefined || res.assigned_job === null) return;
-    const assigned = normalizeJob(res.assigned_job);
-    const assignedId = (assigned as { job_id?: unknown }).job_id;
+    const parsed = parseAssignedJob(res.assigned_job);
     // An orchestrator written in Go that has nothing to assign may still send its empty Job struct (job_id "",
     // outputs null): that is "no job", not a malformed one to log on every sync.
-    if (assignedId === undefined || assignedId === '') return;
+    if (!parsed.ok && parsed.empty) return;
+    const assignedId = parsed.ok ? parsed.job.job_id : parsed.jobId;
     if (this.current || this.stopping) {
-      if (assignedId === this.current?.id) return;
+      if (assignedId !== undefined && assignedId === this.current?.id) return;
       this.deps.metrics.assignmentsRejected.inc();
       this.deps.log.warn(
-        { job_id: typeof assignedId === 'string' ? assignedId : undefined, running_job_id: this.current?.id },
+        { job_id: assignedId, running_job_id: this.current?.id },
         this.stopping
           ? 'job assigned while shutting down; not starting it'
           : 'job assigned while busy; not starting it',
       );
       return;
     }
-    const problem = checkSchema(Job, assigned);
-    if (problem) {
-      if (typeof assignedId === 'string' && assignedId) {
-        this.deps.log.error({ job_id: assignedId, problem }, 'assigned job is malformed; failing it');
-        this.finalizeUnstartable(assignedId, `invalid job: ${problem}`);
+    if (!parsed.ok) {
+      const { jobId, problem } = parsed;
+      if (jobId) {
+        this.deps.log.error({ job_id: jobId, problem }, 'assigned job is malformed; failing it');
+        this.finalizeUnstartable(jobId, `invalid job: ${problem}`);
       } else {
         this.deps.log.error({ problem }, 'assigned job is malformed and has no job_id; ignoring it');
       }
       return;
     }
+    const assigned = parsed.job;
     const stateProblem = this.writes.problem();
     if (stateProblem) {
       this.deps.metrics.assignmentsRejected.inc();
@@ -415,13 +405,13 @@ export class Worker {
     }
     // The same job id again while its previous result is undelivered: the orchestrator is running it again, so the
     // old result is moot; this run's result replaces it (a stale FAILED must not land after the re-run's result).
-    const stale = this.outbox.discard(assignedId as string);
+    const stale = this.outbox.discard(assigned.job_id);
     if (stale)
       this.deps.log.warn(
         { job_id: assignedId, stale_status: stale.payload.status, stale_created_at: stale.created_at },
         'job assigned again while its previous result was undelivered; dropping that result for the new run',
       );
-    this.startJob(assigned as Job);
+    this.startJob(assigned);
   }
 
   /** Fails a job that could not even be started. Synchronous and never throws: put and deliver cannot reject. */
@@ -504,6 +494,7 @@ export class Worker {
     try {
       const result = await this.deps.executor(running.job, {
         signal: running.abort.signal,
+        probe: this.probe,
         log,
         onProcess: (pid) => {
           running.ffmpegPids.push(pid);
@@ -524,6 +515,7 @@ export class Worker {
           this.deps.metrics.jobFps.set(running.progress.currentFps);
         },
       });
+      this.hardwareFailed(result.deviceFailures ?? []);
       if (running.gone) throw new JobCancelledError('job no longer assigned to this worker');
       const payload: OutboxPayload = {
         status: 'COMPLETED',
@@ -534,6 +526,7 @@ export class Worker {
       log.info({ manifest_url: result.manifestUrl, total_time_ms: payload.metrics.total_time_ms }, 'job completed');
       return { payload, outcome: 'completed' };
     } catch (err) {
+      this.hardwareFailed(deviceFailuresOf(err));
       const total_time_ms = this.now() - running.startedAt;
       if (running.gone) {
         log.warn(
@@ -551,6 +544,17 @@ export class Worker {
       };
     } finally {
       await reporter.stop();
+    }
+  }
+
+  /**
+   * Hardware families that failed under the job with a device error (the job's outcome tells them): counted, and
+   * re-tested before the next job starts (the loop re-probes while no job runs, so these are in before it looks).
+   */
+  private hardwareFailed(families: readonly EncoderFamily[]): void {
+    for (const family of families) {
+      this.deps.metrics.deviceErrors.inc({ family });
+      this.reprobeFamilies.add(family);
     }
   }
 

@@ -6,9 +6,10 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
 import { execaRunner } from '../../src/exec/runner.js';
 import { createLogger } from '../../src/log.js';
+import type { ProbeReport } from '../../src/capabilities/types.js';
 import type { Job } from '../../src/protocol/schemas.js';
-import { createJobExecutor, type PipelineDeps } from '../../src/transcode/pipeline.js';
-import type { JobProgress, JobSuccess } from '../../src/worker/job-executor.js';
+import { createJobExecutor, type PipelineDeps } from '../../src/job/pipeline.js';
+import type { JobProgress, JobSuccess } from '../../src/job/contract.js';
 import { FFMPEG, FFPROBE, makeTempDir, removeDir } from './media.js';
 
 export interface PipelineHarness {
@@ -19,7 +20,13 @@ export interface PipelineHarness {
   /** Runs a job; resolves with the success or the thrown error (never rejects). */
   run(
     job: Job,
-    opts?: { signal?: AbortSignal; onProgress?: (p: JobProgress) => void; deps?: Partial<PipelineDeps> },
+    opts?: {
+      signal?: AbortSignal;
+      onProgress?: (p: JobProgress) => void;
+      /** The capability report the job plans with (none: libx264/libx265/aac are assumed). */
+      probe?: ProbeReport;
+      deps?: Partial<PipelineDeps>;
+    },
   ): Promise<
     { ok: true; result: JobSuccess; progress: JobProgress[] } | { ok: false; error: Error; progress: JobProgress[] }
   >;
@@ -57,10 +64,11 @@ export async function createPipelineHarness(overrides: Record<string, string> = 
     config,
     async run(job, opts = {}) {
       const progress: JobProgress[] = [];
-      const executor = createJobExecutor({ config, runner: execaRunner, getProbe: () => undefined, log, ...opts.deps });
+      const executor = createJobExecutor({ config, runner: execaRunner, log, ...opts.deps });
       try {
         const result = await executor(job, {
           signal: opts.signal ?? new AbortController().signal,
+          probe: opts.probe,
           onProgress: (p) => {
             progress.push(p);
             opts.onProgress?.(p);

@@ -5,7 +5,7 @@
 import type { RequestedResolution } from '../../src/transcode/job-fields.js';
 import type { PlanOptions } from '../../src/transcode/plan.js';
 import type { AudioStreamInfo, SourceInfo, VideoStreamInfo } from '../../src/transcode/types.js';
-import type { ValidatedJob, ValidatedOutput } from '../../src/transcode/validate.js';
+import type { ValidatedJob, ValidatedOutput } from '../../src/transcode/validated-job.js';
 
 export const NAS = '/mnt/nas';
 export const STAGING = '/tmp/tw/jobs/job-1';

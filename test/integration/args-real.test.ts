@@ -11,7 +11,7 @@ import { buildFfmpegArgs } from '../../src/transcode/args/index.js';
 import { probeSource } from '../../src/transcode/ffprobe.js';
 import { planTranscode } from '../../src/transcode/plan.js';
 import type { TranscodePlan } from '../../src/transcode/types.js';
-import { validateJob } from '../../src/transcode/validate.js';
+import { validateJob } from '../../src/job/validate.js';
 import { readHlsTree } from '../helpers/hls-tree.js';
 import {
   FFMPEG,

@@ -73,7 +73,7 @@ async function runWith(selectorDeps: Partial<GpuSelectorDeps>, dest: string) {
     ...selectorDeps,
   });
   const before = (await gpu.calls()).length;
-  const r = await h.run(nvencJob(dest), { deps: { getProbe: () => PROBE, gpuSelector } });
+  const r = await h.run(nvencJob(dest), { probe: PROBE, deps: { gpuSelector } });
   if (!r.ok) throw r.error;
   const argv = (await gpu.calls()).slice(before);
   expect(argv).toHaveLength(1);

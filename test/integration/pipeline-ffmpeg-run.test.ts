@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FfmpegError, JobCancelledError, ToolchainError } from '../../src/errors.js';
 import { runFfmpeg } from '../../src/transcode/ffmpeg.js';
-import type { JobProgress } from '../../src/worker/job-executor.js';
+import type { JobProgress } from '../../src/job/contract.js';
 import { isAlive, waitUntil, writeFailingFfmpeg, writeHangingFfmpeg } from '../helpers/fake-ffmpeg.js';
 import { FFMPEG, makeTempDir, removeDir } from '../helpers/media.js';
 

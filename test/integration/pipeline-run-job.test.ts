@@ -8,7 +8,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runJobCommand } from '../../src/transcode/run-job-command.js';
+import { runJobCommand } from '../../src/job/run-job-command.js';
 import { findProcesses, waitUntil } from '../helpers/fake-ffmpeg.js';
 import { snapshotTree } from '../helpers/fs-snapshot.js';
 import { makeSource } from '../helpers/media.js';
@@ -119,12 +119,17 @@ describe('runJobCommand', () => {
     const jobFile = path.join(h.root, 'sigint-job.json');
     await writeFile(jobFile, JSON.stringify(job));
     const driver = path.join(h.root, 'driver.mts');
-    const modulePath = fileURLToPath(new URL('../../src/transcode/run-job-command.ts', import.meta.url));
+    const modulePath = fileURLToPath(new URL('../../src/job/run-job-command.ts', import.meta.url));
+    const signalsPath = fileURLToPath(new URL('../../src/util/signals.ts', import.meta.url));
+    // The job's signal is made as the CLI makes it: SIGINT/SIGTERM abort it with interruptedReason().
     await writeFile(
       driver,
-      `import { runJobCommand } from ${JSON.stringify(modulePath)};
+      `import { interruptedReason, runJobCommand } from ${JSON.stringify(modulePath)};
+import { onShutdownSignal } from ${JSON.stringify(signalsPath)};
 const config = JSON.parse(process.argv[3]);
-const code = await runJobCommand({ file: process.argv[2], config, out: process.stdout, err: process.stderr, isTTY: false });
+const interrupted = new AbortController();
+onShutdownSignal((sig) => interrupted.abort(interruptedReason(sig)));
+const code = await runJobCommand({ file: process.argv[2], config, out: process.stdout, err: process.stderr, isTTY: false, signal: interrupted.signal });
 process.exitCode = code;
 `,
     );

@@ -6,7 +6,7 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import HLS from 'hls-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobSuccess } from '../../src/worker/job-executor.js';
+import type { JobSuccess } from '../../src/job/contract.js';
 import { listFiles } from '../helpers/fs-snapshot.js';
 import { readHlsTree } from '../helpers/hls-tree.js';
 import { makeSource, probeJson } from '../helpers/media.js';

@@ -14,7 +14,7 @@ import { buildFfmpegArgs } from '../../src/transcode/args/index.js';
 import { runFfmpeg } from '../../src/transcode/ffmpeg.js';
 import { probeSourceInfo } from '../../src/transcode/ffprobe.js';
 import { planTranscode } from '../../src/transcode/plan.js';
-import { validateJob } from '../../src/transcode/validate.js';
+import { validateJob } from '../../src/job/validate.js';
 import { snapshotTree } from '../helpers/fs-snapshot.js';
 import { FFMPEG, FFPROBE, makeSource, runFfmpeg as makeMedia } from '../helpers/media.js';
 import { createPipelineHarness, ladderJob, type PipelineHarness } from '../helpers/pipeline-harness.js';

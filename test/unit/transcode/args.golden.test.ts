@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { buildFfmpegArgs, buildFilterGraph } from '../../../src/transcode/args/index.js';
 import { planTranscode, type PlanOptions } from '../../../src/transcode/plan.js';
 import type { SourceInfo } from '../../../src/transcode/types.js';
-import type { ValidatedJob } from '../../../src/transcode/validate.js';
+import type { ValidatedJob } from '../../../src/transcode/validated-job.js';
 import {
   ladderOf,
   makePlanOptions,

@@ -20,8 +20,7 @@ import {
   swapCase,
   type CaseProbeFs,
 } from '../../../src/transcode/case-folding.js';
-import { assertSeparateFolders } from '../../../src/transcode/pipeline.js';
-import { validateJob } from '../../../src/transcode/validate.js';
+import { assertSeparateFolders, validateJob } from '../../../src/job/validate.js';
 
 let base: string;
 let nas: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, JobValidationError } from '../../../src/errors.js';
+import { JobValidationError } from '../../../src/errors.js';
 import { displaySize, fitRendition } from '../../../src/transcode/plan-geometry.js';
 import { planTranscode, softwareEquivalent } from '../../../src/transcode/plan.js';
 import {
@@ -346,12 +346,6 @@ describe('planTranscode: layout', () => {
     );
     expect(named.renditions.map((r) => r.variantDir)).toEqual(['v0', 'v1']);
     expect(named.masterDir).toBe('processed/The Matrix (1999), 100%');
-  });
-
-  it('refuses a staging folder with "%" (the hls muxer would expand it)', () => {
-    expect(() =>
-      planTranscode(makeValidatedJob(ladderOf()), makeSourceInfo(), makePlanOptions({ stagingDir: '/tmp/100%/job' })),
-    ).toThrow(ConfigError);
   });
 
   it('sets VBV limits from the bitrate and resolves the "auto" preset', () => {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobValidationError } from '../../../src/errors.js';
 import type { Job } from '../../../src/protocol/schemas.js';
-import { validateJob } from '../../../src/transcode/validate.js';
+import { validateJob } from '../../../src/job/validate.js';
 
 let base: string;
 let nas: string;

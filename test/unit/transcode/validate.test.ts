@@ -2,9 +2,10 @@ import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobValidationError, StorageError } from '../../../src/errors.js';
+import { ConfigError, JobValidationError, StorageError } from '../../../src/errors.js';
+import { parseAssignedJob } from '../../../src/job/parse-job.js';
 import type { Job } from '../../../src/protocol/schemas.js';
-import { commonDir, validateJob } from '../../../src/transcode/validate.js';
+import { assertStagingDirUsable, commonDir, validateJob } from '../../../src/job/validate.js';
 
 let base: string;
 let nas: string;
@@ -45,9 +46,19 @@ function ladder(...dests: string[]): Job['outputs'] {
   return dests.map((d) => ({ resolution: '720p', bitrate: '1M', codec: 'libx264', dest_path: d }));
 }
 
+/** The one parse of the job, as the worker and run-job do it; throws when the job does not parse. */
+function parsed(raw: unknown): Job {
+  const p = parseAssignedJob(raw);
+  if (!p.ok) throw new Error(`expected the job to parse: ${p.problem}`);
+  return p.job;
+}
+
+/** Why the job is refused: by the parse (worded as the worker's error_msg) or by validation. */
 async function refusal(j: unknown, platform?: NodeJS.Platform, root = nas): Promise<string> {
+  const p = parseAssignedJob(j);
+  if (!p.ok) return `invalid job: ${p.problem}`;
   try {
-    await validateJob(j as Job, { nasRoot: root, platform });
+    await validateJob(p.job, { nasRoot: root, platform });
   } catch (err) {
     expect(err).toBeInstanceOf(JobValidationError);
     return (err as Error).message;
@@ -167,7 +178,9 @@ describe('validateJob: zero values (an orchestrator in Go that did not set a fie
     ['hls_settings of zero values', { master_playlist_name: '', segment_time: 0, segment_type: '' }],
   ])('%s', async (_what, hls) => {
     const v = await validateJob(
-      job({ hls_settings: hls as Job['hls_settings'] }, { audio_bitrate: '' } as Partial<Job['outputs'][number]>),
+      parsed(
+        job({ hls_settings: hls as Job['hls_settings'] }, { audio_bitrate: '' } as Partial<Job['outputs'][number]>),
+      ),
       { nasRoot: nas },
     );
     expect(v.segmentTime).toBe(6);
@@ -232,10 +245,10 @@ describe('validateJob: every bad field names the field and the value', () => {
   it('reports schema problems with the field path', async () => {
     expect(await refusal({ ...job(), outputs: [] })).toContain('outputs');
     expect(await refusal({ ...job(), outputs: [{ ...job().outputs[0], bitrate: 5 }] })).toBe(
-      'outputs[0].bitrate = 5: expected a string',
+      'invalid job: outputs[0].bitrate = 5: expected a string',
     );
     expect(await refusal({ ...job(), hls_settings: { segment_time: '6' } })).toBe(
-      'hls_settings.segment_time = "6": expected a number',
+      'invalid job: hls_settings.segment_time = "6": expected a number',
     );
     expect(await refusal({ ...job(), input: {} })).toBe('invalid job: input.source_url is required');
   });
@@ -334,5 +347,15 @@ describe('validateJob: Windows path rules (platform win32)', () => {
   it('treats folders that differ only in case as the same folder', async () => {
     const msg = await refusal(job({ outputs: ladder('processed/A/720p', 'Processed\\a\\720P') }), 'win32', root);
     expect(msg).toContain('the same folder as outputs[0].dest_path');
+  });
+});
+
+describe('the staging folder', () => {
+  it('refuses a staging folder with "%" (the hls muxer would expand it), as a fault of temp_dir', () => {
+    expect(() => assertStagingDirUsable('/tmp/100%/job')).toThrow(ConfigError);
+    expect(() => assertStagingDirUsable('/tmp/100%/job')).toThrow(
+      'invalid temp_dir: the staging folder /tmp/100%/job must not contain "%"',
+    );
+    expect(() => assertStagingDirUsable('/tmp/jobs/job-1')).not.toThrow();
   });
 });

@@ -63,7 +63,8 @@ describe('modules loaded by an idle worker', () => {
 void createApp;`);
     expect(esm).toContain(dist('app.js'));
     expect(esm).toContain(dist('worker/worker.js'));
-    const pipeline = ['transcode/pipeline.js', 'transcode/plan.js', 'transcode/args/index.js', 'transcode/ffprobe.js']
+    const pipeline = ['job/pipeline.js', 'job/validate.js', 'job/plan-choice.js', 'transcode/plan.js']
+      .concat(['transcode/args/index.js', 'transcode/ffprobe.js'])
       .concat(['storage/commit.js', 'storage/verify.js', 'storage/staging.js', 'storage/master-playlist.js'])
       .map(dist);
     expect(esm.filter((u) => pipeline.includes(u))).toEqual([]);

@@ -1,6 +1,7 @@
 /**
- * Step 1 of the pipeline: check a job (schema, then every field's meaning) and resolve its paths inside the NAS,
- * before anything runs. Every failure is a JobValidationError whose message names the field and the value, e.g.
+ * Step 1 of the pipeline: check every rule about the meaning of a parsed job (parse-job.ts has checked its shape)
+ * and resolve its paths inside the NAS, before anything runs. Every failure is a JobValidationError whose message
+ * names the field and the value, e.g.
  *   outputs[1].bitrate = "fast": expected a bitrate such as "2500k" or "5M"
  *
  * Nothing from the job ever reaches a shell (there is none), and nothing reaches ffmpeg's argv where ffmpeg could
@@ -8,9 +9,8 @@
  */
 import { access, constants, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { JobValidationError } from '../errors.js';
-import { Job, normalizeJob } from '../protocol/schemas.js';
-import { checkSchema } from '../protocol/validate.js';
+import { ConfigError, JobValidationError } from '../errors.js';
+import type { Job } from '../protocol/schemas.js';
 import {
   destFolderNameProblem,
   encoderFamilyOf,
@@ -21,48 +21,17 @@ import {
   parseBitrate,
   parseResolution,
   REFUSED_AV1_ENCODERS,
-  type RequestedResolution,
-} from './job-fields.js';
-import { deepestExisting, foldName, nasFoldsCase } from './case-folding.js';
-import { realNasRoot, resolveNasPath, show as showPath, type NasPathOptions } from './nas-path.js';
-import { RESERVED_NAME_BYTES } from './path-limits.js';
-
-export const DEFAULT_SEGMENT_TIME = 6;
-export const DEFAULT_MASTER_PLAYLIST = 'index.m3u8';
-export const DEFAULT_AUDIO_BITRATE = 128_000;
-
-export interface ValidatedOutput {
-  /** Relative to the NAS root, forward slashes, no leading/trailing slash. */
-  destPath: string;
-  /** Absolute folder on the NAS (platform form). */
-  absDestDir: string;
-  resolution: RequestedResolution;
-  /** Bits per second. */
-  videoBitrate: number;
-  audioBitrate: number;
-  codec: string;
-  /** Position in job.outputs. */
-  index: number;
-}
-
-export interface ValidatedJob {
-  job: Job;
-  /** Absolute path of the source on the NAS. */
-  inputPath: string;
-  outputs: ValidatedOutput[];
-  masterPlaylistName: string;
-  segmentTime: number;
-  segmentType: 'ts' | 'fmp4';
-  /** Deepest folder common to all destPaths, relative to the NAS root. */
-  masterDir: string;
-  /** "/" + masterDir + "/" + masterPlaylistName. */
-  manifestUrl: string;
-  /**
-   * The NAS folds case (case-folding.ts): "Movies" and "movies" are one folder there, so folder comparisons
-   * (the source's folders, outputs apart) ignore case.
-   */
-  caseInsensitive: boolean;
-}
+} from '../transcode/job-fields.js';
+import { deepestExisting, foldName, nasFoldsCase } from '../transcode/case-folding.js';
+import { realNasRoot, resolveNasPath, show as showPath, type NasPathOptions } from '../transcode/nas-path.js';
+import { RESERVED_NAME_BYTES } from '../transcode/path-limits.js';
+import {
+  DEFAULT_AUDIO_BITRATE,
+  DEFAULT_MASTER_PLAYLIST,
+  DEFAULT_SEGMENT_TIME,
+  type ValidatedJob,
+  type ValidatedOutput,
+} from '../transcode/validated-job.js';
 
 export interface ValidateOptions {
   nasRoot: string;
@@ -80,31 +49,6 @@ function show(value: unknown): string {
 
 function fail(field: string, value: unknown, expected: string): never {
   throw new JobValidationError(`${field} = ${show(value)}: ${expected}`);
-}
-
-/** "outputs.1.bitrate" -> "outputs[1].bitrate". */
-function fieldName(dotted: string): string {
-  return dotted.replace(/\.(\d+)(?=\.|$)/g, '[$1]');
-}
-
-/**
- * A schema problem ("outputs.1.bitrate must be string") as a message that names the field and the value:
- * outputs[1].bitrate = 5: expected a string.
- */
-function schemaFailure(job: unknown, problem: string): never {
-  const m = /^([\w.]+) (must .*)$/.exec(problem);
-  if (m) {
-    const dotted = m[1]!;
-    let value: unknown = job;
-    for (const key of dotted.split('.')) value = (value as Record<string, unknown> | undefined)?.[key];
-    if (dotted === 'hls_settings.segment_type') fail(fieldName(dotted), value, 'expected "ts" or "fmp4"');
-    const type = /^must be (string|number|integer|boolean|object|array)$/.exec(m[2]!);
-    const expected = type ? `expected ${type[1] === 'array' || type[1] === 'object' ? 'an' : 'a'} ${type[1]}` : m[2]!;
-    if (value !== undefined) fail(fieldName(dotted), value, expected);
-  }
-  throw new JobValidationError(
-    `invalid job: ${fieldName(problem.split(' ')[0]!)}${problem.slice(problem.indexOf(' '))}`,
-  );
 }
 
 function checkCodec(field: string, codec: string): string {
@@ -185,10 +129,6 @@ async function detectCaseFolding(
 }
 
 export async function validateJob(job: Job, opts: ValidateOptions): Promise<ValidatedJob> {
-  job = normalizeJob(job) as Job;
-  const problem = checkSchema(Job, job);
-  if (problem) schemaFailure(job, problem);
-
   const hls = job.hls_settings ?? {};
   const segmentTime = checkSegmentTime(hls.segment_time);
   const masterPlaylistName = hls.master_playlist_name || DEFAULT_MASTER_PLAYLIST;
@@ -285,6 +225,7 @@ export async function validateJob(job: Job, opts: ValidateOptions): Promise<Vali
       'the outputs share no folder below the NAS root; put them under one folder such as "processed/<movie>/720p"',
     );
   const manifestUrl = `/${masterDir}/${masterPlaylistName}`;
+  assertSeparateFolders({ outputs, caseInsensitive });
   return {
     job,
     inputPath: input.abs,
@@ -296,4 +237,32 @@ export async function validateJob(job: Job, opts: ValidateOptions): Promise<Vali
     manifestUrl,
     caseInsensitive,
   };
+}
+
+/**
+ * The commit swaps each dest_path folder as a whole, so one output's folder cannot hold another's: refuse that
+ * before any work is done. Case-insensitive where the NAS folds case ("A" holds "a/720p" there).
+ */
+export function assertSeparateFolders(validated: Pick<ValidatedJob, 'outputs' | 'caseInsensitive'>): void {
+  const key = (rel: string) => comparablePath(rel, validated.caseInsensitive);
+  for (const a of validated.outputs) {
+    for (const b of validated.outputs) {
+      if (a !== b && key(b.destPath).startsWith(key(a.destPath) + '/')) {
+        throw new JobValidationError(
+          `outputs[${b.index}].dest_path = "${b.destPath}" is inside outputs[${a.index}].dest_path = "${a.destPath}"; ` +
+            'each output needs its own folder, side by side',
+        );
+      }
+    }
+  }
+}
+
+/**
+ * The job's staging folder (under temp_dir) must hold no '%': the hls muxer expands %d/%v sequences in its output
+ * patterns, so one in the staging path would corrupt them. A fault of temp_dir, so a ConfigError; checked with the
+ * job, before any work, because the folder is the job's.
+ */
+export function assertStagingDirUsable(stagingDir: string): void {
+  if (stagingDir.includes('%'))
+    throw new ConfigError(`invalid temp_dir: the staging folder ${stagingDir} must not contain "%"`);
 }

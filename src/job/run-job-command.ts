@@ -11,11 +11,10 @@ import { configSecrets, type Config } from '../config.js';
 import { JobCancelledError, errorMessage } from '../errors.js';
 import { execaRunner, type CommandRunner } from '../exec/runner.js';
 import { createLogger, type Logger } from '../log.js';
-import { Job, type FinalizeRequest } from '../protocol/schemas.js';
-import { checkSchema } from '../protocol/validate.js';
-import type { JobProgress } from '../worker/job-executor.js';
+import type { FinalizeRequest, Job } from '../protocol/schemas.js';
+import type { JobProgress } from './contract.js';
+import { parseAssignedJob } from './parse-job.js';
 import { createJobExecutor } from './pipeline.js';
-import { onShutdownSignal } from '../util/signals.js';
 
 export interface RunJobCommandOptions {
   file: string;
@@ -24,10 +23,11 @@ export interface RunJobCommandOptions {
   err: NodeJS.WritableStream;
   isTTY: boolean;
   runner?: CommandRunner;
+  /** The capability probe's report, read once when the job starts; none: libx264/libx265/aac are assumed. */
   getProbe?: () => ProbeReport | undefined;
   /**
-   * Aborts the job. When absent, SIGINT/SIGTERM do it (handlers installed for the duration of the job). The CLI
-   * passes its own, armed before the capability probe, so a Ctrl-C at any moment ends in the same FAILED payload.
+   * Aborts the job: the CLI's, aborted by SIGINT/SIGTERM with interruptedReason() and armed before the capability
+   * probe, so a Ctrl-C at any moment ends in the same FAILED payload. None: the job runs to its end.
    */
   signal?: AbortSignal;
   log?: Logger;
@@ -42,7 +42,7 @@ export function interruptedReason(signal: NodeJS.Signals): string {
   return `interrupted by ${signal}; nothing was committed`;
 }
 
-/** Reads and schema-checks the job file; returns the job or a one-line problem. */
+/** Reads and parses the job file (the same parse as an assigned job's); returns the job or a one-line problem. */
 export async function readJobFile(file: string): Promise<{ job: Job } | { problem: string }> {
   let text: string;
   try {
@@ -59,9 +59,9 @@ export async function readJobFile(file: string): Promise<{ job: Job } | { proble
   } catch (err) {
     return { problem: `job file ${file} is not valid JSON: ${errorMessage(err)}` };
   }
-  const problem = checkSchema(Job, data);
-  if (problem) return { problem: `job file ${file} is not a valid job: ${problem}` };
-  return { job: data as Job };
+  const parsed = parseAssignedJob(data);
+  if (!parsed.ok) return { problem: `job file ${file} is not a valid job: ${parsed.problem}` };
+  return { job: parsed.job };
 }
 
 interface ProgressView {
@@ -119,28 +119,14 @@ export async function runJobCommand(opts: RunJobCommandOptions): Promise<number>
       secrets: configSecrets(opts.config),
     });
 
-  const controller = new AbortController();
-  const onSignal = (sig: NodeJS.Signals): void => controller.abort(interruptedReason(sig));
-  let removeHandlers = (): void => undefined;
-  if (opts.signal) {
-    if (opts.signal.aborted) controller.abort(opts.signal.reason);
-    else opts.signal.addEventListener('abort', () => controller.abort(opts.signal!.reason), { once: true });
-  } else {
-    removeHandlers = onShutdownSignal(onSignal);
-  }
-
-  const executor = createJobExecutor({
-    config: opts.config,
-    runner: opts.runner ?? execaRunner,
-    getProbe: opts.getProbe ?? (() => undefined),
-    log,
-  });
+  const executor = createJobExecutor({ config: opts.config, runner: opts.runner ?? execaRunner, log });
   const view = createProgressView(opts.err, opts.isTTY);
   let payload: FinalizeRequest;
   let code: number;
   try {
     const result = await executor(job, {
-      signal: controller.signal,
+      signal: opts.signal ?? new AbortController().signal,
+      probe: opts.getProbe?.(),
       onProgress: (p) => view.update(p),
       log: log.child({ job_id: job.job_id }),
     });
@@ -162,7 +148,6 @@ export async function runJobCommand(opts: RunJobCommandOptions): Promise<number>
     code = EXIT_FAILED;
   } finally {
     view.stop();
-    removeHandlers();
   }
   opts.out.write(JSON.stringify(payload, null, 2) + '\n');
   return code;
