@@ -99,8 +99,12 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
       await w.start();
     },
     async stop() {
-      await w.stop();
-      await server.close();
+      // The server closes even when the worker's stop failed: the port must be freed, and the error still reported.
+      try {
+        await w.stop();
+      } finally {
+        await server.close();
+      }
     },
   };
   return app;
