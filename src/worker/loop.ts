@@ -5,8 +5,8 @@
  *
  * Invariants:
  * - A plain loop, no re-entry: a sync answered 404 marks the worker unregistered and the next round registers
- *   again at once; a second 404 right after registering waits a sync_interval, so a confused orchestrator is not
- *   hammered.
+ *   again at once; a 404 to the sync right after that registration waits a sync_interval, so an orchestrator that
+ *   accepts registrations but forgets them is not hammered.
  * - Nothing throws out of it: every failure is logged, counted and retried; only the stop signal ends it.
  * - No job is taken while a hardware family awaits its re-probe or state_dir cannot record a result: the sync says
  *   BUSY.
