@@ -94,6 +94,36 @@ export class JobCancelledError extends WorkerError {
   }
 }
 
+/*
+ * Why a running job's signal was aborted. The worker aborts one signal per job with one of these as its reason, and
+ * decides the job's outcome from the reason's class (src/worker/job-outcome.ts), so the reason and the decision can
+ * never disagree. Their messages are what the pipeline's JobCancelledError and a FAILED result carry.
+ */
+
+/**
+ * The job is not ours any more: the orchestrator cancelled it (sync cancel_current_job) or answered its progress
+ * with 404/409/410. Nothing is committed and nothing is finalized: the orchestrator already moved on.
+ */
+export class JobNoLongerOursError extends JobCancelledError {
+  constructor(reason = 'job no longer assigned to this worker') {
+    super(reason);
+  }
+}
+
+/** The orchestrator asked (sync cancel_current_job) to cancel the running job. */
+export class JobCancelledByOrchestratorError extends JobNoLongerOursError {
+  constructor() {
+    super('job cancelled by the orchestrator');
+  }
+}
+
+/** The worker is stopping (SIGTERM/SIGINT): the running job is aborted and finalized FAILED with this message. */
+export class ShutdownError extends JobCancelledError {
+  constructor() {
+    super('worker shutting down');
+  }
+}
+
 /** The job itself is invalid (a field value, a path outside the NAS, a missing input). */
 export class JobValidationError extends WorkerError {
   constructor(message: string) {

@@ -164,7 +164,7 @@ export class Outbox {
 
   /**
    * Drops an undelivered result without sending it, and stops its delivery (the worker does this when the
-   * orchestrator assigns the same job id again: see Worker.handleSyncAnswer).
+   * orchestrator assigns the same job id again: see triage.ts).
    */
   discard(jobId: string): OutboxEntry | undefined {
     const entry = this.entries.get(jobId);

@@ -142,4 +142,33 @@ describe('outbox', () => {
     const names = await outboxFiles();
     for (const n of ['a', 'b', 'c']) expect(names.some((f) => f.startsWith(`${n}.json.corrupt-`))).toBe(true);
   });
+  it('removes only what was delivered: a result still refused with 503 stays on disk for the next start', async () => {
+    orch.hook('finalize', (req) => (req.jobId === 'down' ? { status: 503, body: {} } : ok));
+    const outbox = makeOutbox();
+    await Promise.all([outbox.put('up', completed('/up.m3u8')).settled, outbox.put('down', failed('x')).settled]);
+    await expect(outbox.deliver('up')).resolves.toBe(true);
+    const down = outbox.deliver('down');
+    await orch.waitForRequest('finalize', { where: (r) => r.jobId === 'down' && r.status === 503 });
+    outbox.close();
+    await expect(down).resolves.toBe(false);
+    await waitFor(async () => (await outboxFiles()).join() === outboxFileName('down'), { message: 'only down left' });
+
+    const again = makeOutbox();
+    await again.load();
+    expect(again.pending().map((e) => [e.job_id, e.payload.status])).toEqual([['down', 'FAILED']]);
+  });
+
+  it('a JobGone answer drops the result (the job is not ours), a newer put for the same job wins on disk', async () => {
+    orch.fail('finalize', 1, 410);
+    const outbox = makeOutbox();
+    await outbox.put('gone', failed('x')).settled;
+    await expect(outbox.deliver('gone')).resolves.toBe(true);
+    await waitFor(async () => (await outboxFiles()).length === 0, { message: 'the dropped result to be removed' });
+
+    await outbox.put('twice', failed('old')).settled;
+    await outbox.put('twice', completed('/new.m3u8')).settled;
+    const again = makeOutbox();
+    await again.load();
+    expect(again.get('twice')?.payload).toMatchObject({ status: 'COMPLETED', manifest_url: '/new.m3u8' });
+  });
 });
