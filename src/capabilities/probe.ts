@@ -26,6 +26,7 @@ import {
   probeSessions,
   type TestContext,
 } from './test-encode.js';
+import { mapLimit } from '../util/pool.js';
 import { checkToolchain, type Tool } from './toolchain.js';
 import type { CapabilityProber, EncoderCheck, EncoderFamily, HwaccelCheck, ProbeReport } from './types.js';
 
@@ -42,20 +43,6 @@ export interface ProberDeps {
   now?: () => Date;
   /** Test encodes run at once. Three keeps a 2-core host busy without starving it. */
   concurrency?: number;
-}
-
-/** Runs fn over items with at most `limit` at once, keeping the input order in the result. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return out;
 }
 
 interface Listing {

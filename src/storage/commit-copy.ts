@@ -25,7 +25,8 @@ import { copyFile, link, open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { JobCancelledError } from '../errors.js';
-import { abortReason } from '../transcode/ffmpeg.js';
+import { abortReason } from '../util/abortable.js';
+import { mapLimit } from '../util/pool.js';
 import type { NasFs } from './nas-fs.js';
 
 export interface CopyJob {
@@ -43,23 +44,6 @@ export interface CopyOptions {
   copyFn?: (from: string, to: string) => Promise<void>;
   /** Wraps a file's failure in the error the caller reports (naming the file). */
   fail: (to: string, err: unknown) => Error;
-}
-
-export async function runPool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed: unknown;
-  const worker = async (): Promise<void> => {
-    while (failed === undefined && next < items.length) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (err) {
-        failed ??= err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (failed !== undefined) throw failed;
 }
 
 /**
@@ -104,7 +88,7 @@ export async function copyAndFlush(
 ): Promise<{ bytes: number; files: number; flushMs: number }> {
   const copy = o.copyFn ?? ((from: string, to: string) => copyFile(from, to, fsConstants.COPYFILE_FICLONE));
   let linkable = o.allowHardLinks;
-  await runPool(jobs, o.concurrency, async ({ from, to }) => {
+  await mapLimit(jobs, o.concurrency, async ({ from, to }) => {
     if (o.signal?.aborted) throw new JobCancelledError(abortReason(o.signal));
     try {
       await o.nas.check(path.dirname(to));
@@ -137,7 +121,7 @@ export async function copyAndFlush(
   });
   const flushStarted = performance.now();
   let bytes = 0;
-  await runPool(jobs, Math.max(o.concurrency, 8), async ({ to }) => {
+  await mapLimit(jobs, Math.max(o.concurrency, 8), async ({ to }) => {
     let size: number;
     try {
       size = await flushFile(to);
@@ -148,6 +132,6 @@ export async function copyAndFlush(
   });
   // Every folder that received files (subfolders too, and the master's), once, so the new names are as durable
   // as the data.
-  await runPool([...new Set(jobs.map((j) => path.dirname(j.to)))], o.concurrency, syncDir);
+  await mapLimit([...new Set(jobs.map((j) => path.dirname(j.to)))], o.concurrency, (dir) => syncDir(dir));
   return { bytes, files: jobs.length, flushMs: performance.now() - flushStarted };
 }

@@ -8,8 +8,9 @@ import type { Logger } from '../log.js';
 import { FfmpegError, JobCancelledError, ToolchainError } from '../errors.js';
 import type { JobProgress } from '../worker/job-executor.js';
 import { ProgressStreamParser, ProgressTracker, type ProgressBlock } from './progress.js';
-import { killProcessTree } from './kill-tree.js';
+import { killProcessTree } from '../exec/kill-tree.js';
 import { StderrTail } from './stderr-tail.js';
+import { abortReason } from '../util/abortable.js';
 
 export interface RunFfmpegOptions {
   ffmpegPath: string;
@@ -30,14 +31,6 @@ export interface RunFfmpegResult {
   durationMs: number;
   /** Meaningful stderr lines of a successful run (warnings), for the debug log. */
   stderrTail: string;
-}
-
-/** A human reason from AbortSignal.reason (a string, an Error or anything). */
-export function abortReason(signal: AbortSignal): string {
-  const r: unknown = signal.reason;
-  if (typeof r === 'string' && r) return r;
-  if (r instanceof Error && r.name !== 'AbortError' && r.message) return r.message;
-  return 'the job was cancelled';
 }
 
 function formatSeconds(ms: number): string {
