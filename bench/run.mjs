@@ -68,7 +68,8 @@ const { createLogger } = await load('log.js');
 const { execaRunner } = await load('exec/runner.js');
 const { createJobExecutor, buildPlanOptions } = await load('transcode/pipeline.js');
 const { validateJob } = await load('transcode/validate.js');
-const { probeSource, probeSourceInfo, assertSourceComplete } = await load('transcode/ffprobe.js');
+const { probeSourceInfo } = await load('transcode/ffprobe.js');
+const { assertSourceComplete } = await load('transcode/ffprobe-completeness.js');
 const { planTranscode } = await load('transcode/plan.js');
 const { buildFfmpegArgs } = await load('transcode/args/index.js');
 const { commitOutputs } = await load('storage/commit.js');
@@ -236,8 +237,10 @@ const jobFor = (src, dest) => ({
 
 async function planFor(job, stagingDir) {
   const validated = await validateJob(job, { nasRoot: nas });
-  const source = await probeSource(validated.inputPath, { ffprobePath: FFPROBE, runner: execaRunner });
-  return planTranscode(validated, source, buildPlanOptions(config, undefined, stagingDir));
+  const probeDeps = { ffprobePath: FFPROBE, runner: execaRunner };
+  const probed = await probeSourceInfo(validated.inputPath, probeDeps);
+  await assertSourceComplete(probed, probeDeps);
+  return planTranscode(validated, probed.info, buildPlanOptions(config, undefined, stagingDir));
 }
 
 /** A silent logger that keeps the argv the pipeline logs at debug level (to check the bare run uses the same). */

@@ -4,6 +4,7 @@
  * out_time of the very first block can be negative (before the first packet), so every field is optional.
  */
 import type { JobProgress } from '../worker/job-executor.js';
+import { parseClock } from './clock.js';
 
 /** One complete progress block, with the fields the pipeline uses (undefined when ffmpeg said N/A). */
 export interface ProgressBlock {
@@ -23,13 +24,6 @@ function toNumber(value: string | undefined): number | undefined {
   if (v === '' || v === 'N/A') return undefined;
   const n = Number(v);
   return Number.isFinite(n) ? n : undefined;
-}
-
-/** "01:02:03.5" -> 3723.5; negative or malformed -> undefined. */
-function parseClock(value: string | undefined): number | undefined {
-  const m = value ? /^(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$/.exec(value.trim()) : null;
-  if (!m) return undefined;
-  return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
 }
 
 /** Turns the key/value pairs of one block into a ProgressBlock. */
