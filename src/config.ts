@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from './errors.js';
+import { RESOLUTION_LABELS, type ResolutionLabel } from './media/resolutions.js';
 import { REDACTED, redactUrl, redactUrlsIn, secretsOf } from './util/redact.js';
 
 const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/;
@@ -76,8 +77,6 @@ function defaultStateDir(): string {
   const xdg = process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state');
   return path.join(xdg, 'transcode-worker');
 }
-
-export const RESOLUTION_CAPS = ['2160p', '1440p', '1080p', '720p', '480p'] as const;
 
 export const configSchema = {
   orchestrator_url: {
@@ -230,7 +229,7 @@ export const configSchema = {
   },
   max_resolution: {
     doc: 'Cap on the max_resolution this worker declares (a weak box may not want 4K jobs). "auto": no cap.',
-    format: ['auto', ...RESOLUTION_CAPS],
+    format: ['auto', ...RESOLUTION_LABELS],
     default: 'auto',
     env: 'WORKER_MAX_RESOLUTION',
     arg: 'max-resolution',
@@ -299,7 +298,7 @@ export interface Config {
   ffprobe_path: string;
   hwaccel: 'auto' | 'none' | 'nvenc' | 'qsv' | 'vaapi' | 'v4l2m2m';
   vaapi_device: string;
-  max_resolution: 'auto' | (typeof RESOLUTION_CAPS)[number];
+  max_resolution: 'auto' | ResolutionLabel;
   probe_timeout: number;
   allow_software_fallback: boolean;
   x264_preset: 'auto' | 'ultrafast' | 'superfast' | 'veryfast' | 'faster' | 'fast' | 'medium' | 'slow';

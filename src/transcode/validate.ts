@@ -19,10 +19,9 @@ import {
   MAX_VIDEO_BITRATE,
   MIN_VIDEO_BITRATE,
   parseBitrate,
-  parseResolution,
   REFUSED_AV1_ENCODERS,
-  type RequestedResolution,
 } from './job-fields.js';
+import { parseResolution, type RequestedResolution } from '../media/resolutions.js';
 import { deepestExisting, foldName, nasFoldsCase } from './case-folding.js';
 import { realNasRoot, resolveNasPath, show as showPath, type NasPathOptions } from './nas-path.js';
 import { RESERVED_NAME_BYTES } from './path-limits.js';
