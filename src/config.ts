@@ -485,15 +485,6 @@ export function assertNasFolder(nas: string): void {
     throw new ConfigError(`invalid nas_mount_path = "${nas}": expected an existing folder (is the NAS mounted?)`);
 }
 
-/** The configuration with secrets masked (auth_token, the credentials in orchestrator_url), for logs and dumps. */
-export function redactConfig(config: Config): Record<string, unknown> {
-  return {
-    ...config,
-    auth_token: config.auth_token ? REDACTED : '',
-    orchestrator_url: redactUrl(config.orchestrator_url),
-  };
-}
-
 /** The literal secrets of a configuration, for the scrubbers of logs and of the health server's answers. */
 export function configSecrets(config: Pick<Config, 'auth_token' | 'orchestrator_url'>): string[] {
   return secretsOf({ authToken: config.auth_token, urls: [config.orchestrator_url] });

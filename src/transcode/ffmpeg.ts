@@ -27,17 +27,11 @@ export interface RunFfmpegOptions {
   onSpawn?: (pid: number) => void;
 }
 
-export interface RunFfmpegResult {
-  durationMs: number;
-  /** Meaningful stderr lines of a successful run (warnings), for the debug log. */
-  stderrTail: string;
-}
-
 function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-export async function runFfmpeg(args: readonly string[], opts: RunFfmpegOptions): Promise<RunFfmpegResult> {
+export async function runFfmpeg(args: readonly string[], opts: RunFfmpegOptions): Promise<void> {
   const { signal, log } = opts;
   if (signal?.aborted) throw new JobCancelledError(abortReason(signal));
 
@@ -155,7 +149,6 @@ export async function runFfmpeg(args: readonly string[], opts: RunFfmpegOptions)
     });
   }
   log?.debug({ durationMs: Math.round(durationMs), warnings: tail.text() || undefined }, 'ffmpeg finished');
-  return { durationMs, stderrTail: tail.text() };
 }
 
 function withTail(tail: StderrTail): string {

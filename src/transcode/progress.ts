@@ -106,9 +106,4 @@ export class ProgressTracker {
     this.last = { progress, currentFps, etaSec };
     return this.last;
   }
-
-  /** The latest value (0/0/0 before the first block). */
-  current(): JobProgress {
-    return this.last;
-  }
 }
