@@ -1,21 +1,9 @@
 /**
  * The commit's data phase: staged files -> hidden temporary folders on the NAS, then flushed to disk.
  *
- * Durability vs speed (bench/results.md): the data has to reach the disk before the rename, so the floor is
- * the disk's write rate, which a plain `cp -r` (page cache only) never pays. Copy everything, then flush
- * everything: libuv's copyFile truncates each new file before writing it, and ext4/XFS then start writing
- * the file back when it is closed (NFS writes back on close anyway), so the write-back overlaps the copies and
- * the final fdatasyncs mostly wait for I/O already in flight. Do NOT add COPYFILE_EXCL: it skips that
- * truncate, the copies get faster but all the write-back lands on the flush and the whole is slower
- * (measured). Flushing file by file right after each copy pays a disk round trip per file; flushing in the
- * background while copying makes the flushes hold libuv's 4 threads and stall the copies; one syncfs (Linux
- * only) also flushes other writers' data and on SMB does not reach the server. fdatasync, not fsync, and each
- * folder is synced once. On NFS/SMB every flush is a server round trip, so they run side by side (up to
- * libuv's thread pool size, UV_THREADPOOL_SIZE, default 4). COPYFILE_FICLONE: a reflink (no data copied)
- * where staging and the NAS share a filesystem that supports it (Btrfs, XFS); elsewhere the same copy.
- * Same filesystem (a worker on the NAS host, temp_dir on the same volume): a hard link is the whole copy, as
- * for `mv`. The staged name is removed with the staging folder, so the NAS file ends with one link. Any
- * refusal (EXDEV across mounts, a filesystem without links) falls back to copying.
+ * Copy (a hard link on the same filesystem, a reflink where supported) everything, then fdatasync everything: the
+ * write-back of closed files overlaps the later copies, so the flushes mostly wait for I/O already in flight. The
+ * alternatives (COPYFILE_EXCL, flushing file by file, syncfs) were measured slower or less portable: bench/results.md.
  *
  * Every file's folder passes the NAS confinement check right before the file is written (nas-fs.ts), and the abort
  * signal is honoured between files, so a cancel or SIGTERM during a long copy stops within one file.
@@ -109,10 +97,11 @@ export async function copyAndFlush(
       }
     }
     try {
-      // copyFile opens its target without O_EXCL (see above: that open's truncate is what makes it fast), which
-      // would follow a link planted in our hidden folder during a long copy and write outside the NAS. Creating
-      // the file first with O_CREAT|O_EXCL ("wx") never follows a link and fails on any planted name; copyFile then
-      // opens our own empty file. What remains is the microseconds between the two opens (see nas-fs.ts).
+      // copyFile opens its target without O_EXCL (its truncating open is what starts the write-back early:
+      // bench/results.md), which would follow a link planted in our hidden folder during a long copy and write
+      // outside the NAS. Creating the file first with O_CREAT|O_EXCL ("wx") never follows a link and fails on any
+      // planted name; copyFile then opens our own empty file. What remains is the microseconds between the two
+      // opens (see nas-fs.ts).
       await (await open(to, 'wx')).close();
       await copy(from, to);
     } catch (err) {
