@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configSecrets, loadConfig, parseDuration } from '../../../src/config.js';
+import { parseDuration } from '../../../src/config-formats.js';
+import { configSecrets, loadConfig } from '../../../src/config.js';
 import { ConfigError } from '../../../src/errors.js';
 
 let dir: string;
