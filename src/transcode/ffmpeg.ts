@@ -6,8 +6,7 @@
 import { execa } from 'execa';
 import type { Logger } from '../log.js';
 import { FfmpegError, JobCancelledError, ToolchainError } from '../errors.js';
-import type { JobProgress } from '../worker/job-executor.js';
-import { ProgressStreamParser, ProgressTracker, type ProgressBlock } from './progress.js';
+import { ProgressStreamParser, ProgressTracker, type FfmpegProgress, type ProgressBlock } from './progress.js';
 import { killProcessTree } from '../exec/kill-tree.js';
 import { StderrTail } from './stderr-tail.js';
 import { abortReason } from '../util/abortable.js';
@@ -15,7 +14,7 @@ import { abortReason } from '../util/abortable.js';
 export interface RunFfmpegOptions {
   ffmpegPath: string;
   signal?: AbortSignal;
-  onProgress?: (p: JobProgress) => void;
+  onProgress?: (p: FfmpegProgress) => void;
   /** Source duration, to turn out_time into a percentage. */
   durationSec: number;
   /** No progress for this long kills ffmpeg and fails the job. */
