@@ -69,7 +69,8 @@ const { execaRunner } = await load('exec/runner.js');
 const { createJobExecutor } = await load('job/pipeline.js');
 const { buildPlanOptions } = await load('job/plan-choice.js');
 const { validateJob } = await load('job/validate.js');
-const { probeSource, probeSourceInfo, assertSourceComplete } = await load('transcode/ffprobe.js');
+const { probeSourceInfo } = await load('transcode/ffprobe.js');
+const { assertSourceComplete } = await load('transcode/ffprobe-completeness.js');
 const { planTranscode } = await load('transcode/plan.js');
 const { buildFfmpegArgs } = await load('transcode/args/index.js');
 const { commitOutputs } = await load('storage/commit.js');
@@ -222,7 +223,7 @@ const config = loadConfig({
   },
 });
 const logger = createLogger({ level: 'silent' });
-const executor = createJobExecutor({ config, runner: execaRunner, getProbe: () => undefined, log: logger });
+const executor = createJobExecutor({ config, runner: execaRunner, log: logger });
 
 const jobFor = (src, dest) => ({
   job_id: `bench-${dest}`,
@@ -237,8 +238,10 @@ const jobFor = (src, dest) => ({
 
 async function planFor(job, stagingDir) {
   const validated = await validateJob(job, { nasRoot: nas });
-  const source = await probeSource(validated.inputPath, { ffprobePath: FFPROBE, runner: execaRunner });
-  return planTranscode(validated, source, buildPlanOptions(config, undefined, stagingDir));
+  const probeDeps = { ffprobePath: FFPROBE, runner: execaRunner };
+  const probed = await probeSourceInfo(validated.inputPath, probeDeps);
+  await assertSourceComplete(probed, probeDeps);
+  return planTranscode(validated, probed.info, buildPlanOptions(config, undefined, stagingDir));
 }
 
 /** A silent logger that keeps the argv the pipeline logs at debug level (to check the bare run uses the same). */

@@ -6,7 +6,9 @@
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { configSecrets, loadConfig, schemaLeaves, describeFormat, type Config } from './config.js';
+import { configSecrets, loadConfig, type Config } from './config.js';
+import { describeFormat } from './config-formats.js';
+import { schemaLeaves } from './config-schema.js';
 import { ConfigError, errorMessage } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { VERSION } from './version.js';

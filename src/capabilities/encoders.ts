@@ -5,80 +5,8 @@
  * A test encode is one frame (or a tenth of a second of audio) of generated lavfi input, encoded to the null muxer:
  * it costs almost nothing, yet it opens the real encoder on the real device, which is what `-encoders` never does.
  */
+import type { EncoderCandidate } from './encoder-table.js';
 import type { EncoderFamily } from './types.js';
-
-export type VideoCodec = 'h264' | 'hevc' | 'av1' | 'vp9';
-
-export interface EncoderCandidate {
-  name: string;
-  family: EncoderFamily;
-  codec: VideoCodec | 'aac';
-  /** Extra output options that make a software test encode fast (never options that change what is supported). */
-  speedArgs?: readonly string[];
-}
-
-/** Order matters: supported_codecs keeps it, and within a family the first passing encoder is used for the session probe. */
-export const ENCODER_CANDIDATES: readonly EncoderCandidate[] = [
-  { name: 'libx264', family: 'software', codec: 'h264', speedArgs: ['-preset', 'ultrafast'] },
-  // x265 prints its whole configuration at info level on stderr; silence it so a failure reason is a real error.
-  {
-    name: 'libx265',
-    family: 'software',
-    codec: 'hevc',
-    speedArgs: ['-preset', 'ultrafast', '-x265-params', 'log-level=error'],
-  },
-  // Preset 8 exists in every SVT-AV1 release ffmpeg supports (the range grew from 0-8 to 0-13 over time).
-  { name: 'libsvtav1', family: 'software', codec: 'av1', speedArgs: ['-preset', '8'] },
-  // Real-time usage with cpu-used 8 (the wrapper's maximum in ffmpeg 5.x): the default "good" mode takes ~13 s for one 4K frame.
-  { name: 'libaom-av1', family: 'software', codec: 'av1', speedArgs: ['-usage', 'realtime', '-cpu-used', '8'] },
-  // Real-time deadline without lookahead: the default takes about a second per 4K frame.
-  {
-    name: 'libvpx-vp9',
-    family: 'software',
-    codec: 'vp9',
-    speedArgs: ['-deadline', 'realtime', '-cpu-used', '8', '-lag-in-frames', '0'],
-  },
-  { name: 'h264_nvenc', family: 'nvidia', codec: 'h264' },
-  { name: 'hevc_nvenc', family: 'nvidia', codec: 'hevc' },
-  { name: 'av1_nvenc', family: 'nvidia', codec: 'av1' },
-  { name: 'h264_qsv', family: 'qsv', codec: 'h264' },
-  { name: 'hevc_qsv', family: 'qsv', codec: 'hevc' },
-  { name: 'av1_qsv', family: 'qsv', codec: 'av1' },
-  { name: 'h264_vaapi', family: 'vaapi', codec: 'h264' },
-  { name: 'hevc_vaapi', family: 'vaapi', codec: 'hevc' },
-  { name: 'av1_vaapi', family: 'vaapi', codec: 'av1' },
-  { name: 'h264_v4l2m2m', family: 'v4l2m2m', codec: 'h264' },
-  { name: 'hevc_v4l2m2m', family: 'v4l2m2m', codec: 'hevc' },
-  { name: 'h264_amf', family: 'amf', codec: 'h264' },
-  { name: 'hevc_amf', family: 'amf', codec: 'hevc' },
-  { name: 'aac', family: 'audio', codec: 'aac' },
-];
-
-export const HARDWARE_FAMILIES: readonly EncoderFamily[] = ['nvidia', 'qsv', 'vaapi', 'amf', 'v4l2m2m'];
-
-export function isHardwareFamily(family: EncoderFamily): boolean {
-  return family !== 'software' && family !== 'audio';
-}
-
-export function findCandidate(name: string): EncoderCandidate | undefined {
-  return ENCODER_CANDIDATES.find((c) => c.name === name);
-}
-
-export interface Resolution {
-  label: '2160p' | '1440p' | '1080p' | '720p';
-  width: number;
-  height: number;
-}
-
-/** Highest first: the max-resolution probe stops at the first one that encodes. */
-export const RESOLUTION_LADDER: readonly Resolution[] = [
-  { label: '2160p', width: 3840, height: 2160 },
-  { label: '1440p', width: 2560, height: 1440 },
-  { label: '1080p', width: 1920, height: 1080 },
-  { label: '720p', width: 1280, height: 720 },
-];
-
-export const RESOLUTION_ORDER = ['2160p', '1440p', '1080p', '720p', '480p'] as const;
 
 /** Devices a family's test encode needs; absent for families that find their device themselves (NVENC, AMF). */
 export interface TestDevice {

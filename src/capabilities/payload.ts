@@ -3,7 +3,8 @@
  */
 import type { Config } from '../config.js';
 import type { Capabilities } from '../protocol/schemas.js';
-import { HARDWARE_FAMILIES, RESOLUTION_ORDER } from './encoders.js';
+import { RESOLUTION_LABELS, type ResolutionLabel } from '../media/resolutions.js';
+import { HARDWARE_FAMILIES } from './encoder-table.js';
 import { gpuTypeOf } from './devices.js';
 import type { HostSnapshot } from './host.js';
 import type { EncoderCheck, EncoderFamily, HwaccelCheck } from './types.js';
@@ -17,10 +18,10 @@ export function primaryHardwareFamily(encoders: readonly EncoderCheck[]): Encode
 export function highestResolution(labels: readonly (string | undefined)[]): string | undefined {
   let best: number | undefined;
   for (const l of labels) {
-    const i = RESOLUTION_ORDER.indexOf(l as (typeof RESOLUTION_ORDER)[number]);
+    const i = RESOLUTION_LABELS.indexOf(l as ResolutionLabel);
     if (i >= 0 && (best === undefined || i < best)) best = i;
   }
-  return best === undefined ? undefined : RESOLUTION_ORDER[best];
+  return best === undefined ? undefined : RESOLUTION_LABELS[best];
 }
 
 /** The lower of the verified resolution and the configured cap ("auto" = no cap). */
@@ -28,7 +29,7 @@ export function capResolution(verified: string, cap: Config['max_resolution']): 
   if (cap === 'auto') return verified;
   return highestResolution([verified]) === undefined
     ? verified
-    : RESOLUTION_ORDER[Math.max(RESOLUTION_ORDER.indexOf(verified as '720p'), RESOLUTION_ORDER.indexOf(cap))]!;
+    : RESOLUTION_LABELS[Math.max(RESOLUTION_LABELS.indexOf(verified as '720p'), RESOLUTION_LABELS.indexOf(cap))]!;
 }
 
 export interface PayloadInput {

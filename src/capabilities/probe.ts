@@ -13,7 +13,8 @@ import type { CommandRunner } from '../exec/runner.js';
 import type { Logger } from '../log.js';
 import { buildCacheKey, readCachedReport, writeCachedReport } from './cache.js';
 import { familySkipReason, listGpus, renderNodesToTest, testDeviceFor } from './devices.js';
-import { ENCODER_CANDIDATES, HWACCEL_CANDIDATES, HWACCEL_FAMILY, isHardwareFamily } from './encoders.js';
+import { ENCODER_CANDIDATES, isHardwareFamily } from './encoder-table.js';
+import { HWACCEL_CANDIDATES, HWACCEL_FAMILY } from './encoders.js';
 import { parseCodecList, parseHwaccels } from './ffmpeg-output.js';
 import { createHostReader, type HostSnapshot, type ReadHost } from './host.js';
 import { buildCapabilities } from './payload.js';
@@ -26,6 +27,7 @@ import {
   probeSessions,
   type TestContext,
 } from './test-encode.js';
+import { mapLimit } from '../util/pool.js';
 import { checkToolchain, type Tool } from './toolchain.js';
 import type { CapabilityProber, EncoderCheck, EncoderFamily, HwaccelCheck, ProbeReport } from './types.js';
 
@@ -42,20 +44,6 @@ export interface ProberDeps {
   now?: () => Date;
   /** Test encodes run at once. Three keeps a 2-core host busy without starving it. */
   concurrency?: number;
-}
-
-/** Runs fn over items with at most `limit` at once, keeping the input order in the result. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return out;
 }
 
 interface Listing {

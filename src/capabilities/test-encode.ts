@@ -7,18 +7,16 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandRunner } from '../exec/runner.js';
 import {
-  RESOLUTION_LADDER,
   buildBatchTestArgs,
   buildHwaccelTestArgs,
   buildSampleArgs,
   buildSessionTestArgs,
   buildTestEncodeArgs,
-  isHardwareFamily,
-  type EncoderCandidate,
   type HwaccelName,
-  type Resolution,
   type TestDevice,
 } from './encoders.js';
+import { isHardwareFamily, type EncoderCandidate } from './encoder-table.js';
+import { PROBE_LADDER, type Resolution } from '../media/resolutions.js';
 import { formatDuration, pickReason } from './ffmpeg-output.js';
 import type { EncoderCheck, HwaccelCheck } from './types.js';
 
@@ -31,7 +29,7 @@ export interface TestContext {
 /** Sessions tried at most: a one-pass ladder of five rungs is the widest the pipeline opens at once. */
 export const MAX_SESSIONS_PROBED = 5;
 
-const R720 = RESOLUTION_LADDER.find((r) => r.label === '720p')!;
+const R720 = PROBE_LADDER.find((r) => r.label === '720p')!;
 
 interface Attempt {
   ok: boolean;
@@ -90,8 +88,8 @@ export async function checkEncoder(
   }
   const verify = await runAttempt(ctx, buildTestEncodeArgs(candidate, R720, device));
   if (!verify.ok) return done({ reason: verify.reason });
-  if (!isHardwareFamily(candidate.family)) return done({ ok: true, maxResolution: RESOLUTION_LADDER[0]!.label });
-  const ladder = RESOLUTION_LADDER.filter((r) => r.height > R720.height);
+  if (!isHardwareFamily(candidate.family)) return done({ ok: true, maxResolution: PROBE_LADDER[0]!.label });
+  const ladder = PROBE_LADDER.filter((r) => r.height > R720.height);
   const best = await firstWorkingResolution(ctx, candidate, ladder, device);
   return done({ ok: true, maxResolution: (best ?? R720).label });
 }
@@ -145,7 +143,7 @@ export async function checkBatch(
     listed: true,
     ok: true,
     // Software encoders: 2160p without a 4K encode, as in checkEncoder.
-    ...(c.family === 'audio' ? {} : { maxResolution: RESOLUTION_LADDER[0]!.label }),
+    ...(c.family === 'audio' ? {} : { maxResolution: PROBE_LADDER[0]!.label }),
     durationMs,
     batched: true,
   }));

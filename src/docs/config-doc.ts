@@ -4,7 +4,8 @@
  * (host name, home folder, temp folder, OS) show their `defaultDoc` text instead of the value.
  */
 import { stringify } from 'yaml';
-import { configSchema, describeFormat, schemaLeaves, type SchemaLeaf } from '../config.js';
+import { describeFormat } from '../config-formats.js';
+import { configSchema, schemaLeaves, type SchemaLeaf } from '../config-schema.js';
 
 /** The default as a person should read it. */
 export function describeDefault(leaf: SchemaLeaf): string {

@@ -1,5 +1,5 @@
 /** Every generated documentation file: path relative to the repository root -> content. */
-import { buildOpenApiDocument } from '../protocol/openapi.js';
+import { buildOpenApiDocument } from './openapi.js';
 import { renderConfigDoc, renderConfigExample } from './config-doc.js';
 import { renderProtocolDoc } from './protocol-doc.js';
 

@@ -2,7 +2,7 @@
  * docs/protocol.md: a readable account of the protocol followed by the OpenAPI 3.1 document, both generated from
  * the schemas (run `npx tsx scripts/gen-docs.ts`; test/unit/protocol/docs-in-sync.test.ts fails when stale).
  */
-import type { OpenApiDocument } from '../protocol/openapi.js';
+import type { OpenApiDocument } from './openapi.js';
 
 interface Operation {
   tags: string[];

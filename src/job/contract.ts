@@ -16,9 +16,10 @@
 import type { EncoderFamily, ProbeReport } from '../capabilities/types.js';
 import type { Logger } from '../log.js';
 import type { FinalizeMetrics, Job } from '../protocol/schemas.js';
-import type { JobProgress } from '../transcode/job-progress.js';
+import type { FfmpegProgress } from '../transcode/progress.js';
 
-export type { JobProgress };
+/** Progress as the job reports it: the shape ffmpeg's progress is computed in (0..100, non-decreasing over one job). */
+export type JobProgress = FfmpegProgress;
 
 export interface JobContext {
   signal: AbortSignal;

@@ -21,8 +21,10 @@ import { jobStagingDir } from '../storage/paths.js';
 import { assertStagingSpace, createStagingDir, estimateOutputBytes, removeStagingDir } from '../storage/staging.js';
 import { verifyStaging } from '../storage/verify.js';
 import { buildFfmpegArgs } from '../transcode/args/index.js';
-import { abortReason, runFfmpeg } from '../transcode/ffmpeg.js';
-import { probeSourceInfo, startCompletenessCheck } from '../transcode/ffprobe.js';
+import { runFfmpeg } from '../transcode/ffmpeg.js';
+import { abortReason } from '../util/abortable.js';
+import { probeSourceInfo } from '../transcode/ffprobe.js';
+import { startCompletenessCheck } from '../transcode/ffprobe-completeness.js';
 import { hardwareFamiliesOf, planTranscode } from '../transcode/plan.js';
 import type { TranscodePlan } from '../transcode/types.js';
 import {

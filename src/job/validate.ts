@@ -19,9 +19,9 @@ import {
   MAX_VIDEO_BITRATE,
   MIN_VIDEO_BITRATE,
   parseBitrate,
-  parseResolution,
   REFUSED_AV1_ENCODERS,
 } from '../transcode/job-fields.js';
+import { parseResolution } from '../media/resolutions.js';
 import { deepestExisting, foldName, nasFoldsCase } from '../transcode/case-folding.js';
 import { realNasRoot, resolveNasPath, show as showPath, type NasPathOptions } from '../transcode/nas-path.js';
 import { RESERVED_NAME_BYTES } from '../transcode/path-limits.js';

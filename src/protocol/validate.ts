@@ -1,38 +1,12 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { TSchema, Static } from '@sinclair/typebox';
+/**
+ * Validation of what crosses the wire: the shared schema checker (util/schema-check.ts), plus the ProtocolError that
+ * names what was being read.
+ */
+import type { Static, TSchema } from '@sinclair/typebox';
 import { ProtocolError } from '../errors.js';
+import { checkSchema } from '../util/schema-check.js';
 
-// validateSchema/meta off: the schemas are our own TypeBox definitions (checked by the tests), not user input, so
-// checking them against the draft-07 meta-schema would only compile and keep that meta-schema's validator in memory
-// (~0.4 MB of the idle worker's heap, issue 2 §8).
-const ajv = new Ajv({ allErrors: false, strict: false, validateSchema: false, meta: false });
-const cache = new WeakMap<TSchema, ValidateFunction>();
-
-function compiled(schema: TSchema): ValidateFunction {
-  let fn = cache.get(schema);
-  if (!fn) {
-    fn = ajv.compile(schema);
-    cache.set(schema, fn);
-  }
-  return fn;
-}
-
-/** "outputs/0/bitrate must be string" style text for the first schema violation. */
-export function describeSchemaErrors(errors: ErrorObject[] | null | undefined): string {
-  const e = errors?.[0];
-  if (!e) return 'invalid';
-  const where = e.instancePath ? e.instancePath.replace(/^\//, '').replace(/\//g, '.') : '(root)';
-  if (e.keyword === 'required')
-    return `${where === '(root)' ? '' : where + '.'}${String(e.params.missingProperty)} is required`;
-  if (e.keyword === 'additionalProperties') return `${where}: unexpected field ${String(e.params.additionalProperty)}`;
-  return `${where} ${e.message ?? 'is invalid'}`;
-}
-
-/** Returns null when valid, else a human description of the first problem. */
-export function checkSchema(schema: TSchema, data: unknown): string | null {
-  const fn = compiled(schema);
-  return fn(data) ? null : describeSchemaErrors(fn.errors);
-}
+export { checkSchema } from '../util/schema-check.js';
 
 /** Validates `data` or throws a ProtocolError that says what was being read and what is wrong. */
 export function assertSchema<T extends TSchema>(schema: T, data: unknown, what: string): Static<T> {

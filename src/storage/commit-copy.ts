@@ -1,21 +1,9 @@
 /**
  * The commit's data phase: staged files -> hidden temporary folders on the NAS, then flushed to disk.
  *
- * Durability vs speed (bench/results.md): the data has to reach the disk before the rename, so the floor is
- * the disk's write rate, which a plain `cp -r` (page cache only) never pays. Copy everything, then flush
- * everything: libuv's copyFile truncates each new file before writing it, and ext4/XFS then start writing
- * the file back when it is closed (NFS writes back on close anyway), so the write-back overlaps the copies and
- * the final fdatasyncs mostly wait for I/O already in flight. Do NOT add COPYFILE_EXCL: it skips that
- * truncate, the copies get faster but all the write-back lands on the flush and the whole is slower
- * (measured). Flushing file by file right after each copy pays a disk round trip per file; flushing in the
- * background while copying makes the flushes hold libuv's 4 threads and stall the copies; one syncfs (Linux
- * only) also flushes other writers' data and on SMB does not reach the server. fdatasync, not fsync, and each
- * folder is synced once. On NFS/SMB every flush is a server round trip, so they run side by side (up to
- * libuv's thread pool size, UV_THREADPOOL_SIZE, default 4). COPYFILE_FICLONE: a reflink (no data copied)
- * where staging and the NAS share a filesystem that supports it (Btrfs, XFS); elsewhere the same copy.
- * Same filesystem (a worker on the NAS host, temp_dir on the same volume): a hard link is the whole copy, as
- * for `mv`. The staged name is removed with the staging folder, so the NAS file ends with one link. Any
- * refusal (EXDEV across mounts, a filesystem without links) falls back to copying.
+ * Copy (a hard link on the same filesystem, a reflink where supported) everything, then fdatasync everything: the
+ * write-back of closed files overlaps the later copies, so the flushes mostly wait for I/O already in flight. The
+ * alternatives (COPYFILE_EXCL, flushing file by file, syncfs) were measured slower or less portable: bench/results.md.
  *
  * Every file's folder passes the NAS confinement check right before the file is written (nas-fs.ts), and the abort
  * signal is honoured between files, so a cancel or SIGTERM during a long copy stops within one file.
@@ -25,7 +13,8 @@ import { copyFile, link, open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { JobCancelledError } from '../errors.js';
-import { abortReason } from '../transcode/ffmpeg.js';
+import { abortReason } from '../util/abortable.js';
+import { mapLimit } from '../util/pool.js';
 import type { NasFs } from './nas-fs.js';
 
 export interface CopyJob {
@@ -43,23 +32,6 @@ export interface CopyOptions {
   copyFn?: (from: string, to: string) => Promise<void>;
   /** Wraps a file's failure in the error the caller reports (naming the file). */
   fail: (to: string, err: unknown) => Error;
-}
-
-export async function runPool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed: unknown;
-  const worker = async (): Promise<void> => {
-    while (failed === undefined && next < items.length) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (err) {
-        failed ??= err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (failed !== undefined) throw failed;
 }
 
 /**
@@ -104,7 +76,7 @@ export async function copyAndFlush(
 ): Promise<{ bytes: number; files: number; flushMs: number }> {
   const copy = o.copyFn ?? ((from: string, to: string) => copyFile(from, to, fsConstants.COPYFILE_FICLONE));
   let linkable = o.allowHardLinks;
-  await runPool(jobs, o.concurrency, async ({ from, to }) => {
+  await mapLimit(jobs, o.concurrency, async ({ from, to }) => {
     if (o.signal?.aborted) throw new JobCancelledError(abortReason(o.signal));
     try {
       await o.nas.check(path.dirname(to));
@@ -125,10 +97,11 @@ export async function copyAndFlush(
       }
     }
     try {
-      // copyFile opens its target without O_EXCL (see above: that open's truncate is what makes it fast), which
-      // would follow a link planted in our hidden folder during a long copy and write outside the NAS. Creating
-      // the file first with O_CREAT|O_EXCL ("wx") never follows a link and fails on any planted name; copyFile then
-      // opens our own empty file. What remains is the microseconds between the two opens (see nas-fs.ts).
+      // copyFile opens its target without O_EXCL (its truncating open is what starts the write-back early:
+      // bench/results.md), which would follow a link planted in our hidden folder during a long copy and write
+      // outside the NAS. Creating the file first with O_CREAT|O_EXCL ("wx") never follows a link and fails on any
+      // planted name; copyFile then opens our own empty file. What remains is the microseconds between the two
+      // opens (see nas-fs.ts).
       await (await open(to, 'wx')).close();
       await copy(from, to);
     } catch (err) {
@@ -137,7 +110,7 @@ export async function copyAndFlush(
   });
   const flushStarted = performance.now();
   let bytes = 0;
-  await runPool(jobs, Math.max(o.concurrency, 8), async ({ to }) => {
+  await mapLimit(jobs, Math.max(o.concurrency, 8), async ({ to }) => {
     let size: number;
     try {
       size = await flushFile(to);
@@ -148,6 +121,6 @@ export async function copyAndFlush(
   });
   // Every folder that received files (subfolders too, and the master's), once, so the new names are as durable
   // as the data.
-  await runPool([...new Set(jobs.map((j) => path.dirname(j.to)))], o.concurrency, syncDir);
+  await mapLimit([...new Set(jobs.map((j) => path.dirname(j.to)))], o.concurrency, (dir) => syncDir(dir));
   return { bytes, files: jobs.length, flushMs: performance.now() - flushStarted };
 }

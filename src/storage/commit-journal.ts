@@ -14,7 +14,7 @@ import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Logger } from '../log.js';
 import { JobCancelledError, StorageError } from '../errors.js';
-import { abortReason } from '../transcode/ffmpeg.js';
+import { abortReason } from '../util/abortable.js';
 import { sleep } from '../util/abortable.js';
 import { removeFile, writeJsonDurably } from '../util/durable-file.js';
 import { describeFsError } from '../util/fs-errors.js';

@@ -2,7 +2,6 @@
  * Turns a verified staging tree into what the commit copies: one folder per rendition (only the files its
  * playlist references, so muxer leftovers never reach the NAS) and the master playlist.
  */
-import path from 'node:path';
 import type { TranscodePlan } from '../transcode/types.js';
 import type { CommitSpec } from './commit.js';
 import type { VerifiedStaging } from './verify.js';
@@ -28,9 +27,4 @@ export function buildCommitSpec(
       ? null
       : { dirPath: plan.masterDir, name: plan.masterPlaylistName, sourceFile: verified.masterFile },
   };
-}
-
-/** The staged master playlist's absolute path (for tests and logs). */
-export function stagedMasterPath(plan: Pick<TranscodePlan, 'stagingDir' | 'masterPlaylistName'>): string {
-  return path.join(plan.stagingDir, plan.masterPlaylistName);
 }

@@ -20,8 +20,9 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { JobCancelledError, StorageError } from '../errors.js';
-import { abortReason } from '../transcode/ffmpeg.js';
-import { copyAndFlush, runPool, syncDir, type CopyJob } from './commit-copy.js';
+import { abortReason } from '../util/abortable.js';
+import { mapLimit } from '../util/pool.js';
+import { copyAndFlush, syncDir, type CopyJob } from './commit-copy.js';
 import { patientJournalWriter, removeJournal, type CommitJournal } from './commit-journal.js';
 import { readJobJournal, repairCommit, rollBackCommit } from './commit-recovery.js';
 import { openNasFs, type NasFs } from './nas-fs.js';
@@ -281,10 +282,10 @@ export async function commitOutputs(spec: CommitSpec, opts: CommitOptions): Prom
     }
     // Each parent folder once, after all its swaps (a folder sync is a journal commit, a disk round trip): the
     // renditions are durable before the master below points at them.
-    await runPool(
+    await mapLimit(
       [...new Set(spec.folders.map((f) => path.dirname(toAbs(root, f.destPath))))],
       opts.concurrency,
-      syncDir,
+      (dir) => syncDir(dir),
     );
     await setPhase('swapped');
 

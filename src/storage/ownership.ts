@@ -14,7 +14,7 @@
 import { open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { checkSchema } from '../protocol/validate.js';
+import { checkSchema } from '../util/schema-check.js';
 import type { NasFs } from './nas-fs.js';
 
 export const MARKER_NAME = '.transcode-worker.json';

@@ -6,15 +6,15 @@
 import { execa } from 'execa';
 import type { Logger } from '../log.js';
 import { FfmpegError, JobCancelledError, ToolchainError } from '../errors.js';
-import type { JobProgress } from './job-progress.js';
-import { ProgressStreamParser, ProgressTracker, type ProgressBlock } from './progress.js';
-import { killProcessTree } from './kill-tree.js';
+import { ProgressStreamParser, ProgressTracker, type FfmpegProgress, type ProgressBlock } from './progress.js';
+import { killProcessTree } from '../exec/kill-tree.js';
 import { StderrTail } from './stderr-tail.js';
+import { abortReason } from '../util/abortable.js';
 
 export interface RunFfmpegOptions {
   ffmpegPath: string;
   signal?: AbortSignal;
-  onProgress?: (p: JobProgress) => void;
+  onProgress?: (p: FfmpegProgress) => void;
   /** Source duration, to turn out_time into a percentage. */
   durationSec: number;
   /** No progress for this long kills ffmpeg and fails the job. */
@@ -26,25 +26,11 @@ export interface RunFfmpegOptions {
   onSpawn?: (pid: number) => void;
 }
 
-export interface RunFfmpegResult {
-  durationMs: number;
-  /** Meaningful stderr lines of a successful run (warnings), for the debug log. */
-  stderrTail: string;
-}
-
-/** A human reason from AbortSignal.reason (a string, an Error or anything). */
-export function abortReason(signal: AbortSignal): string {
-  const r: unknown = signal.reason;
-  if (typeof r === 'string' && r) return r;
-  if (r instanceof Error && r.name !== 'AbortError' && r.message) return r.message;
-  return 'the job was cancelled';
-}
-
 function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-export async function runFfmpeg(args: readonly string[], opts: RunFfmpegOptions): Promise<RunFfmpegResult> {
+export async function runFfmpeg(args: readonly string[], opts: RunFfmpegOptions): Promise<void> {
   const { signal, log } = opts;
   if (signal?.aborted) throw new JobCancelledError(abortReason(signal));
 
@@ -162,7 +148,6 @@ export async function runFfmpeg(args: readonly string[], opts: RunFfmpegOptions)
     });
   }
   log?.debug({ durationMs: Math.round(durationMs), warnings: tail.text() || undefined }, 'ffmpeg finished');
-  return { durationMs, stderrTail: tail.text() };
 }
 
 function withTail(tail: StderrTail): string {

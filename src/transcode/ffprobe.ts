@@ -6,7 +6,7 @@
 import { open, stat } from 'node:fs/promises';
 import { JobCancelledError, MediaError, ToolchainError } from '../errors.js';
 import type { CommandRunner } from '../exec/runner.js';
-import { assertSourceComplete } from './ffprobe-completeness.js';
+import { parseClock } from './clock.js';
 import { parseFfprobeJson } from './ffprobe-parse.js';
 import {
   pinnedDemuxerOf,
@@ -18,7 +18,6 @@ import {
 import type { SourceInfo } from './types.js';
 
 export { parseFfprobeJson } from './ffprobe-parse.js';
-export { assertSourceComplete, startCompletenessCheck, type CompletenessCheck } from './ffprobe-completeness.js';
 
 export interface ProbeSourceDeps {
   ffprobePath: string;
@@ -60,17 +59,6 @@ export interface ProbedSource {
   statedVideoSec: number;
   /** The allowlisted demuxer that read it ("matroska", "mov", ...): later reads of the file are pinned to it. */
   demuxer: string;
-}
-
-/**
- * Knows the source and proves it complete: probeSourceInfo, then assertSourceComplete. The job pipeline runs the
- * two separately (the completeness check beside ffmpeg); this is for everything else (probe command, tests).
- */
-export async function probeSource(inputPath: string, deps: ProbeSourceDeps): Promise<SourceInfo> {
-  const probed = await probeSourceInfo(inputPath, deps);
-  await assertSourceComplete(probed, deps);
-  if (deps.signal?.aborted) throw new JobCancelledError('the job was cancelled while probing the source');
-  return probed.info;
 }
 
 /**
@@ -148,10 +136,8 @@ function videoDurationOf(json: unknown, index: number): number | undefined {
   const direct = Number(s?.duration);
   if (Number.isFinite(direct) && direct > 0) return direct;
   const tag = (s?.tags as Record<string, unknown> | undefined)?.DURATION;
-  const m = typeof tag === 'string' ? /^(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$/.exec(tag) : null;
-  if (!m) return undefined;
-  const sec = Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
-  return sec > 0 ? sec : undefined;
+  const sec = typeof tag === 'string' ? parseClock(tag) : undefined;
+  return sec !== undefined && sec > 0 ? sec : undefined;
 }
 
 /** An MP4/MOV file starts with an "ftyp" box: then a missing index means a cut-short file, not a foreign one. */

@@ -2,23 +2,8 @@
  * Pure parsers for the job's field values (bitrate, resolution, encoder names). Each returns a value or a short
  * "expected ..." text; validate.ts turns that into a JobValidationError naming the field and the value.
  */
+import { JOB_VIDEO_ENCODERS } from '../capabilities/encoder-table.js';
 import type { EncoderFamily } from '../capabilities/types.js';
-
-/** Video encoders a job may ask for, with the hardware family that runs them. */
-export const KNOWN_VIDEO_ENCODERS: Readonly<Record<string, EncoderFamily>> = {
-  libx264: 'software',
-  libx265: 'software',
-  h264_nvenc: 'nvidia',
-  hevc_nvenc: 'nvidia',
-  h264_qsv: 'qsv',
-  hevc_qsv: 'qsv',
-  h264_vaapi: 'vaapi',
-  hevc_vaapi: 'vaapi',
-  h264_v4l2m2m: 'v4l2m2m',
-  hevc_v4l2m2m: 'v4l2m2m',
-  h264_amf: 'amf',
-  hevc_amf: 'amf',
-};
 
 /**
  * AV1 encoders are refused on purpose: AV1 cannot be carried in MPEG-TS segments (our default), Safari/iOS only
@@ -35,15 +20,14 @@ export const REFUSED_AV1_ENCODERS = new Set([
   'av1_amf',
 ]);
 
+/** The family running a video encoder a job may name; undefined for any other name. */
 export function encoderFamilyOf(encoder: string): EncoderFamily | undefined {
-  return Object.prototype.hasOwnProperty.call(KNOWN_VIDEO_ENCODERS, encoder)
-    ? KNOWN_VIDEO_ENCODERS[encoder]
-    : undefined;
+  return JOB_VIDEO_ENCODERS.get(encoder)?.family;
 }
 
 /** "h264" or "hevc": the video format an encoder produces. */
 export function encoderFormatOf(encoder: string): 'h264' | 'hevc' {
-  return encoder === 'libx265' || encoder.startsWith('hevc_') ? 'hevc' : 'h264';
+  return JOB_VIDEO_ENCODERS.get(encoder)?.codec === 'hevc' ? 'hevc' : 'h264';
 }
 
 const BITRATE_RE = /^(\d+(?:\.\d+)?)([kKmM]?)$/;
@@ -69,35 +53,6 @@ export function parseBitrate(value: string): number | null {
   const unit = m[2]!.toLowerCase();
   const bps = Math.round(Number(m[1]) * (unit === 'k' ? 1000 : unit === 'm' ? 1_000_000 : 1));
   return Number.isFinite(bps) && bps > 0 ? bps : null;
-}
-
-export type RequestedResolution = { kind: 'height'; height: number } | { kind: 'size'; width: number; height: number };
-
-const NAMED_HEIGHTS: Readonly<Record<string, number>> = {
-  '240p': 240,
-  '360p': 360,
-  '480p': 480,
-  '720p': 720,
-  '1080p': 1080,
-  '1440p': 1440,
-  '2160p': 2160,
-  '4k': 2160,
-};
-
-/** Largest WxH side accepted (8K); anything above is a typo or an attack on memory. */
-const MAX_SIDE = 7680;
-
-/** "720p" -> height 720; "4K" -> 2160; "1280x720" -> size box. null when not one of those forms. */
-export function parseResolution(value: string): RequestedResolution | null {
-  const v = value.trim().toLowerCase();
-  const named = Object.prototype.hasOwnProperty.call(NAMED_HEIGHTS, v) ? NAMED_HEIGHTS[v] : undefined;
-  if (named) return { kind: 'height', height: named };
-  const m = /^(\d{1,5})x(\d{1,5})$/.exec(v);
-  if (!m) return null;
-  const width = Number(m[1]);
-  const height = Number(m[2]);
-  if (width < 16 || height < 16 || width > MAX_SIDE || height > MAX_SIDE) return null;
-  return { kind: 'size', width, height };
 }
 
 /** A master playlist name must be one plain file name (no folder part) ending in .m3u8. */

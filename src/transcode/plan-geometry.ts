@@ -12,7 +12,7 @@
  *   larger than the source).
  * - Output pixels are square (setsar=1 after scaling) and both sides are even (4:2:0 chroma needs it).
  */
-import type { RequestedResolution } from './job-fields.js';
+import type { RequestedResolution } from '../media/resolutions.js';
 import type { VideoStreamInfo } from './types.js';
 
 export interface Size {

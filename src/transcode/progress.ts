@@ -3,7 +3,7 @@
  * `progress=continue` (or `progress=end` for the last one). Values may be "N/A" (nothing encoded yet) and the
  * out_time of the very first block can be negative (before the first packet), so every field is optional.
  */
-import type { JobProgress } from './job-progress.js';
+import { parseClock } from './clock.js';
 
 /** One complete progress block, with the fields the pipeline uses (undefined when ffmpeg said N/A). */
 export interface ProgressBlock {
@@ -23,13 +23,6 @@ function toNumber(value: string | undefined): number | undefined {
   if (v === '' || v === 'N/A') return undefined;
   const n = Number(v);
   return Number.isFinite(n) ? n : undefined;
-}
-
-/** "01:02:03.5" -> 3723.5; negative or malformed -> undefined. */
-function parseClock(value: string | undefined): number | undefined {
-  const m = value ? /^(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$/.exec(value.trim()) : null;
-  if (!m) return undefined;
-  return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
 }
 
 /** Turns the key/value pairs of one block into a ProgressBlock. */
@@ -82,11 +75,22 @@ export class ProgressStreamParser {
 }
 
 /**
- * Turns blocks into the lifecycle's JobProgress: percent of the source duration (non-decreasing, 100 only at
+ * How far one ffmpeg run is. Declared here, beside what computes it, so media work imports nothing from the job
+ * above it; the job's progress report has this same shape.
+ */
+export interface FfmpegProgress {
+  /** 0..100, non-decreasing over one run. */
+  progress: number;
+  currentFps: number;
+  etaSec: number;
+}
+
+/**
+ * Turns blocks into an FfmpegProgress: percent of the source duration (non-decreasing, 100 only at
  * the end), the encoder's fps and an ETA from ffmpeg's speed (or from wall time when ffmpeg reports N/A).
  */
 export class ProgressTracker {
-  private last: JobProgress = { progress: 0, currentFps: 0, etaSec: 0 };
+  private last: FfmpegProgress = { progress: 0, currentFps: 0, etaSec: 0 };
   private lastOutTime = 0;
 
   constructor(
@@ -95,7 +99,7 @@ export class ProgressTracker {
     private readonly startedAt = now(),
   ) {}
 
-  update(block: ProgressBlock): JobProgress {
+  update(block: ProgressBlock): FfmpegProgress {
     const duration = this.durationSec > 0 ? this.durationSec : 0;
     if (block.outTimeSec !== undefined && block.outTimeSec > this.lastOutTime) this.lastOutTime = block.outTimeSec;
     let progress = duration > 0 ? (this.lastOutTime / duration) * 100 : this.last.progress;
@@ -110,11 +114,6 @@ export class ProgressTracker {
     const currentFps = block.fps !== undefined && block.fps >= 0 ? block.fps : this.last.currentFps;
 
     this.last = { progress, currentFps, etaSec };
-    return this.last;
-  }
-
-  /** The latest value (0/0/0 before the first block). */
-  current(): JobProgress {
     return this.last;
   }
 }

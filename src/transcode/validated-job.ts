@@ -3,7 +3,7 @@
  * argv builders work from. Defined here, below the job room, because the media work reads it.
  */
 import type { Job } from '../protocol/schemas.js';
-import type { RequestedResolution } from './job-fields.js';
+import type { RequestedResolution } from '../media/resolutions.js';
 
 export const DEFAULT_SEGMENT_TIME = 6;
 export const DEFAULT_MASTER_PLAYLIST = 'index.m3u8';

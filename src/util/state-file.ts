@@ -9,7 +9,7 @@
 import { promises as fs } from 'node:fs';
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { Logger } from '../log.js';
-import { checkSchema } from '../protocol/validate.js';
+import { checkSchema } from './schema-check.js';
 import { errorMessage } from '../errors.js';
 
 /** Only warnings are written: a bad state file is recovered from, not an error of the worker. */

@@ -4,7 +4,7 @@
  * so a recorded pid is only killed when it still is that ffmpeg: its command line names the job's staging folder.
  */
 import { readFileSync } from 'node:fs';
-import { killProcessTree } from '../transcode/kill-tree.js';
+import { killProcessTree } from '../exec/kill-tree.js';
 
 export type OrphanCheck = 'killed' | 'gone' | 'not-ours' | 'unverifiable';
 

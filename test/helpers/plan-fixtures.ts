@@ -2,7 +2,7 @@
  * Hand-made SourceInfo / ValidatedJob / plan options for pure planning and argv tests (no disk, no ffprobe).
  * Shared API: only ever ADD options/functions.
  */
-import type { RequestedResolution } from '../../src/transcode/job-fields.js';
+import type { RequestedResolution } from '../../src/media/resolutions.js';
 import type { PlanOptions } from '../../src/transcode/plan.js';
 import type { AudioStreamInfo, SourceInfo, VideoStreamInfo } from '../../src/transcode/types.js';
 import type { ValidatedJob, ValidatedOutput } from '../../src/transcode/validated-job.js';

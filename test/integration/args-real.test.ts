@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execaRunner } from '../../src/exec/runner.js';
 import type { Job } from '../../src/protocol/schemas.js';
 import { buildFfmpegArgs } from '../../src/transcode/args/index.js';
-import { probeSource } from '../../src/transcode/ffprobe.js';
+import { probeSource } from '../helpers/probe-source.js';
 import { planTranscode } from '../../src/transcode/plan.js';
 import type { TranscodePlan } from '../../src/transcode/types.js';
 import { validateJob } from '../../src/job/validate.js';

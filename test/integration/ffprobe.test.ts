@@ -6,7 +6,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaError, ToolchainError } from '../../src/errors.js';
 import { execaRunner, type CommandRunner } from '../../src/exec/runner.js';
-import { parseFfprobeJson, probeSource } from '../../src/transcode/ffprobe.js';
+import { parseFfprobeJson } from '../../src/transcode/ffprobe.js';
+import { probeSource } from '../helpers/probe-source.js';
 import {
   FFPROBE,
   makeAudioOnly,

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { DockerfileParser, type Dockerfile, type Instruction } from 'dockerfile-ast';
 import { describe, expect, it } from 'vitest';
-import { schemaLeaves } from '../../src/config.js';
+import { schemaLeaves } from '../../src/config-schema.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const FILES = ['Dockerfile.cpu', 'Dockerfile.nvidia', 'Dockerfile.vaapi'] as const;

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { schemaLeaves } from '../../src/config.js';
+import { schemaLeaves } from '../../src/config-schema.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const GUIDES = ['linux', 'windows', 'docker', 'k3s'] as const;

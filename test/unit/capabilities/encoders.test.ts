@@ -4,11 +4,15 @@
 import { describe, expect, it } from 'vitest';
 import {
   ENCODER_CANDIDATES,
+  findCandidate,
+  JOB_VIDEO_ENCODERS,
+  softwareEquivalentOf,
+} from '../../../src/capabilities/encoder-table.js';
+import {
   buildHwaccelTestArgs,
   buildSampleArgs,
   buildSessionTestArgs,
   buildTestEncodeArgs,
-  findCandidate,
 } from '../../../src/capabilities/encoders.js';
 
 const COMMON = ['-hide_banner', '-nostdin', '-loglevel', 'error'];
@@ -185,5 +189,27 @@ describe('test-encode argv', () => {
       'hevc_amf:amf:hevc',
       'aac:audio:aac',
     ]);
+  });
+});
+
+describe('the encoders a job may name', () => {
+  it('are the H.264/HEVC video candidates, with their families', () => {
+    expect(Object.fromEntries([...JOB_VIDEO_ENCODERS].map(([name, c]) => [name, c.family]))).toEqual({
+      libx264: 'software',
+      libx265: 'software',
+      h264_nvenc: 'nvidia',
+      hevc_nvenc: 'nvidia',
+      h264_qsv: 'qsv',
+      hevc_qsv: 'qsv',
+      h264_vaapi: 'vaapi',
+      hevc_vaapi: 'vaapi',
+      h264_v4l2m2m: 'v4l2m2m',
+      hevc_v4l2m2m: 'v4l2m2m',
+      h264_amf: 'amf',
+      hevc_amf: 'amf',
+    });
+    expect(softwareEquivalentOf('hevc_qsv')).toBe('libx265');
+    expect(softwareEquivalentOf('h264_amf')).toBe('libx264');
+    expect(softwareEquivalentOf('libsvtav1')).toBeUndefined();
   });
 });

@@ -1,11 +1,9 @@
 /**
- * `transcode-worker probe` output forms and the encoder metric, on a simulated NVIDIA desktop.
+ * `transcode-worker probe` output forms, on a simulated NVIDIA desktop (the encoder metric: e2e/lifecycle.test.ts).
  */
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { publishEncoderAvailability } from '../../../src/capabilities/metrics.js';
 import { runProbeCommand } from '../../../src/capabilities/probe-command.js';
-import { createMetrics } from '../../../src/metrics.js';
 import { NVIDIA_DESKTOP, createFakeFfmpeg, fakeProberDeps } from '../../helpers/capability-fakes.js';
 
 function sink(): { stream: PassThrough; text: () => string } {
@@ -64,17 +62,5 @@ describe('probe command', () => {
     const report = JSON.parse(json.text());
     expect(report.fromCache).toBe(true);
     expect(report.encoders.find((e: { name: string }) => e.name === 'h264_nvenc').maxSessions).toBe(2);
-  });
-
-  it('publishes transcode_worker_encoder_available for every candidate', async () => {
-    const { base } = await setup();
-    const out = sink();
-    await runProbeCommand({ ...base, verbose: true, json: true, out: out.stream });
-    const metrics = createMetrics();
-    publishEncoderAvailability(metrics.encoderAvailable, JSON.parse(out.text()));
-    const text = await metrics.registry.metrics();
-    expect(text).toContain('transcode_worker_encoder_available{encoder="h264_nvenc"} 1');
-    expect(text).toContain('transcode_worker_encoder_available{encoder="h264_vaapi"} 0');
-    expect(text).toContain('transcode_worker_encoder_available{encoder="libx264"} 1');
   });
 });

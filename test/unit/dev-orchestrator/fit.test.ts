@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { codecFits, explainMisfit, resolutionHeight, softwareEquivalent } from '../../../src/dev-orchestrator/fit.js';
+import { codecFits, explainMisfit, softwareEquivalent } from '../../../src/dev-orchestrator/fit.js';
+import { parseResolution, resolutionHeight } from '../../../src/media/resolutions.js';
 import type { Job } from '../../../src/protocol/schemas.js';
 import { caps, jobBody } from './fixtures.js';
 
@@ -12,10 +13,23 @@ describe('job fit', () => {
     expect(resolutionHeight('best')).toBeUndefined();
   });
 
+  it('accepts exactly the resolution names the worker accepts', () => {
+    for (const name of ['240p', '360p', '480p', '720p', '1080p', '1440p', '2160p', '4k', '4K', '1280x720']) {
+      expect(parseResolution(name), name).not.toBeNull();
+      expect(resolutionHeight(name), name).toBeDefined();
+    }
+    for (const name of ['uhd', 'hd', 'fhd', '2k', '720i', '1920:1080']) {
+      expect(parseResolution(name), name).toBeNull();
+      expect(resolutionHeight(name), name).toBeUndefined();
+    }
+  });
+
   it('maps hardware encoders to their software fallback', () => {
     expect(softwareEquivalent('h264_qsv')).toBe('libx264');
     expect(softwareEquivalent('hevc_vaapi')).toBe('libx265');
     expect(softwareEquivalent('libx264')).toBeUndefined();
+    // A name the worker refuses has no fallback: such a job fits no worker.
+    expect(softwareEquivalent('h264_unknown')).toBeUndefined();
     expect(codecFits('h264_nvenc', caps({ supported_codecs: ['libx264'] }))).toBe(true);
     expect(codecFits('libx265', caps({ supported_codecs: ['hevc_nvenc'] }))).toBe(false);
   });

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { configSchema, loadConfig, schemaLeaves } from '../../../src/config.js';
+import { configSchema, schemaLeaves } from '../../../src/config-schema.js';
+import { loadConfig } from '../../../src/config.js';
 import { generateDocs } from '../../../src/docs/generate.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

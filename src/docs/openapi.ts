@@ -13,8 +13,8 @@ import {
   WorkerList,
   WorkerRecord,
 } from '../dev-orchestrator/operator-schemas.js';
-import * as P from './schemas.js';
-import { OPERATOR_401, ROUTE_DOCS, STATUS_TEXT, type RouteDoc } from './route-docs.js';
+import * as P from '../protocol/schemas.js';
+import { OPERATOR_401, ROUTE_DOCS, STATUS_TEXT, type RouteDoc } from '../protocol/route-docs.js';
 
 export const PROTOCOL_TAG = 'worker protocol';
 export const OPERATOR_TAG = 'dev-orchestrator operator API';

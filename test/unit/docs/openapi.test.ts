@@ -1,7 +1,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { OPERATOR_ROUTES } from '../../../src/dev-orchestrator/operator-schemas.js';
-import { buildOpenApiDocument, OPERATOR_TAG, PROTOCOL_TAG } from '../../../src/protocol/openapi.js';
+import { buildOpenApiDocument, OPERATOR_TAG, PROTOCOL_TAG } from '../../../src/docs/openapi.js';
 import { PROTOCOL_ROUTES } from '../../../src/protocol/schemas.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
