@@ -19,7 +19,8 @@ import { sleep } from '../util/abortable.js';
 import { removeFile, writeJsonDurably } from '../util/durable-file.js';
 import { describeFsError } from '../util/fs-errors.js';
 import { readValidatedStateFile, type StateFileLog } from '../util/state-file.js';
-import { commitJournalName } from './paths.js';
+import { commitJournalName, hiddenSiblingName } from './paths.js';
+import type { CommitSpec } from './commit-spec.js';
 
 export const CommitJournalSchema = Type.Object({
   version: Type.Literal(1),
@@ -48,6 +49,40 @@ export const CommitJournalSchema = Type.Object({
   created_dirs: Type.Array(Type.String()),
 });
 export type CommitJournal = Static<typeof CommitJournalSchema>;
+
+function relSibling(rel: string, sibling: string): string {
+  return path.posix.join(path.posix.dirname(rel), sibling);
+}
+
+/** What this commit will do, as journal entries (NAS-relative). */
+export function planJournal(spec: CommitSpec, nasRoot: string, commitId: string): CommitJournal {
+  const folders = spec.folders.map((f) => {
+    const name = path.posix.basename(f.destPath);
+    return {
+      dest: f.destPath,
+      tmp: relSibling(f.destPath, hiddenSiblingName('tmp', spec.jobId, name)),
+      old: relSibling(f.destPath, hiddenSiblingName('old', spec.jobId, name)),
+    };
+  });
+  const master = spec.master
+    ? {
+        target: path.posix.join(spec.master.dirPath, spec.master.name),
+        tmp: path.posix.join(spec.master.dirPath, hiddenSiblingName('tmp', spec.jobId, spec.master.name)),
+        marker: null as string | null,
+      }
+    : null;
+  return {
+    version: 1,
+    job_id: spec.jobId,
+    commit_id: commitId,
+    nas_root: nasRoot,
+    phase: 'prepared',
+    started_at: new Date().toISOString(),
+    folders,
+    master,
+    created_dirs: [],
+  };
+}
 
 export function commitsDir(stateDir: string): string {
   return path.join(stateDir, 'commits');

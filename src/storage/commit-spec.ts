@@ -3,8 +3,23 @@
  * playlist references, so muxer leftovers never reach the NAS) and the master playlist.
  */
 import type { TranscodePlan } from '../transcode/types.js';
-import type { CommitSpec } from './commit.js';
 import type { VerifiedStaging } from './verify.js';
+
+export interface CommitFolder {
+  /** Destination relative to the NAS root, forward slashes, no trailing slash. */
+  destPath: string;
+  /** Absolute staged folder. */
+  sourceDir: string;
+  /** Files to copy, relative to sourceDir, forward slashes. */
+  files: string[];
+}
+
+export interface CommitSpec {
+  jobId: string;
+  folders: CommitFolder[];
+  /** The master playlist when it is not inside one of the folders (several outputs): copied last. */
+  master: { dirPath: string; name: string; sourceFile: string } | null;
+}
 
 export function buildCommitSpec(
   plan: Pick<TranscodePlan, 'jobId' | 'masterDir' | 'masterPlaylistName'>,

@@ -23,28 +23,14 @@ import { JobCancelledError, StorageError } from '../errors.js';
 import { abortReason } from '../util/abortable.js';
 import { mapLimit } from '../util/pool.js';
 import { copyAndFlush, syncDir, type CopyJob } from './commit-copy.js';
-import { patientJournalWriter, removeJournal, type CommitJournal } from './commit-journal.js';
+import { patientJournalWriter, planJournal, removeJournal, type CommitJournal } from './commit-journal.js';
+import type { CommitSpec } from './commit-spec.js';
 import { readJobJournal, repairCommit, rollBackCommit } from './commit-recovery.js';
 import { openNasFs, type NasFs } from './nas-fs.js';
 import { findForeignDestination, isOursOrEmpty, MARKER_NAME, markerJson } from './ownership.js';
-import { hiddenSiblingName } from './paths.js';
 import { describeFsError } from '../util/fs-errors.js';
 
-export interface CommitFolder {
-  /** Destination relative to the NAS root, forward slashes, no trailing slash. */
-  destPath: string;
-  /** Absolute staged folder. */
-  sourceDir: string;
-  /** Files to copy, relative to sourceDir, forward slashes. */
-  files: string[];
-}
-
-export interface CommitSpec {
-  jobId: string;
-  folders: CommitFolder[];
-  /** The master playlist when it is not inside one of the folders (several outputs): copied last. */
-  master: { dirPath: string; name: string; sourceFile: string } | null;
-}
+export type { CommitFolder, CommitSpec } from './commit-spec.js';
 
 export interface CommitOptions {
   nasRoot: string;
@@ -89,40 +75,6 @@ export interface CommitResult {
 
 function toAbs(root: string, rel: string): string {
   return path.join(root, ...rel.split('/').filter(Boolean));
-}
-
-function relSibling(rel: string, sibling: string): string {
-  return path.posix.join(path.posix.dirname(rel), sibling);
-}
-
-/** What this commit will do, as journal entries (NAS-relative). */
-function planJournal(spec: CommitSpec, nasRoot: string, commitId: string): CommitJournal {
-  const folders = spec.folders.map((f) => {
-    const name = path.posix.basename(f.destPath);
-    return {
-      dest: f.destPath,
-      tmp: relSibling(f.destPath, hiddenSiblingName('tmp', spec.jobId, name)),
-      old: relSibling(f.destPath, hiddenSiblingName('old', spec.jobId, name)),
-    };
-  });
-  const master = spec.master
-    ? {
-        target: path.posix.join(spec.master.dirPath, spec.master.name),
-        tmp: path.posix.join(spec.master.dirPath, hiddenSiblingName('tmp', spec.jobId, spec.master.name)),
-        marker: null as string | null,
-      }
-    : null;
-  return {
-    version: 1,
-    job_id: spec.jobId,
-    commit_id: commitId,
-    nas_root: nasRoot,
-    phase: 'prepared',
-    started_at: new Date().toISOString(),
-    folders,
-    master,
-    created_dirs: [],
-  };
 }
 
 /** The folders of `rel` (itself included) that do not exist yet, top-down. */

@@ -78,6 +78,15 @@ export async function openNasFs(nasRoot: string, opts: NasFsOptions = {}): Promi
   /** lstat of every component below the root down to `abs`; stops at the first one missing. */
   async function walk(abs: string): Promise<void> {
     if (!isInside(root, abs)) throw new ConfinementError(`${abs} is outside the NAS root ${root}`, abs);
+    // Fast path, one call instead of a lstat per component (a commit checks every file's folder): when the real
+    // path of `abs` is exactly the real root plus the same components, no component is a link (a link makes the
+    // real path differ) and every component but the last is a folder. Anything else (something missing, a link,
+    // a junction, a case-folding share spelling a name differently) takes the component walk below.
+    try {
+      if ((await realpath(abs)) === path.join(realRoot, path.relative(root, abs))) return;
+    } catch {
+      // missing, or not reachable: the walk says which
+    }
     const parts = path.relative(root, abs).split(path.sep).filter(Boolean);
     let current = root;
     let deepest = root;
