@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { killProcessTree } from '../exec/kill-tree.js';
+import { pidExists } from '../util/process-identity.js';
 
 export type OrphanCheck = 'killed' | 'gone' | 'not-ours' | 'unverifiable';
 
@@ -16,17 +17,8 @@ function commandLine(pid: number): string[] | undefined {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export function killOrphanFfmpeg(pid: number, stagingDir: string): OrphanCheck {
-  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return 'gone';
+  if (!Number.isInteger(pid) || pid <= 0 || !pidExists(pid)) return 'gone';
   // Only Linux lets us read another process's arguments without a helper program; elsewhere we do not guess.
   if (process.platform !== 'linux') return 'unverifiable';
   const argv = commandLine(pid);
