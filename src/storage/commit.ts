@@ -25,7 +25,7 @@ import { mapLimit } from '../util/pool.js';
 import { copyAndFlush, syncDir, type CopyJob } from './commit-copy.js';
 import { patientJournalWriter, planJournal, removeJournal, type CommitJournal } from './commit-journal.js';
 import type { CommitSpec } from './commit-spec.js';
-import { readJobJournal, repairCommit, rollBackCommit } from './commit-recovery.js';
+import { readJobJournal, repairCommit, rollBackCommit, rollForwardCommit } from './commit-recovery.js';
 import { openNasFs, type NasFs } from './nas-fs.js';
 import { findForeignDestination, isOursOrEmpty, MARKER_NAME, markerJson } from './ownership.js';
 import { describeFsError } from '../util/fs-errors.js';
@@ -96,8 +96,9 @@ async function missingDirs(nas: NasFs, rel: string): Promise<string[]> {
 async function clearLeftover(nas: NasFs, abs: string, isOurs: (d: string) => Promise<boolean>): Promise<void> {
   const st = await nas.lstatOrNull(abs);
   if (!st) return;
-  if (st.isFile()) return nas.removeFile(abs);
-  if ((await nas.removeTree(abs, isOurs)) === 'refused')
+  // A file cannot carry our marker, and our own interrupted attempts are repaired from their journal before this
+  // runs: a file here is somebody else's, so it is never removed.
+  if (st.isFile() || (await nas.removeTree(abs, isOurs)) === 'refused')
     throw new Error(`${nas.rel(abs)} exists and is not a leftover of this worker; remove it`);
 }
 
@@ -262,20 +263,14 @@ export async function commitOutputs(spec: CommitSpec, opts: CommitOptions): Prom
     throw wrap(err);
   }
 
-  // 4. Committed: the old versions can go. A failure here leaves a hidden folder behind (named in the journal, so
-  // the next start removes it), not a broken output.
-  let leftovers = false;
-  for (const j of journal.folders) {
-    await nas
-      .removeTree(toAbs(root, j.old), (d) => isOursOrEmpty(nas, d))
-      .catch((err: unknown) => {
-        leftovers = true;
-        opts.log?.warn({ err, path: j.old }, 'could not remove the previous output after the commit');
-      });
-  }
-  if (!leftovers)
+  // 4. Committed: the old versions can go, as the recovery rolls a commit forward. A step that fails or is refused
+  // (a previous output that someone else has since written into without our marker) keeps the journal, so the
+  // hidden folder stays named and the next start tries again; the output itself is complete either way.
+  const tidy = await rollForwardCommit(journal, nas, opts.log);
+  if (tidy)
     await removeJournal(opts.stateDir, spec.jobId).catch((err: unknown) =>
       opts.log?.warn({ err }, 'could not remove the commit journal; the next start will tidy up'),
     );
+  else opts.log?.warn('could not remove every previous output after the commit; the next start will try again');
   return { bytes, files, flushMs, durationMs: performance.now() - started };
 }
