@@ -46,16 +46,6 @@ export async function syncFolder(dir: string): Promise<void> {
   }
 }
 
-/** Reads JSON, or undefined when the file does not exist. A corrupt file throws (the caller decides). */
-export async function readJson<T>(file: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as T;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
 /** Removes a file (absent is fine) and syncs its folder, so the removal survives a power cut like a write does. */
 export async function removeFile(file: string): Promise<void> {
   await fs.rm(file, { force: true });

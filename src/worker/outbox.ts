@@ -26,6 +26,7 @@ import type { Logger } from '../log.js';
 import { FinalizeMetrics } from '../protocol/schemas.js';
 import type { OrchestratorClient } from '../orchestrator/client.js';
 import { JobGoneError, PermanentOrchestratorError, errorMessage } from '../errors.js';
+import { raceAbort } from '../util/abortable.js';
 import { retryForever } from '../orchestrator/retry.js';
 import { removeFile, writeJsonDurably } from '../util/durable-file.js';
 import { readValidatedStateFile } from '../util/state-file.js';
@@ -181,7 +182,7 @@ export class Outbox {
    */
   deliver(jobId: string, signal?: AbortSignal): Promise<boolean> {
     const existing = this.inflight.get(jobId);
-    if (existing) return signal ? raceSignal(existing.promise, signal) : existing.promise;
+    if (existing) return signal ? raceAbort(existing.promise, signal).catch(() => false) : existing.promise;
     const abort = new AbortController();
     const stopSignal = AbortSignal.any([abort.signal, this.stop.signal, ...(signal ? [signal] : [])]);
     const promise = this.deliverLoop(jobId, stopSignal)
@@ -257,16 +258,4 @@ export class Outbox {
   close(): void {
     this.stop.abort(new Error('outbox closed'));
   }
-}
-
-function raceSignal(p: Promise<boolean>, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const onAbort = () => resolve(false);
-    signal.addEventListener('abort', onAbort, { once: true });
-    void p.then((v) => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(v);
-    });
-  });
 }

@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Logger } from '../log.js';
 import { StateDirInUseError, errorMessage } from '../errors.js';
-import { checkSchema } from '../protocol/validate.js';
+import { checkSchema } from '../util/schema-check.js';
 import { currentProcessIdentity, recordedProcessState } from '../util/process-identity.js';
 import { syncFolder } from '../util/durable-file.js';
 

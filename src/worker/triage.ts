@@ -7,7 +7,7 @@
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Job, SyncResponse } from '../protocol/schemas.js';
-import { parseAssignedJob as parseJob } from '../job/parse-job.js';
+import { parseAssignedJob } from '../job/parse-job.js';
 import { JobCancelledByOrchestratorError } from '../errors.js';
 import type { Outbox, OutboxPayload } from './outbox.js';
 import type { StateWrites } from './state-writes.js';
@@ -15,16 +15,16 @@ import type { WorkerStatus } from './state.js';
 import type { JobRunner } from './job-runner.js';
 
 /** An assigned job as read from a sync answer. */
-export type AssignedJob =
+type Assignment =
   | { kind: 'none' }
   | { kind: 'valid'; job: Job }
   /** `id` is whatever job_id the answer carried (maybe not a string); `problem` says what is wrong. */
   | { kind: 'malformed'; id: unknown; problem: string };
 
 /** The sync answer's `assigned_job`, through the one parse of an assigned job (src/job/parse-job.ts). */
-export function parseAssignedJob(raw: unknown): AssignedJob {
+function readAssignment(raw: unknown): Assignment {
   if (raw === undefined || raw === null) return { kind: 'none' };
-  const parsed = parseJob(raw);
+  const parsed = parseAssignedJob(raw);
   if (parsed.ok) return { kind: 'valid', job: parsed.job };
   // An orchestrator written in Go that has nothing to assign may still send its empty Job struct (job_id "",
   // outputs null): that is "no job", not a malformed one to log on every sync.
@@ -48,7 +48,7 @@ export function handleSyncAnswer(deps: TriageDeps, res: SyncResponse): void {
     current.log.warn('the orchestrator cancelled the running job; aborting it');
     current.cancel(new JobCancelledByOrchestratorError());
   }
-  const assigned = parseAssignedJob(res.assigned_job);
+  const assigned = readAssignment(res.assigned_job);
   if (assigned.kind === 'none') return;
   const id = assigned.kind === 'valid' ? assigned.job.job_id : assigned.id;
   const stopping = deps.stopSignal.aborted;
