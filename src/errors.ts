@@ -118,9 +118,11 @@ export class JobCancelledByOrchestratorError extends JobNoLongerOursError {
 }
 
 /** The worker is stopping (SIGTERM/SIGINT): the running job is aborted and finalized FAILED with this message. */
+export const SHUTDOWN_MESSAGE = 'worker shutting down';
+
 export class ShutdownError extends JobCancelledError {
   constructor() {
-    super('worker shutting down');
+    super(SHUTDOWN_MESSAGE);
   }
 }
 

@@ -11,7 +11,7 @@
 import type { EncoderFamily } from '../capabilities/types.js';
 import { createGpuSelector, type GpuSelector } from '../capabilities/gpu-selector.js';
 import type { Config } from '../config.js';
-import { FfmpegError, JobCancelledError } from '../errors.js';
+import { FfmpegError } from '../errors.js';
 import type { CommandRunner } from '../exec/runner.js';
 import type { Logger } from '../log.js';
 import type { Job } from '../protocol/schemas.js';
@@ -22,7 +22,7 @@ import { assertStagingSpace, createStagingDir, estimateOutputBytes, removeStagin
 import { verifyStaging } from '../storage/verify.js';
 import { buildFfmpegArgs } from '../transcode/args/index.js';
 import { runFfmpeg } from '../transcode/ffmpeg.js';
-import { abortReason } from '../util/abortable.js';
+import { throwIfAborted } from '../util/abortable.js';
 import { probeSourceInfo } from '../transcode/ffprobe.js';
 import { startCompletenessCheck } from '../transcode/ffprobe-completeness.js';
 import { hardwareFamiliesOf, planTranscode } from '../transcode/plan.js';
@@ -49,10 +49,6 @@ export interface PipelineDeps {
 
 /** Share of the progress bar given to ffmpeg; verification and the commit take the rest. */
 const TRANSCODE_SHARE = 95;
-
-function throwIfAborted(signal: AbortSignal): void {
-  if (signal.aborted) throw new JobCancelledError(abortReason(signal));
-}
 
 export function createJobExecutor(deps: PipelineDeps): JobExecutor {
   const { config, runner } = deps;

@@ -12,8 +12,7 @@ import { constants as fsConstants } from 'node:fs';
 import { copyFile, link, open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
-import { JobCancelledError } from '../errors.js';
-import { abortReason } from '../util/abortable.js';
+import { throwIfAborted } from '../util/abortable.js';
 import { mapLimit } from '../util/pool.js';
 import type { NasFs } from './nas-fs.js';
 
@@ -77,7 +76,7 @@ export async function copyAndFlush(
   const copy = o.copyFn ?? ((from: string, to: string) => copyFile(from, to, fsConstants.COPYFILE_FICLONE));
   let linkable = o.allowHardLinks;
   await mapLimit(jobs, o.concurrency, async ({ from, to }) => {
-    if (o.signal?.aborted) throw new JobCancelledError(abortReason(o.signal));
+    throwIfAborted(o.signal);
     try {
       await o.nas.check(path.dirname(to));
     } catch (err) {

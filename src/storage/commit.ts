@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { JobCancelledError, StorageError } from '../errors.js';
-import { abortReason } from '../util/abortable.js';
+import { throwIfAborted } from '../util/abortable.js';
 import { mapLimit } from '../util/pool.js';
 import { copyAndFlush, syncDir, type CopyJob } from './commit-copy.js';
 import { patientJournalWriter, planJournal, removeJournal, type CommitJournal } from './commit-journal.js';
@@ -222,7 +222,7 @@ export async function commitOutputs(spec: CommitSpec, opts: CommitOptions): Prom
     ({ bytes, files, flushMs } = copied);
 
     // The last point where an abort is honoured: from here on the renames are finished, not abandoned half way.
-    if (opts.signal?.aborted) throw new JobCancelledError(abortReason(opts.signal));
+    throwIfAborted(opts.signal);
 
     // 2. Swap folders into place.
     await setPhase('swapping');

@@ -1,3 +1,5 @@
+import { JobCancelledError } from '../errors.js';
+
 /** Resolves after ms, or rejects with the signal's reason as soon as it aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -39,4 +41,9 @@ export function abortReason(signal: AbortSignal): string {
   if (typeof r === 'string' && r) return r;
   if (r instanceof Error && r.name !== 'AbortError' && r.message) return r.message;
   return 'the job was cancelled';
+}
+
+/** Throws JobCancelledError with the abort's reason once `signal` is aborted (the job's check between steps). */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new JobCancelledError(abortReason(signal));
 }

@@ -8,12 +8,11 @@
  */
 import { promises as fs } from 'node:fs';
 import type { Static, TSchema } from '@sinclair/typebox';
-import type { Logger } from '../log.js';
 import { checkSchema } from './schema-check.js';
 import { errorMessage } from '../errors.js';
 
 /** Only warnings are written: a bad state file is recovered from, not an error of the worker. */
-export type StateFileLog = Pick<Logger, 'warn'>;
+export type StateFileLog = { warn(obj: object, msg: string): void };
 
 /** `2026-12-06T05:01:06.123Z` -> `20261206T050106123Z`: no colons, legal in file names on Windows too. */
 export function corruptSuffix(now = new Date()): string {

@@ -3,6 +3,7 @@
  * loop the registration and sync results, the job runner the running job and the counts); this file only keeps them
  * and turns them into the two answers, so what a person sees is decided in one place.
  */
+import { SHUTDOWN_MESSAGE } from '../errors.js';
 import type { Config } from '../config.js';
 import type { ProbeReport } from '../capabilities/types.js';
 import { redactUrl } from '../util/redact.js';
@@ -18,8 +19,6 @@ import type { JobProgress } from '../job/contract.js';
  * STOPPED      nothing runs any more
  */
 export type WorkerState = 'STARTING' | 'UNAVAILABLE' | 'REGISTERING' | 'IDLE' | 'BUSY' | 'DRAINING' | 'STOPPED';
-
-export const SHUTDOWN_MESSAGE = 'worker shutting down';
 
 /** The running job as /status shows it. */
 export interface CurrentJobView {
