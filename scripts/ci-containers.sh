@@ -42,8 +42,24 @@ elif ! command -v podman >/dev/null; then
   skip "no podman and no $TOOLS/oci-setup.sh"
 fi
 command -v podman >/dev/null || skip "podman is not installed"
-OCI_RUN=(bash "$TOOLS/oci-run.sh")
-[[ -f "$TOOLS/oci-run.sh" ]] || OCI_RUN=(podman run --rm --runtime runc)
+if [[ -f "$TOOLS/oci-run.sh" ]]; then
+  OCI_RUN=(bash "$TOOLS/oci-run.sh")
+else
+  # Plain podman (a machine that has it without ../shared/tools): the wrapper's own flags are translated,
+  # --host-net to the host's network and --keep to "do not remove the container when it stops".
+  oci_run_podman() {
+    local rm=(--rm) args=()
+    for a in "$@"; do
+      case "$a" in
+        --host-net) args+=(--network host) ;;
+        --keep) rm=() ;;
+        *) args+=("$a") ;;
+      esac
+    done
+    podman run "${rm[@]}" --runtime runc "${args[@]}"
+  }
+  OCI_RUN=(oci_run_podman)
+fi
 
 cd "$ROOT"
 WORK="$(mktemp -d /tmp/tw-ci-containers.XXXXXX)"
