@@ -3,7 +3,14 @@
  * sentence a person can act on when the file cannot be transcoded (no video, no duration).
  */
 import { MediaError } from '../errors.js';
-import type { AudioStreamInfo, HdrTransfer, SourceInfo, SubtitleStreamInfo, VideoStreamInfo } from './types.js';
+import type {
+  AudioStreamInfo,
+  HdrTransfer,
+  SourceInfo,
+  StreamDisposition,
+  SubtitleStreamInfo,
+  VideoStreamInfo,
+} from './types.js';
 
 type Json = Record<string, unknown>;
 
@@ -84,6 +91,28 @@ function isDefault(stream: Json): boolean {
   return num(obj(stream.disposition).default) === 1;
 }
 
+/** ffprobe's disposition flags (0/1 numbers); absent flags are false. */
+function disposition(stream: Json): StreamDisposition {
+  const d = obj(stream.disposition);
+  const on = (k: string): boolean => num(d[k]) === 1;
+  return {
+    default: on('default'),
+    forced: on('forced'),
+    comment: on('comment'),
+    hearingImpaired: on('hearing_impaired'),
+    visualImpaired: on('visual_impaired'),
+    descriptions: on('descriptions'),
+  };
+}
+
+/** The title tag, with control characters removed; undefined when empty. */
+function title(stream: Json): string | undefined {
+  const t = str(obj(stream.tags).title);
+  // eslint-disable-next-line no-control-regex
+  const clean = t?.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
+  return clean ? clean : undefined;
+}
+
 function language(stream: Json): string | undefined {
   const lang = str(obj(stream.tags).language);
   return lang && lang !== 'und' ? lang : undefined;
@@ -155,11 +184,19 @@ export function parseFfprobeJson(json: unknown, file: string, sizeBytes?: number
       channels: num(s.channels) ?? 0,
       channelLayout: str(s.channel_layout),
       language: language(s),
+      title: title(s),
       isDefault: isDefault(s),
+      disposition: disposition(s),
     }));
   const subtitles: SubtitleStreamInfo[] = streams
     .filter((s) => s.codec_type === 'subtitle')
-    .map((s) => ({ index: num(s.index) ?? 0, codec: str(s.codec_name) ?? 'unknown', language: language(s) }));
+    .map((s) => ({
+      index: num(s.index) ?? 0,
+      codec: str(s.codec_name) ?? 'unknown',
+      language: language(s),
+      title: title(s),
+      disposition: disposition(s),
+    }));
 
   return {
     path: file,

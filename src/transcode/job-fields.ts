@@ -91,3 +91,11 @@ export function destFolderNameProblem(name: string): string | null {
   if (WINDOWS_DEVICE_NAME.test(name)) return 'is a name Windows reserves for a device; choose another name';
   return null;
 }
+
+/**
+ * The folder beside the master playlist that holds its audio and subtitle renditions: "index.m3u8" ->
+ * "index_tracks". Named after the master so two ladders sharing a folder never share (or replace) renditions.
+ */
+export function tracksFolderName(masterPlaylistName: string): string {
+  return `${masterPlaylistName.replace(/\.m3u8$/i, '')}_tracks`;
+}

@@ -7,8 +7,12 @@ import type { EncoderFamily } from '../capabilities/types.js';
 import type { Config } from '../config.js';
 import { chooseEncoders, type EncoderOptions } from './plan-encoders.js';
 import { displaySize, fitRendition } from './plan-geometry.js';
-import type { AudioPlan, AudioStreamInfo, RenditionPlan, SourceInfo, TranscodePlan } from './types.js';
-import { DEFAULT_AUDIO_BITRATE, type ValidatedJob } from './validated-job.js';
+import path from 'node:path';
+import { tracksFolderName } from './job-fields.js';
+import { planAudioGroups } from './plan-audio.js';
+import { planSubtitles, type SidecarSubtitle } from './plan-subtitles.js';
+import type { RenditionPlan, SourceInfo, TranscodePlan } from './types.js';
+import type { ValidatedJob } from './validated-job.js';
 
 export { softwareEquivalent } from './plan-encoders.js';
 
@@ -24,6 +28,8 @@ export interface PlanOptions {
   hwaccelMode: Config['hwaccel'];
   /** VAAPI/QSV render node or NVIDIA device index. */
   hwDevice?: string;
+  /** Subtitle files found beside the source (job/sidecars.ts); none when absent. */
+  sidecars?: readonly SidecarSubtitle[];
 }
 
 /** Peak rate allowed above the average (VBV): +20 % keeps segment sizes close to BANDWIDTH. */
@@ -43,10 +49,8 @@ const HW_DECODE_OF: Partial<Record<EncoderFamily, 'cuda' | 'qsv' | 'vaapi'>> = {
 const HW_DECODABLE_CODECS = new Set(['h264', 'hevc', 'mpeg2video', 'vp9', 'av1']);
 const HW_DECODABLE_PIXFMTS = new Set(['yuv420p', 'yuvj420p', 'yuv420p10le', 'nv12', 'p010le']);
 
-/** The default audio track, else the first; null when the source has none (the output then has no audio). */
-export function pickAudioStream(audio: readonly AudioStreamInfo[]): AudioStreamInfo | null {
-  return audio.find((a) => a.isDefault) ?? audio[0] ?? null;
-}
+/** Folder inside staging where ffmpeg writes whole subtitle tracks before they are cut (never committed). */
+export const SUBTITLE_WORK_DIR = '.subtitles';
 
 function planHwDecode(
   families: EncoderFamily[],
@@ -132,7 +136,20 @@ export function planTranscode(v: ValidatedJob, source: SourceInfo, opts: PlanOpt
   // sits in the same folder when a rendition's folder is masterDir itself.
   const playlistName = v.masterPlaylistName.toLowerCase() === 'stream.m3u8' ? 'media.m3u8' : 'stream.m3u8';
 
-  const audioStream = pickAudioStream(source.audio);
+  const tracksDir = tracksFolderName(v.masterPlaylistName);
+  const audio = planAudioGroups(
+    source.audio,
+    v.audio,
+    v.outputs.map((o) => o.audioBitrate),
+    tracksDir,
+  );
+  const subs = planSubtitles(
+    source.subtitles,
+    opts.sidecars ?? [],
+    v.subtitles,
+    tracksDir,
+    path.join(opts.stagingDir, SUBTITLE_WORK_DIR),
+  );
   const labels = new Set<string>();
   const renditions: RenditionPlan[] = v.outputs.map((o, i) => {
     const size = sizes[i]!;
@@ -141,7 +158,7 @@ export function planTranscode(v: ValidatedJob, source: SourceInfo, opts: PlanOpt
       name: uniqueLabel(`${Math.min(size.width, size.height)}p`, labels),
       variantDir: variantDirOf(o.destPath, v.masterDir, i),
       index: o.index,
-      audioBitrate: o.audioBitrate,
+      ...(audio.groupOfOutput[i] ? { audioGroupId: audio.groupOfOutput[i] } : {}),
       clamped: size.clamped,
       destPath: o.destPath,
       width: size.width,
@@ -156,15 +173,6 @@ export function planTranscode(v: ValidatedJob, source: SourceInfo, opts: PlanOpt
     };
   });
 
-  const audio: AudioPlan | null = audioStream
-    ? {
-        streamIndex: audioStream.index,
-        channels: 2,
-        bitrate: Math.max(...renditions.map((r) => r.audioBitrate ?? DEFAULT_AUDIO_BITRATE)),
-        sourceChannels: audioStream.channels,
-      }
-    : null;
-
   return {
     jobId: v.job.job_id,
     inputPath: v.inputPath,
@@ -177,7 +185,10 @@ export function planTranscode(v: ValidatedJob, source: SourceInfo, opts: PlanOpt
     segmentType: v.segmentType,
     fps,
     gopFrames,
-    audio,
+    audioGroups: audio.groups,
+    subtitles: subs.subtitles,
+    skippedSubtitles: subs.skipped,
+    tracksDir,
     toneMap,
     deinterlace: source.video.interlaced,
     hwDecode: planHwDecode(

@@ -117,7 +117,7 @@ describe('buildFfmpegArgs runs with real ffmpeg (software family)', () => {
       { segment_time: 1, segment_type: 'fmp4', master_playlist_name: 'master.m3u8' },
     );
     expect(plan.toneMap).toBe(true);
-    expect(plan.audio).toMatchObject({ streamIndex: 1, sourceChannels: 6 });
+    expect(plan.audioGroups[0]!.renditions[0]).toMatchObject({ streamIndex: 1, sourceChannels: 6, channels: 2 });
     const tree = await readHlsTree(plan.stagingDir, '/master.m3u8');
     expect(tree.variants.map((v) => v.uri)).toEqual(['./stream.m3u8']);
     const [init, first] = tree.variants[0]!.files;
@@ -150,7 +150,7 @@ describe('buildFfmpegArgs runs with real ffmpeg (software family)', () => {
     const odd = await transcode({ name: 'odd.mkv', width: 321, height: 181, sar: '4:3', audioChannels: 0 }, [
       out('480p', 'processed/odd/480p'),
     ]);
-    expect(odd.plan.audio).toBeNull();
+    expect(odd.plan.audioGroups).toEqual([]);
     const o = await readHlsTree(odd.plan.stagingDir, '/index.m3u8');
     const streams = (await probeJson(o.variants[0]!.files[0]!)).streams;
     expect(streams.map((s) => s.codec_type)).toEqual(['video']);

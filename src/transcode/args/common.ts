@@ -5,7 +5,8 @@
  * Stream numbering: rendition i is written as video output stream v:i (and audio a:i), so per-stream options use
  * the ":v:i" / ":a:i" specifiers and mixed-family ladders need no special casing.
  */
-import type { RenditionPlan, TranscodePlan } from '../types.js';
+import { allAudioRenditions } from '../plan-audio.js';
+import type { AudioRenditionPlan, RenditionPlan, TranscodePlan } from '../types.js';
 
 /** What one hardware family contributes. */
 export interface FamilyBuilder {
@@ -134,10 +135,20 @@ export function hevcTagArgs(plan: TranscodePlan, r: RenditionPlan, i: number): s
   return hevc && plan.segmentType === 'fmp4' ? [`-tag:v:${i}`, 'hvc1'] : [];
 }
 
-/** Stereo AAC for audio stream i (5.1/7.1 are downmixed by -ac 2). */
-export function audioArgs(plan: TranscodePlan, r: RenditionPlan, i: number): string[] {
-  if (!plan.audio) return [];
-  return [`-c:a:${i}`, 'aac', `-ac:a:${i}`, '2', `-b:a:${i}`, rate(r.audioBitrate ?? plan.audio.bitrate)];
+/** Every audio rendition at 48 kHz: what E-AC-3/AC-3 require and Apple's spec recommends, one rate for all groups. */
+export const AUDIO_SAMPLE_RATE = 48_000;
+
+/**
+ * Filters after the channel mapping of every audio branch: 48 kHz, and timestamps made continuous (gaps filled with
+ * silence, overlaps trimmed) so that every audio rendition lasts as long as the picture and cuts where it cuts.
+ */
+export function audioTimingFilters(): string[] {
+  return [`aresample=${AUDIO_SAMPLE_RATE}:async=1:first_pts=0`];
+}
+
+/** Encoder options of audio output stream j (its channel layout comes from the filter graph, see downmix.ts). */
+export function audioArgs(a: AudioRenditionPlan, j: number): string[] {
+  return [`-c:a:${j}`, a.codec, `-b:a:${j}`, rate(a.bitrate)];
 }
 
 /** Paths as the hls muxer wants them: forward slashes (it splits folders on '/', and Windows accepts them). */
@@ -162,9 +173,11 @@ export function hlsArgs(plan: TranscodePlan): string[] {
   const root = muxerPath(plan.stagingDir);
   const fmp4 = plan.segmentType === 'fmp4';
   const playlistName = plan.renditions[0]?.playlistName ?? 'stream.m3u8';
-  const streamMap = plan.renditions
-    .map((r, i) => (plan.audio ? `v:${i},a:${i},name:${r.variantDir}` : `v:${i},name:${r.variantDir}`))
-    .join(' ');
+  // Names are synthetic ("v0", "index_tracks/a0"): var_stream_map splits on spaces and commas (see above).
+  const streamMap = [
+    ...plan.renditions.map((r, i) => `v:${i},name:${r.variantDir}`),
+    ...allAudioRenditions(plan.audioGroups).map((a, j) => `a:${j},name:${a.dir}`),
+  ].join(' ');
   return [
     '-f',
     'hls',
@@ -181,8 +194,6 @@ export function hlsArgs(plan: TranscodePlan): string[] {
     ...(fmp4 ? ['-hls_fmp4_init_filename', 'init.mp4'] : []),
     '-hls_segment_filename',
     `${root}/%v/seg_%05d.${fmp4 ? 'm4s' : 'ts'}`,
-    '-master_pl_name',
-    plan.masterPlaylistName,
     '-var_stream_map',
     streamMap,
     `${root}/%v/${playlistName}`,

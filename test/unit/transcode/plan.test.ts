@@ -130,7 +130,7 @@ describe('planTranscode: keyframes, colour, audio', () => {
     expect(planTranscode(v, makeSourceInfo(), makePlanOptions()).deinterlace).toBe(false);
   });
 
-  it('takes the default audio track (else the first) as stereo AAC at the job bitrate', () => {
+  it('keeps every audio track once, in one AAC stereo group per distinct output bitrate', () => {
     const v = makeValidatedJob([
       { res: '720p', dest: 'p/m/720p', audioBitrate: 96_000 },
       { res: '480p', dest: 'p/m/480p' },
@@ -140,23 +140,63 @@ describe('planTranscode: keyframes, colour, audio', () => {
       { index: 2, channels: 2, isDefault: true, language: 'fra' },
     ]);
     const p = planTranscode(v, surround, makePlanOptions());
-    expect(p.audio).toEqual({ streamIndex: 2, channels: 2, bitrate: 128_000, sourceChannels: 2 });
-    expect(p.renditions.map((r) => r.audioBitrate)).toEqual([96_000, 128_000]);
-
-    const noDefault = makeSourceInfo({}, [
-      { index: 1, channels: 6, isDefault: false },
-      { index: 2, channels: 2, isDefault: false },
+    expect(p.tracksDir).toBe('index_tracks');
+    expect(p.audioGroups.map((g) => [g.id, g.codec, g.channels, g.bitrate])).toEqual([
+      ['aac-96k', 'aac', 2, 96_000],
+      ['aac-128k', 'aac', 2, 128_000],
     ]);
-    expect(planTranscode(v, noDefault, makePlanOptions()).audio).toMatchObject({
-      streamIndex: 1,
-      channels: 2,
-      sourceChannels: 6,
+    expect(p.renditions.map((r) => r.audioGroupId)).toEqual(['aac-96k', 'aac-128k']);
+    const [low, high] = p.audioGroups;
+    expect(high!.renditions.map((a) => [a.dir, a.streamIndex, a.sourceChannels, a.channels, a.label.language])).toEqual([
+      ['index_tracks/a2', 1, 6, 2, 'en'],
+      ['index_tracks/a3', 2, 2, 2, 'fr'],
+    ]);
+    expect(low!.renditions.map((a) => a.dir)).toEqual(['index_tracks/a0', 'index_tracks/a1']);
+    // The source's default track is the default rendition.
+    expect(high!.renditions.map((a) => a.label.isDefault)).toEqual([false, true]);
+  });
+
+  it('adds a surround group (same tracks, 5.1 where the source has it) only when the job asks', () => {
+    const source = makeSourceInfo({}, [
+      { index: 1, channels: 6, language: 'eng', channelLayout: '5.1(side)' },
+      { index: 2, channels: 2, language: 'fre' },
+    ]);
+    const plain = planTranscode(makeValidatedJob(ladderOf()), source, makePlanOptions());
+    expect(plain.audioGroups.map((g) => g.id)).toEqual(['aac-128k']);
+    const v = makeValidatedJob(ladderOf(), {
+      audio: { codec: 'aac', bitrate: 128_000, surround: { codec: 'eac3', bitrate: 384_000 }, languages: [] },
     });
+    const p = planTranscode(v, source, makePlanOptions());
+    expect(p.audioGroups.map((g) => g.id)).toEqual(['aac-128k', 'ec3-5.1']);
+    expect(p.audioGroups[1]!.renditions.map((a) => [a.codec, a.channels, a.bitrate])).toEqual([
+      ['eac3', 6, 384_000],
+      ['eac3', 2, 192_000],
+    ]);
+    // A stereo-only source gets no surround group.
+    const stereo = planTranscode(v, makeSourceInfo(), makePlanOptions());
+    expect(stereo.audioGroups.map((g) => g.id)).toEqual(['aac-128k']);
+  });
+
+  it('keeps only the languages asked for, but never drops every track', () => {
+    const source = makeSourceInfo({}, [
+      { index: 1, language: 'eng' },
+      { index: 2, language: 'fre' },
+      { index: 3, language: 'ger' },
+    ]);
+    const only = (languages: string[]) =>
+      planTranscode(
+        makeValidatedJob(ladderOf(), { audio: { codec: 'aac', bitrate: 128_000, surround: null, languages } }),
+        source,
+        makePlanOptions(),
+      ).audioGroups[0]!.renditions.map((a) => a.streamIndex);
+    expect(only(['fr', 'de'])).toEqual([2, 3]);
+    expect(only(['ja'])).toEqual([1, 2, 3]);
   });
 
   it('plans no audio (not a failure) for a silent source', () => {
     const p = planTranscode(makeValidatedJob(ladderOf()), makeSourceInfo({}, []), makePlanOptions());
-    expect(p.audio).toBeNull();
+    expect(p.audioGroups).toEqual([]);
+    expect(p.renditions.every((r) => r.audioGroupId === undefined)).toBe(true);
   });
 });
 
