@@ -140,6 +140,7 @@ function parseVideo(s: Json): VideoStreamInfo {
     hdr: hdrOf(colorTransfer),
     // tt/bb/tb/bt are interlaced field orders; "progressive" and "unknown" are treated as progressive.
     interlaced: fieldOrder !== undefined && ['tt', 'bb', 'tb', 'bt'].includes(fieldOrder),
+    ...(num(s.start_time) !== undefined ? { startTime: num(s.start_time) } : {}),
   };
 }
 
@@ -202,6 +203,7 @@ export function parseFfprobeJson(json: unknown, file: string, sizeBytes?: number
     path: file,
     formatName: str(format.format_name) ?? 'unknown',
     durationSec,
+    ...(num(format.start_time) !== undefined ? { startTime: num(format.start_time) } : {}),
     sizeBytes: sizeBytes ?? num(format.size) ?? 0,
     bitRate: num(format.bit_rate),
     video,

@@ -63,17 +63,13 @@ export function planAudioGroups(
   const kept = keptAudioStreams(source, config.languages);
   if (kept.length === 0) return { groups: [], groupOfOutput: outputBitrates.map(() => undefined) };
 
+  // One set of labels for every group: players keep the listener's choice across groups by NAME.
+  const labels = labelAudioTracks(
+    kept.map((a) => ({ language: a.language, title: a.title, channels: a.channels, disposition: a.disposition })),
+  );
   let next = 0;
   const makeGroup = (id: string, codec: AudioGroupPlan['codec'], bitrate: number, surround: boolean) => {
     const channelsOf = (a: AudioStreamInfo) => (surround && a.channels > 2 ? 6 : 2);
-    const labels = labelAudioTracks(
-      kept.map((a) => ({
-        language: a.language,
-        title: a.title,
-        channels: channelsOf(a),
-        disposition: a.disposition,
-      })),
-    );
     const renditions: AudioRenditionPlan[] = kept.map((a, i) => ({
       dir: `${tracksDir}/a${next++}`,
       streamIndex: a.index,
