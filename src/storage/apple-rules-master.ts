@@ -3,7 +3,7 @@
  * attributes players choose variants by, the version, and the shape of the ladder (every rung with every audio group,
  * an I-frame rendition per rung).
  */
-import type { LadderFacts, MediaPlaylistFacts, RuleViolation, VariantFacts } from './apple-rule-facts.js';
+import type { AppleRuleId, LadderFacts, MediaPlaylistFacts, RuleViolation, VariantFacts } from './apple-rule-facts.js';
 import { violation } from './apple-rule-facts.js';
 import { videoFamily } from './apple-rules-codecs.js';
 import type { AppleCodecLimits } from './codec-levels.js';
@@ -113,7 +113,7 @@ export function checkVariantAttributes(f: LadderFacts, limits: AppleCodecLimits)
   const ccIds = new Set(f.closedCaptionGroups ?? []);
   const anyNone = f.variants.some((v) => v.closedCaptions === 'NONE');
   for (const v of f.variants) {
-    const at = (rule: Parameters<typeof violation>[0], msg: string) => out.push(violation(rule, v.uri, msg, 'master'));
+    const at = (rule: AppleRuleId, msg: string) => out.push(violation(rule, v.uri, msg, 'master'));
     if (v.videoCodec) {
       if (!(v.width && v.height && v.width > 0 && v.height > 0)) at('resolution', 'RESOLUTION is missing');
       const fr = v.frameRate;

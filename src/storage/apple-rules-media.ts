@@ -3,7 +3,7 @@
  * EXT-X-VERSION against the tags used, I-frame playlists marked as such, and every rendition lasting as long as
  * the video.
  */
-import type { LadderFacts, MediaPlaylistFacts, RuleViolation } from './apple-rule-facts.js';
+import type { AppleRuleId, LadderFacts, MediaPlaylistFacts, RuleViolation } from './apple-rule-facts.js';
 import { violation } from './apple-rule-facts.js';
 
 /**
@@ -67,8 +67,7 @@ function checkTargetDuration(p: MediaPlaylistFacts, segmentTime: number | undefi
 
 function checkPlaylistTags(p: MediaPlaylistFacts, segmentType: 'ts' | 'fmp4'): RuleViolation[] {
   const out: RuleViolation[] = [];
-  const at = (rule: Parameters<typeof violation>[0], msg: string) =>
-    out.push(violation(rule, p.uri, msg, 'media-playlist'));
+  const at = (rule: AppleRuleId, msg: string) => out.push(violation(rule, p.uri, msg, 'media-playlist'));
   if (!p.hasEndlist) at('endlist', 'EXT-X-ENDLIST is missing: players treat the playlist as live');
   if (p.playlistType !== 'VOD')
     at('playlist-type-vod', `EXT-X-PLAYLIST-TYPE is ${p.playlistType ?? 'absent'}, not VOD`);

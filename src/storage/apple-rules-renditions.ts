@@ -3,6 +3,7 @@
  * DEFAULT/AUTOSELECT/FORCED, languages, accessibility markings, audio formats and channels.
  */
 import type {
+  AppleRuleId,
   AudioGroupFacts,
   AudioRenditionFacts,
   LadderFacts,
@@ -79,7 +80,7 @@ function channelCount(channels: string | undefined): number | undefined {
 
 function checkGroup(kind: 'audio' | 'subtitles', id: string, renditions: readonly Rendition[]): RuleViolation[] {
   const out: RuleViolation[] = [];
-  const at = (rule: Parameters<typeof violation>[0], r: Rendition, msg: string) =>
+  const at = (rule: AppleRuleId, r: Rendition, msg: string) =>
     out.push(violation(rule, r.uri, `${kind} group "${id}", "${r.name}": ${msg}`, 'master'));
   const names = new Set<string>();
   const autoselectKeys = new Map<string, string>();
