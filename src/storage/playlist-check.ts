@@ -80,6 +80,15 @@ export interface CheckedMediaPlaylist {
   /** The first segment (never the init section). */
   firstSegment: string;
   initFile?: string;
+  /** Tags the Apple-rules check reads (apple-rule-facts.ts MediaPlaylistFacts). */
+  tags: {
+    hasEndlist: boolean;
+    playlistType?: string;
+    hasMap: boolean;
+    hasByteRange: boolean;
+    iFramesOnly: boolean;
+    independentSegments: boolean;
+  };
 }
 
 /**
@@ -140,5 +149,13 @@ export async function checkMediaPlaylist(
     firstMedia: initFile ?? firstSegment,
     firstSegment,
     ...(initFile ? { initFile } : {}),
+    tags: {
+      hasEndlist: media.endlist,
+      ...(media.playlistType ? { playlistType: media.playlistType } : {}),
+      hasMap: media.segments.some((s) => s.map !== undefined && s.map !== null),
+      hasByteRange: media.segments.some((s) => s.byterange !== undefined && s.byterange !== null),
+      iFramesOnly: media.isIFrame === true,
+      independentSegments: media.independentSegments === true,
+    },
   };
 }
