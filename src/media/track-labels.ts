@@ -158,7 +158,10 @@ function defaultAudioIndex(tracks: readonly AudioTrackTags[]): number {
  * disposition says so and the title does not. The channel layout (" 5.1", " Stereo") is added only to tell apart
  * two tracks that would otherwise share a name: the same NAME is used in the stereo AAC group and the surround
  * group, where one source track plays in two layouts, and players keep the listener's choice across groups by NAME.
- * Commentary and audio description are not auto-selected (Apple's authoring spec) unless one is the default.
+ * Commentary is not auto-selected unless it is the default. Audio description is (Apple's authoring spec 2.13):
+ * players pick a describes-video rendition only for viewers who turned audio descriptions on.
+ * Of two tracks a player cannot tell apart (same LANGUAGE, FORCED and CHARACTERISTICS: two English dubs), only
+ * the first is auto-selectable (RFC 8216 4.3.4.1.1), the default first of all.
  */
 export function labelAudioTracks(tracks: readonly AudioTrackTags[]): TrackLabel[] {
   const defaultIndex = defaultAudioIndex(tracks);
@@ -171,18 +174,38 @@ export function labelAudioTracks(tracks: readonly AudioTrackTags[]): TrackLabel[
     return { core, distinguisher: channelName(t.channels), suffixes };
   });
   const names = uniqueNames(parts);
-  return tracks.map((t, i) => {
+  const labels = tracks.map((t, i) => {
     const language = languages[i];
     const isDefault = i === defaultIndex;
     return {
       ...(language !== undefined ? { language } : {}),
       name: names[i]!,
       isDefault,
-      autoselect: isDefault || !isSecondaryAudio(t.disposition),
+      autoselect: isDefault || !t.disposition.comment,
       forced: false,
       characteristics: isDescription(t.disposition) ? [DESCRIBES_VIDEO] : [],
     };
   });
+  return distinctAutoselect(labels, defaultIndex);
+}
+
+/**
+ * AUTOSELECT=YES only on renditions that differ in LANGUAGE, FORCED or CHARACTERISTICS (RFC 8216 4.3.4.1.1): the
+ * first of each kind keeps it, the default one first; FORCED=YES always keeps it (Apple 5.11 requires it).
+ */
+function distinctAutoselect(labels: TrackLabel[], first: number): TrackLabel[] {
+  const seen = new Set<string>();
+  const keyOf = (l: TrackLabel) => `${l.language ?? ''}|${l.forced}|${l.characteristics.join(',')}`;
+  const all = labels.map((_, i) => i);
+  const order = first >= 0 && first < labels.length ? [first, ...all.filter((i) => i !== first)] : all;
+  for (const i of order) {
+    const l = labels[i]!;
+    if (!l.autoselect) continue;
+    const key = keyOf(l);
+    if (seen.has(key) && !l.forced) labels[i] = { ...l, autoselect: false };
+    seen.add(key);
+  }
+  return labels;
 }
 
 /**
@@ -203,7 +226,7 @@ export function labelSubtitleTracks(tracks: readonly SubtitleTrackTags[]): Track
     return { core, suffixes };
   });
   const names = uniqueNames(parts);
-  return tracks.map((t, i) => {
+  const labels = tracks.map((t, i) => {
     const language = languages[i];
     return {
       ...(language !== undefined ? { language } : {}),
@@ -214,4 +237,5 @@ export function labelSubtitleTracks(tracks: readonly SubtitleTrackTags[]): Track
       characteristics: t.disposition.hearingImpaired ? [TRANSCRIBES_DIALOG, DESCRIBES_MUSIC] : [],
     };
   });
+  return distinctAutoselect(labels, defaultIndex);
 }

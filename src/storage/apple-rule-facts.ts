@@ -40,7 +40,7 @@ export const APPLE_RULES = {
   'rendition-autoselect-distinct':
     'RFC 4.3.4.1.1: AUTOSELECT=YES members differ in LANGUAGE, FORCED or CHARACTERISTICS',
   'rendition-forced': 'RFC 4.3.4.1: FORCED only on SUBTITLES; Apple 5.11: FORCED=YES with AUTOSELECT=YES',
-  'rendition-language': 'Apple 8.10, 4.7, 2.27: LANGUAGE on every audio and subtitles rendition; RFC 4.3.4.1: BCP-47',
+  'rendition-language': 'RFC 4.3.4.1: LANGUAGE, when written, is BCP-47 (Apple 8.10 wants one; unknown is left out)',
   'rendition-accessibility': 'Apple 2.13, 4.5, 4.6: described video and SDH renditions are marked and AUTOSELECT=YES',
   'audio-codec': 'Apple 2.2, 2.5 and its CODECS appendix: an audio format Apple devices play',
   'audio-channels': 'RFC 8216bis 4.4.6.1 and the issue: CHANNELS on every audio rendition ("2", "6", "16/JOC")',

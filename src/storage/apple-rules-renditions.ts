@@ -104,8 +104,9 @@ function checkGroup(kind: 'audio' | 'subtitles', id: string, renditions: readonl
     }
     if (kind === 'audio' && r.forced) at('rendition-forced', r, 'FORCED is only allowed on SUBTITLES');
     if (kind === 'subtitles' && r.forced && !r.autoselect) at('rendition-forced', r, 'FORCED=YES needs AUTOSELECT=YES');
-    if (r.language === undefined || r.language === '') at('rendition-language', r, 'LANGUAGE is missing');
-    else {
+    // A track whose language is unknown ("und") has no LANGUAGE, as issue 11 asks: Apple's authoring spec wants
+    // one on every rendition, but a made-up tag would mislabel the track. A LANGUAGE that is written must be valid.
+    if (r.language !== undefined) {
       const problem = languageTagProblem(r.language);
       if (problem) at('rendition-language', r, problem);
     }

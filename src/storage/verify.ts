@@ -9,7 +9,9 @@ import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { StorageError } from '../errors.js';
 import type { AudioGroupPlan, RenditionPlan, TranscodePlan } from '../transcode/types.js';
+import { checkAppleRules, formatViolations } from './apple-rules.js';
 import { buildIFramePlaylist } from './iframe-playlist.js';
+import { ladderFactsOf, type CheckedPlaylistRef } from './ladder-facts.js';
 import {
   AUDIO_CODEC_STRINGS,
   buildMasterPlaylist,
@@ -80,7 +82,6 @@ export function finalVariantUri(
   const folders = rel.split('/').filter(Boolean).map(encodeURIComponent);
   return [...folders, encodeURIComponent(r.playlistName)].join('/');
 }
-
 
 /** Name of each rung's I-frame playlist, never the master's nor the media playlist's. */
 export function iframePlaylistName(plan: Pick<TranscodePlan, 'masterPlaylistName'>): string {
@@ -164,14 +165,10 @@ export async function verifyStaging(plan: TranscodePlan, opts: VerifyOptions): P
           plan.segmentTime,
         );
         const facts = await probeVideo(m.firstMedia, r, opts);
-        let iframes;
-        try {
-          iframes = await buildIFramePlaylist(m.dir, r.playlistName);
-        } catch (err) {
-          throw new StorageError(`the I-frame playlist of ${r.name} cannot be made: ${(err as Error).message}`);
-        }
+        const iframes = await buildIFramePlaylist(m.dir, r.playlistName, { signal: opts.signal });
         await writeFile(path.join(m.dir, iframeName), iframes.text);
-        return { r, m, facts, iframes };
+        const iframeCheck = await checkMediaPlaylist(m.dir, iframeName, plan.source.durationSec, plan.segmentTime);
+        return { r, m, facts, iframes, iframeCheck };
       }),
     ),
     checkTracks(plan, playlistName),
@@ -207,9 +204,10 @@ export async function verifyStaging(plan: TranscodePlan, opts: VerifyOptions): P
   const subtitlesGroup = plan.subtitles.length > 0 ? SUBTITLE_GROUP : undefined;
 
   const renditions: StagedRendition[] = [];
-  const variants: MasterVariant[] = [];
-  const iframes: MasterIFrameVariant[] = [];
-  for (const { r, m, facts, iframes: ifr } of rungs) {
+  const variants: Array<MasterVariant & { videoCodec: string }> = [];
+  const iframes: Array<MasterIFrameVariant & { videoCodec: string }> = [];
+  const playlists: CheckedPlaylistRef[] = [];
+  for (const { r, m, facts, iframes: ifr, iframeCheck } of rungs) {
     renditions.push({
       rendition: r,
       stagedDir: m.dir,
@@ -225,7 +223,14 @@ export async function verifyStaging(plan: TranscodePlan, opts: VerifyOptions): P
     const uri = finalVariantUri(plan, r);
     // Each rung once per audio group it plays with: its stereo group, and the surround group when there is one.
     const groups = [r.audioGroupId, surround?.id].filter((g): g is string => g !== undefined);
-    const base = { width: facts.width, height: facts.height, frameRate: plan.fps, uri, subtitlesGroup };
+    const base = {
+      width: facts.width,
+      height: facts.height,
+      frameRate: plan.fps,
+      uri,
+      subtitlesGroup,
+      videoCodec: facts.codec,
+    };
     if (groups.length === 0)
       variants.push({ ...base, bandwidth: m.peak, averageBandwidth: m.average, codecs: [facts.codec] });
     for (const g of groups) {
@@ -238,24 +243,57 @@ export async function verifyStaging(plan: TranscodePlan, opts: VerifyOptions): P
         codecs: [facts.codec, a.codec],
       });
     }
+    const iframeUri = uri.replace(/[^/]*$/, encodeURIComponent(iframeName));
     iframes.push({
-      uri: uri.replace(/[^/]*$/, encodeURIComponent(iframeName)),
+      uri: iframeUri,
       bandwidth: ifr.peakBandwidth,
       averageBandwidth: ifr.averageBandwidth,
       width: facts.width,
       height: facts.height,
       codecs: [facts.codec],
+      videoCodec: facts.codec,
     });
+    playlists.push(
+      { uri, kind: 'video', checked: m },
+      {
+        uri: iframeUri,
+        kind: 'iframes',
+        checked: iframeCheck,
+        rates: { peak: ifr.peakBandwidth, average: ifr.averageBandwidth },
+      },
+    );
   }
-  const text = buildMasterPlaylist(variants, {
-    version: fmp4 ? 7 : 4,
-    independentSegments: true,
-    media,
-    iframes,
-  });
-  await writeFile(masterFile, text);
+  // CLOSED-CAPTIONS needs version 6 (RFC 8216 section 7); fMP4 media playlists are version 7.
+  const version = fmp4 ? 7 : 6;
+  const text = buildMasterPlaylist(variants, { version, independentSegments: true, media, iframes });
 
   const trackChecks = [...tracks.audio.flatMap((g) => g.renditions), ...tracks.subtitles];
+  for (const { group, renditions: rs } of tracks.audio)
+    rs.forEach((x, i) =>
+      playlists.push({ uri: audioMedia(group, playlistName)[i]!.uri, kind: 'audio', checked: x.checked }),
+    );
+  tracks.subtitles.forEach((t) =>
+    playlists.push({ uri: trackUri(t.dir, playlistName), kind: 'subtitles', checked: t.checked }),
+  );
+  // Apple's rules, on the ladder exactly as it will be published: a violation fails the job, naming the rule.
+  const violations = checkAppleRules(
+    ladderFactsOf({
+      masterName: plan.masterPlaylistName,
+      masterVersion: version,
+      segmentType: plan.segmentType,
+      segmentTime: plan.segmentTime,
+      independentSegments: true,
+      variants,
+      iframes,
+      media,
+      audioGroupCodecs: new Map([...groupRates].map(([id, g]) => [id, g.codec])),
+      playlists,
+    }),
+  );
+  if (violations.length > 0)
+    throw new StorageError(`the ladder breaks Apple's HLS authoring rules: ${formatViolations(violations)}`);
+  await writeFile(masterFile, text);
+
   const trackFiles = trackChecks.flatMap(({ checked }) => {
     const rel = path.relative(plan.stagingDir, checked.dir).split(path.sep).join('/');
     return checked.files.map((f) => `${rel}/${f}`);

@@ -112,7 +112,9 @@ describe('labelAudioTracks', () => {
       'English (Audio Description)',
       'Audiodescription',
     ]);
-    expect(labels.map((l) => l.autoselect)).toEqual([true, false, false, false, false]);
+    // Commentary is never auto-selected; audio description is (Apple 2.13: players pick it only for viewers who
+    // turned descriptions on), and its CHARACTERISTICS tell it apart from the main track.
+    expect(labels.map((l) => l.autoselect)).toEqual([true, false, false, true, true]);
     expect(labels.map((l) => l.characteristics)).toEqual([[], [], [], [DESCRIBES_VIDEO], [DESCRIBES_VIDEO]]);
     expectWellFormed(labels);
   });
@@ -161,6 +163,15 @@ describe('labelAudioTracks', () => {
       [false, false],
     ]);
     expect(labelAudioTracks([])).toEqual([]);
+  });
+
+  it('auto-selects only one of two tracks a player cannot tell apart (same language, no characteristics)', () => {
+    const labels = labelAudioTracks([audio('eng', 2), audio('eng', 6, { default: true }), audio('fre', 2)]);
+    expect(labels.map((l) => [l.isDefault, l.autoselect])).toEqual([
+      [false, false],
+      [true, true],
+      [false, true],
+    ]);
   });
 
   it('never sets forced on audio', () => {

@@ -333,7 +333,7 @@ const CASES: Array<{ rule: AppleRuleId; what: string; mutate: (f: LadderFacts) =
     what: 'forced subtitles not auto-selected',
     mutate: (f) => (subs(f)[1]!.autoselect = false),
   },
-  { rule: 'rendition-language', what: 'no LANGUAGE (und left out)', mutate: (f) => delete aac(f)[1]!.language },
+  { rule: 'rendition-language', what: 'an empty LANGUAGE', mutate: (f) => (aac(f)[1]!.language = '') },
   { rule: 'rendition-language', what: 'ISO 639-2/B "fre"', mutate: (f) => (aac(f)[1]!.language = 'fre') },
   { rule: 'rendition-language', what: 'malformed "en_US"', mutate: (f) => (subs(f)[0]!.language = 'en_US') },
   {
