@@ -91,3 +91,77 @@ export function destFolderNameProblem(name: string): string | null {
   if (WINDOWS_DEVICE_NAME.test(name)) return 'is a name Windows reserves for a device; choose another name';
   return null;
 }
+
+/**
+ * AAC-LC stereo bitrates a job may ask for (audio_config.bitrate, outputs[].audio_bitrate): below 32 kbit/s stereo
+ * AAC-LC is audibly broken (HE-AAC territory, which not every HLS player decodes); ffmpeg's AAC encoder clamps two
+ * channels at 48 kHz to 576 kbit/s, and nothing is gained above 512.
+ */
+export const MIN_AAC_BITRATE = 32_000;
+export const MAX_AAC_BITRATE = 512_000;
+
+/**
+ * E-AC-3 / AC-3 5.1 bitrates (audio_config.surround_bitrate): 192 kbit/s is the lowest Apple's authoring spec lists
+ * for 5.1, and 640 kbit/s is AC-3's maximum (one bound for both codecs, so switching codec never breaks a job).
+ */
+export const MIN_SURROUND_BITRATE = 192_000;
+export const MAX_SURROUND_BITRATE = 640_000;
+
+/**
+ * The stereo group's codec from audio_config.codec / outputs[].audio_codec: "aac" (any case) or "" (Go's zero
+ * value) mean AAC-LC; anything else is null (refused: AAC is the group every player plays).
+ */
+export function parseStereoCodec(value: string): 'aac' | null {
+  const v = value.trim().toLowerCase();
+  return v === '' || v === 'aac' ? 'aac' : null;
+}
+
+/** The surround group's codec from audio_config.surround_codec: "" means E-AC-3; null when neither E-AC-3 nor AC-3. */
+export function parseSurroundCodec(value: string): 'eac3' | 'ac3' | null {
+  const v = value.trim().toLowerCase();
+  if (v === '' || v === 'eac3') return 'eac3';
+  return v === 'ac3' ? 'ac3' : null;
+}
+
+/**
+ * The folder beside the master playlist that holds the audio and subtitle renditions: the master's name without
+ * ".m3u8", plus "_tracks" ("index.m3u8" -> "index_tracks"). Its name only: it lives in the master's folder
+ * (masterDir). A plain playlist name (isPlainPlaylistName) gives a name of [A-Za-z0-9._-] only.
+ */
+export function tracksFolderName(masterPlaylistName: string): string {
+  return `${masterPlaylistName.replace(/\.m3u8$/i, '')}_tracks`;
+}
+
+/**
+ * ISO 639-2 (bibliographic and terminology) codes of the languages a library most often holds, to their ISO 639-1
+ * code. STAND-IN for src/media/languages.ts (toBcp47), written in parallel: replace toBcp47 below with its import.
+ */
+const ISO639_2_TO_1: ReadonlyMap<string, string> = new Map(
+  (
+    'ara:ar chi:zh zho:zh cze:cs ces:cs dan:da dut:nl nld:nl eng:en fin:fi fre:fr fra:fr ger:de deu:de ' +
+    'gre:el ell:el heb:he hin:hi hun:hu ice:is isl:is ind:id ita:it jpn:ja kor:ko nor:no nob:nb nno:nn ' +
+    'pol:pl por:pt rum:ro ron:ro rus:ru spa:es swe:sv tha:th tur:tr ukr:uk vie:vi'
+  )
+    .split(' ')
+    .map((pair) => pair.split(':') as [string, string]),
+);
+/** ISO 639-2 codes that name no language: undetermined, multiple, none, uncoded. */
+const NOT_A_LANGUAGE = new Set(['und', 'mul', 'zxx', 'mis']);
+
+/** STAND-IN with the signature of src/media/languages.ts's toBcp47: a language tag as BCP-47, undefined if none. */
+function toBcp47(tag: string): string | undefined {
+  const [first = '', ...rest] = tag.trim().split(/[-_]/);
+  const primary = first.toLowerCase();
+  if (!/^[a-z]{2,3}$/.test(primary) || NOT_A_LANGUAGE.has(primary)) return undefined;
+  if (!rest.every((s) => /^[A-Za-z0-9]{1,8}$/.test(s))) return undefined;
+  return [ISO639_2_TO_1.get(primary) ?? primary, ...rest].join('-');
+}
+
+/**
+ * The language a job names (audio_config.languages), as the lower-case primary BCP-47 subtag that track languages
+ * are compared by: "fr", "fre" and "fra" -> "fr"; "pt-BR" -> "pt". Undefined when it names no language ("und",
+ * "French", "").
+ */
+export function jobLanguage(tag: string): string | undefined {
+  return toBcp47(tag)?.split('-')[0]!.toLowerCase();
+}
