@@ -122,15 +122,25 @@ export const Job = Type.Object(
       minLength: 1,
       description: 'A JSON number is also accepted and used as its decimal string. "" (with no job) means no job.',
     }),
-    movie_id: Type.Optional(Type.String()),
+    movie_id: Type.Optional(Type.String({ description: "The orchestrator's own reference; the worker ignores it." })),
     input: Type.Object(
       {
-        source_url: Type.String({ minLength: 1, description: 'Source path relative to the NAS root.' }),
-        format: Type.Optional(Type.String()),
+        source_url: Type.String({
+          minLength: 1,
+          description:
+            'Source file, relative to the NAS root (an absolute path only when it lies inside it). Subtitle ' +
+            'sidecar files are looked for in its folder.',
+        }),
+        format: Type.Optional(
+          Type.String({ description: 'Container hint such as "mkv"; the worker probes the file instead.' }),
+        ),
       },
-      Open,
+      { ...Open, description: 'The film to transcode.' },
     ),
-    outputs: Type.Array(JobOutput, { minItems: 1 }),
+    outputs: Type.Array(JobOutput, {
+      minItems: 1,
+      description: 'The video renditions of the ladder, at most 16: one folder each, all sharing the audio tracks.',
+    }),
     // Orchestrators written in Go send zero values for fields they did not set ("" and 0; a nil struct, slice or
     // pointer as null, see src/job/parse-job.ts): those mean "the default" here, not a malformed job.
     hls_settings: Type.Optional(
@@ -144,7 +154,7 @@ export const Job = Type.Object(
             }),
           ),
         },
-        { ...Open, description: 'Optional; null is read as absent.' },
+        { ...Open, description: 'How the ladder is packaged; absent or null: the defaults.' },
       ),
     ),
     output_base: Type.Optional(
