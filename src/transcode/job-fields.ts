@@ -133,8 +133,9 @@ export function tracksFolderName(masterPlaylistName: string): string {
 }
 
 /**
- * ISO 639-2 (bibliographic and terminology) codes of the languages a library most often holds, to their ISO 639-1
- * code. STAND-IN for src/media/languages.ts (toBcp47), written in parallel: replace toBcp47 below with its import.
+ * STAND-IN for src/media/languages.ts (written in parallel, same signatures): replace ISO639_2_TO_1, toBcp47 and
+ * isKnownLanguage here with `import { isKnownLanguage, toBcp47 } from '../media/languages.js'`. The stand-in knows
+ * the ISO 639-2 codes of the languages a library most often holds, mapped to their ISO 639-1 code.
  */
 const ISO639_2_TO_1: ReadonlyMap<string, string> = new Map(
   (
@@ -145,23 +146,26 @@ const ISO639_2_TO_1: ReadonlyMap<string, string> = new Map(
     .split(' ')
     .map((pair) => pair.split(':') as [string, string]),
 );
-/** ISO 639-2 codes that name no language: undetermined, multiple, none, uncoded. */
-const NOT_A_LANGUAGE = new Set(['und', 'mul', 'zxx', 'mis']);
 
-/** STAND-IN with the signature of src/media/languages.ts's toBcp47: a language tag as BCP-47, undefined if none. */
-function toBcp47(tag: string): string | undefined {
-  const [first = '', ...rest] = tag.trim().split(/[-_]/);
-  const primary = first.toLowerCase();
-  if (!/^[a-z]{2,3}$/.test(primary) || NOT_A_LANGUAGE.has(primary)) return undefined;
-  if (!rest.every((s) => /^[A-Za-z0-9]{1,8}$/.test(s))) return undefined;
-  return [ISO639_2_TO_1.get(primary) ?? primary, ...rest].join('-');
+/** STAND-IN (see above): a language tag as BCP-47 ("fre" -> "fr", "pt_br" -> "pt-br"); undefined when none. */
+function toBcp47(tag: string | undefined): string | undefined {
+  const [first = '', ...rest] = (tag ?? '').trim().toLowerCase().split(/[-_]/);
+  if (!/^[a-z]{2,3}$/.test(first) || ['und', 'mul', 'zxx', 'mis'].includes(first)) return undefined;
+  if (!rest.every((s) => /^[a-z0-9]{1,8}$/.test(s))) return undefined;
+  return [ISO639_2_TO_1.get(first) ?? first, ...rest].join('-');
+}
+
+/** STAND-IN (see above): whether the tag's language is one the stand-in knows (any two-letter code). */
+function isKnownLanguage(bcp47: string): boolean {
+  return /^[a-z]{2}$/.test(bcp47.split('-')[0]!);
 }
 
 /**
  * The language a job names (audio_config.languages), as the lower-case primary BCP-47 subtag that track languages
  * are compared by: "fr", "fre" and "fra" -> "fr"; "pt-BR" -> "pt". Undefined when it names no language ("und",
- * "French", "").
+ * "", "pt-") or one nobody knows ("xyz": a typo would otherwise silently keep nothing it meant).
  */
 export function jobLanguage(tag: string): string | undefined {
-  return toBcp47(tag)?.split('-')[0]!.toLowerCase();
+  const bcp47 = toBcp47(tag);
+  return bcp47 !== undefined && isKnownLanguage(bcp47) ? bcp47.split('-')[0]!.toLowerCase() : undefined;
 }

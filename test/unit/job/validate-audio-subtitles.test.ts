@@ -200,7 +200,8 @@ describe('audio and subtitle fields: every bad value names the field and the val
   const LANGUAGE = 'expected a language code such as "en", "fre" (ISO 639) or "pt-BR" (BCP-47)';
   it.each([
     [['en', 'klingon'], `audio_config.languages[1] = "klingon": ${LANGUAGE}`],
-    [['French'], `audio_config.languages[0] = "French": ${LANGUAGE}`],
+    [['xyz'], `audio_config.languages[0] = "xyz": ${LANGUAGE}`],
+    [['42'], `audio_config.languages[0] = "42": ${LANGUAGE}`],
     [['und'], `audio_config.languages[0] = "und": ${LANGUAGE}`],
     [['fr', ''], `audio_config.languages[1] = "": ${LANGUAGE}`],
     [['pt-'], `audio_config.languages[0] = "pt-": ${LANGUAGE}`],
