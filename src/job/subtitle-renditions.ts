@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandRunner } from '../exec/runner.js';
 import type { Logger } from '../log.js';
-import { writeSubtitleRendition } from '../storage/webvtt-segment.js';
+import { writeSubtitleRendition } from '../storage/subtitle-rendition.js';
 import { stagedDirOf } from '../storage/verify.js';
 import { convertSidecar } from '../transcode/sidecar-convert.js';
 import type { SubtitlePlan, TranscodePlan } from '../transcode/types.js';
