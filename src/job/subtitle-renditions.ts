@@ -34,7 +34,10 @@ function describe(s: SubtitlePlan): string {
   return `${what} ("${s.label.name}")`;
 }
 
-export async function makeSubtitleRenditions(plan: TranscodePlan, deps: SubtitleRenditionDeps): Promise<SubtitleOutcome> {
+export async function makeSubtitleRenditions(
+  plan: TranscodePlan,
+  deps: SubtitleRenditionDeps,
+): Promise<SubtitleOutcome> {
   const kept: SubtitlePlan[] = [];
   const warnings: string[] = [];
   const firstRung = plan.renditions[0]!;

@@ -14,7 +14,7 @@ import {
   parseAvcCodec,
   parseHevcCodec,
   type AppleCodecLimits,
-} from './codec-levels.js';
+} from '../media/codec-levels.js';
 
 /** Base sample types HLS knows (Apple's CODECS appendix, plus the AV1/VP9/Opus entries of RFC 6381 registries). */
 const VIDEO_FORMATS = new Set(['avc1', 'avc3', 'hvc1', 'hev1', 'dvh1', 'dvhe', 'av01', 'vp09', 'mjpg']);

@@ -6,7 +6,7 @@
 import type { AppleRuleId, LadderFacts, MediaPlaylistFacts, RuleViolation, VariantFacts } from './apple-rule-facts.js';
 import { violation } from './apple-rule-facts.js';
 import { videoFamily } from './apple-rules-codecs.js';
-import type { AppleCodecLimits } from './codec-levels.js';
+import type { AppleCodecLimits } from '../media/codec-levels.js';
 
 /** Apple 1.26/1.27: declared and measured bit rates agree within 10% of the attribute. */
 export const BANDWIDTH_TOLERANCE = 0.1;

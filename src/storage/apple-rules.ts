@@ -22,7 +22,7 @@ import {
 } from './apple-rules-master.js';
 import { checkMediaPlaylists } from './apple-rules-media.js';
 import { checkRenditions } from './apple-rules-renditions.js';
-import { APPLE_LIMITS, type AppleCodecLimits } from './codec-levels.js';
+import { APPLE_LIMITS, type AppleCodecLimits } from '../media/codec-levels.js';
 
 export type * from './apple-rule-facts.js';
 export { APPLE_RULES } from './apple-rule-facts.js';

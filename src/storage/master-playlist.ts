@@ -64,8 +64,7 @@ function mediaLine(m: MasterMedia): string {
   if (m.language) attrs.push(`LANGUAGE="${m.language}"`);
   attrs.push(`DEFAULT=${m.isDefault ? 'YES' : 'NO'}`, `AUTOSELECT=${m.autoselect ? 'YES' : 'NO'}`);
   if (m.type === 'SUBTITLES' && m.forced) attrs.push('FORCED=YES');
-  if (m.characteristics && m.characteristics.length > 0)
-    attrs.push(`CHARACTERISTICS="${m.characteristics.join(',')}"`);
+  if (m.characteristics && m.characteristics.length > 0) attrs.push(`CHARACTERISTICS="${m.characteristics.join(',')}"`);
   if (m.channels) attrs.push(`CHANNELS="${m.channels}"`);
   attrs.push(`URI="${m.uri}"`);
   return `#EXT-X-MEDIA:${attrs.join(',')}`;

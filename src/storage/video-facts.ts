@@ -86,4 +86,3 @@ async function readHead(file: string, bytes: number): Promise<Buffer> {
     await fh.close();
   }
 }
-

@@ -133,7 +133,6 @@ export function tracksFolderName(masterPlaylistName: string): string {
   return `${masterPlaylistName.replace(/\.m3u8$/i, '')}_tracks`;
 }
 
-
 /**
  * The language a job names (audio_config.languages), as the lower-case primary BCP-47 subtag that track languages
  * are compared by: "fr", "fre" and "fra" -> "fr"; "pt-BR" -> "pt". Undefined when it names no language ("und",

@@ -27,10 +27,7 @@ function primaryLanguage(tag: string | undefined): string | undefined {
  * The tracks audio_config.languages keeps, in source order. When no track matches any listed language, every
  * track is kept: a job never loses all its sound to a filter (a film tagged "und" throughout, a typo).
  */
-export function keptAudioStreams(
-  audio: readonly AudioStreamInfo[],
-  languages: readonly string[],
-): AudioStreamInfo[] {
+export function keptAudioStreams(audio: readonly AudioStreamInfo[], languages: readonly string[]): AudioStreamInfo[] {
   if (languages.length === 0) return [...audio];
   const wanted = new Set(languages.map((l) => l.toLowerCase()));
   const matched = audio.filter((a) => {

@@ -10,7 +10,12 @@ import HLS from 'hls-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobSuccess } from '../../src/job/contract.js';
 import { probeJson } from '../helpers/media.js';
-import { ENGLISH_CUES, FRENCH_FORCED_CUES, GERMAN_SIDECAR_CUES, makeMultiLanguageFilm } from '../helpers/multilang-source.js';
+import {
+  ENGLISH_CUES,
+  FRENCH_FORCED_CUES,
+  GERMAN_SIDECAR_CUES,
+  makeMultiLanguageFilm,
+} from '../helpers/multilang-source.js';
 import { createPipelineHarness, ladderJob, type PipelineHarness } from '../helpers/pipeline-harness.js';
 
 let h: PipelineHarness;
@@ -27,8 +32,8 @@ beforeAll(async () => {
   await makeMultiLanguageFilm(path.join(h.nas, 'movies'), { germanSidecar: true, brokenSidecar: true });
   const r = await h.run(
     ladderJob('movies/family.mkv', [
-      ['180p', '300k', `${filmDir}/180p`],
-      ['144p', '200k', `${filmDir}/144p`],
+      ['320x180', '300k', `${filmDir}/180p`],
+      ['256x144', '200k', `${filmDir}/144p`],
     ]),
   );
   if (!r.ok) throw r.error;
@@ -62,8 +67,14 @@ describe('audio renditions', () => {
   });
 
   it('every variant is video only and names its audio group, subtitles and codecs', () => {
-    expect(master.variants).toHaveLength(2);
-    for (const v of master.variants) {
+    const variants = master.variants.filter((v) => !v.isIFrameOnly);
+    expect(variants).toHaveLength(2);
+    // Every rung has its I-frame playlist, for scrubbing on Apple players.
+    expect(master.variants.filter((v) => v.isIFrameOnly).map((v) => v.uri)).toEqual([
+      '180p/iframes.m3u8',
+      '144p/iframes.m3u8',
+    ]);
+    for (const v of variants) {
       expect(v.codecs).toMatch(/^avc1\.[0-9A-F]{6},mp4a\.40\.2$/);
       expect(v.audio.map((a) => a.groupId)).toEqual(['aac-128k', 'aac-128k', 'aac-128k']);
       expect(v.subtitles.length).toBeGreaterThan(0);

@@ -70,9 +70,7 @@ describe('buildMasterPlaylist', () => {
           uri: 'index_tracks/s0/stream.m3u8',
         },
       ],
-      iframes: [
-        { uri: '480p/iframes.m3u8', bandwidth: 120_000, width: 854, height: 480, codecs: ['avc1.64001E'] },
-      ],
+      iframes: [{ uri: '480p/iframes.m3u8', bandwidth: 120_000, width: 854, height: 480, codecs: ['avc1.64001E'] }],
     },
   );
 
@@ -99,9 +97,7 @@ describe('buildMasterPlaylist', () => {
     const pl = HLS.parse(text) as HLS.types.MasterPlaylist;
     expect(pl.isMasterPlaylist).toBe(true);
     const normal = pl.variants.filter((v) => !v.isIFrameOnly);
-    expect(
-      normal.map((v) => [v.uri, v.bandwidth, v.averageBandwidth, v.resolution, v.frameRate, v.codecs]),
-    ).toEqual([
+    expect(normal.map((v) => [v.uri, v.bandwidth, v.averageBandwidth, v.resolution, v.frameRate, v.codecs])).toEqual([
       ['1080p/stream.m3u8', 5_500_000, 5_000_000, { width: 1920, height: 1080 }, 29.97, 'avc1.640028,mp4a.40.2'],
       ['480p/stream.m3u8', 900_000, 800_000, { width: 854, height: 480 }, 25, 'avc1.64001E,mp4a.40.2'],
     ]);

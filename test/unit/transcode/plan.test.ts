@@ -147,10 +147,12 @@ describe('planTranscode: keyframes, colour, audio', () => {
     ]);
     expect(p.renditions.map((r) => r.audioGroupId)).toEqual(['aac-96k', 'aac-128k']);
     const [low, high] = p.audioGroups;
-    expect(high!.renditions.map((a) => [a.dir, a.streamIndex, a.sourceChannels, a.channels, a.label.language])).toEqual([
-      ['index_tracks/a2', 1, 6, 2, 'en'],
-      ['index_tracks/a3', 2, 2, 2, 'fr'],
-    ]);
+    expect(high!.renditions.map((a) => [a.dir, a.streamIndex, a.sourceChannels, a.channels, a.label.language])).toEqual(
+      [
+        ['index_tracks/a2', 1, 6, 2, 'en'],
+        ['index_tracks/a3', 2, 2, 2, 'fr'],
+      ],
+    );
     expect(low!.renditions.map((a) => a.dir)).toEqual(['index_tracks/a0', 'index_tracks/a1']);
     // The source's default track is the default rendition.
     expect(high!.renditions.map((a) => a.label.isDefault)).toEqual([false, true]);

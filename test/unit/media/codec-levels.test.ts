@@ -10,7 +10,7 @@ import {
   hevcLevelFor,
   parseAvcCodec,
   parseHevcCodec,
-} from '../../../src/storage/codec-levels.js';
+} from '../../../src/media/codec-levels.js';
 import { FFMPEG, FFPROBE } from '../../helpers/media.js';
 
 const execFileP = promisify(execFile);
