@@ -140,7 +140,6 @@ function parseVideo(s: Json): VideoStreamInfo {
     hdr: hdrOf(colorTransfer),
     // tt/bb/tb/bt are interlaced field orders; "progressive" and "unknown" are treated as progressive.
     interlaced: fieldOrder !== undefined && ['tt', 'bb', 'tb', 'bt'].includes(fieldOrder),
-    ...(num(s.start_time) !== undefined ? { startTime: num(s.start_time) } : {}),
   };
 }
 
@@ -185,7 +184,7 @@ export function parseFfprobeJson(json: unknown, file: string, sizeBytes?: number
       channels: num(s.channels) ?? 0,
       channelLayout: str(s.channel_layout),
       language: language(s),
-      title: title(s),
+      ...(title(s) ? { title: title(s) } : {}),
       isDefault: isDefault(s),
       disposition: disposition(s),
     }));
@@ -195,7 +194,7 @@ export function parseFfprobeJson(json: unknown, file: string, sizeBytes?: number
       index: num(s.index) ?? 0,
       codec: str(s.codec_name) ?? 'unknown',
       language: language(s),
-      title: title(s),
+      ...(title(s) ? { title: title(s) } : {}),
       disposition: disposition(s),
     }));
 
@@ -203,7 +202,6 @@ export function parseFfprobeJson(json: unknown, file: string, sizeBytes?: number
     path: file,
     formatName: str(format.format_name) ?? 'unknown',
     durationSec,
-    ...(num(format.start_time) !== undefined ? { startTime: num(format.start_time) } : {}),
     sizeBytes: sizeBytes ?? num(format.size) ?? 0,
     bitRate: num(format.bit_rate),
     video,

@@ -29,8 +29,6 @@ export interface VideoStreamInfo {
   /** PQ (smpte2084) or HLG (arib-std-b67) mean HDR. */
   hdr: HdrTransfer | null;
   interlaced: boolean;
-  /** The stream's start_time in seconds (absent when ffprobe does not know it). */
-  startTime?: number;
 }
 
 /** What ffprobe's disposition flags say of an audio or subtitle stream (all false when absent). */
@@ -70,8 +68,6 @@ export interface SourceInfo {
   path: string;
   formatName: string;
   durationSec: number;
-  /** The container's start_time in seconds: the earliest stream's start, which ffmpeg's output time 0 is. */
-  startTime?: number;
   sizeBytes: number;
   bitRate?: number;
   video: VideoStreamInfo;

@@ -8,6 +8,7 @@ import { MediaError, ToolchainError } from '../../src/errors.js';
 import { execaRunner, type CommandRunner } from '../../src/exec/runner.js';
 import { parseFfprobeJson } from '../../src/transcode/ffprobe.js';
 import { probeSource } from '../helpers/probe-source.js';
+import { disposition } from '../helpers/plan-fixtures.js';
 import {
   FFPROBE,
   makeAudioOnly,
@@ -64,10 +65,28 @@ describe('probeSource on real media', () => {
       interlaced: false,
     });
     expect(info.audio).toEqual([
-      { index: 1, codec: 'aac', channels: 6, channelLayout: '5.1', language: 'eng', isDefault: false },
-      { index: 2, codec: 'aac', channels: 2, channelLayout: 'stereo', language: 'fra', isDefault: true },
+      {
+        index: 1,
+        codec: 'aac',
+        channels: 6,
+        channelLayout: '5.1',
+        language: 'eng',
+        isDefault: false,
+        disposition: disposition(),
+      },
+      {
+        index: 2,
+        codec: 'aac',
+        channels: 2,
+        channelLayout: 'stereo',
+        language: 'fra',
+        isDefault: true,
+        disposition: disposition({ default: true }),
+      },
     ]);
-    expect(info.subtitles).toEqual([{ index: 3, codec: 'subrip', language: undefined }]);
+    expect(info.subtitles).toEqual([
+      { index: 3, codec: 'subrip', language: undefined, disposition: expect.objectContaining({ forced: false }) },
+    ]);
     expect(info.sizeBytes).toBeGreaterThan(0);
   });
 
@@ -197,7 +216,15 @@ describe('parseFfprobeJson (pure)', () => {
     });
     expect(info.video.fps).toBeCloseTo(29.97, 2);
     expect(info.audio).toEqual([
-      { index: 2, codec: 'ac3', channels: 6, channelLayout: undefined, language: undefined, isDefault: false },
+      {
+        index: 2,
+        codec: 'ac3',
+        channels: 6,
+        channelLayout: undefined,
+        language: undefined,
+        isDefault: false,
+        disposition: disposition(),
+      },
     ]);
     expect(info.durationSec).toBe(12.5);
   });

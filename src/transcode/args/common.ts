@@ -139,27 +139,14 @@ export function hevcTagArgs(plan: TranscodePlan, r: RenditionPlan, i: number): s
 export const AUDIO_SAMPLE_RATE = 48_000;
 
 /**
- * Where the picture starts on ffmpeg's output timeline (seconds): the video stream's start minus the container's
- * (ffmpeg's output time 0 is the earliest stream's start). 0 when unknown or absurd.
+ * Filters after the channel mapping of every audio branch: 48 kHz, and timestamps made continuous from output time
+ * 0 (async=1 fills gaps with silence and trims overlaps; first_pts=0 pads a late start with silence). The picture
+ * starts at 0 too: the hls muxer's constant frame rate repeats the first frame back to 0 (ffmpeg 5.1 and later),
+ * so the first segment of every rendition starts with picture and sound together, and sync is kept within half a
+ * frame. (A source whose sound starts 0.18 s after its picture once left a hole that hls.js had to seek over.)
  */
-export function videoStartOffset(plan: Pick<TranscodePlan, 'source'>): number {
-  const v = plan.source.video.startTime;
-  const c = plan.source.startTime;
-  if (v === undefined || c === undefined) return 0;
-  const d = v - c;
-  return d > 0 && d < 10 ? d : 0;
-}
-
-/**
- * Filters after the channel mapping of every audio branch: 48 kHz, and timestamps made continuous (gaps filled with
- * silence, overlaps trimmed, async=1). first_pts starts every audio rendition exactly where the picture starts:
- * sound that begins before the first frame is trimmed, sound that begins later is padded with silence, so the
- * first segment of every rendition starts with picture and sound together (a source whose audio led its video by
- * 0.18 s left a hole that hls.js had to seek over).
- */
-export function audioTimingFilters(plan: Pick<TranscodePlan, 'source'>): string[] {
-  const firstPts = Math.round(videoStartOffset(plan) * AUDIO_SAMPLE_RATE);
-  return [`aresample=${AUDIO_SAMPLE_RATE}:async=1:first_pts=${firstPts}`];
+export function audioTimingFilters(): string[] {
+  return [`aresample=${AUDIO_SAMPLE_RATE}:async=1:first_pts=0`];
 }
 
 /** Encoder options of audio output stream j (its channel layout comes from the filter graph, see downmix.ts). */

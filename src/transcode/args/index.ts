@@ -110,7 +110,7 @@ export function buildAudioGraph(plan: TranscodePlan): string[] {
   return allAudioRenditions(plan.audioGroups).map((a, j) => {
     const source = { channels: a.sourceChannels, layout: a.sourceLayout };
     const filters = a.channels > 2 ? (surroundFilters(source) ?? []) : stereoDownmixFilters(source);
-    return `[0:${a.streamIndex}]${[...filters, ...audioTimingFilters(plan)].join(',')}[a${j}]`;
+    return `[0:${a.streamIndex}]${[...filters, ...audioTimingFilters()].join(',')}[a${j}]`;
   });
 }
 

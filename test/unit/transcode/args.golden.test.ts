@@ -85,14 +85,13 @@ describe('buildFfmpegArgs: software', () => {
 
   it('three audio tracks, two text subtitles, an image subtitle: each audio once, whole WebVTT outputs', async () => {
     const src = makeSourceInfo(
-      { startTime: 0.18 },
+      {},
       [
         { index: 1, channels: 6, channelLayout: '5.1(side)', language: 'eng' },
         { index: 2, channels: 2, language: 'fre', isDefault: false },
         { index: 3, channels: 1, language: 'eng', isDefault: false, title: 'Commentary' },
       ],
       {
-        startTime: 0,
         subtitles: [
           subtitleStream({ index: 4, language: 'eng' }),
           subtitleStream({ index: 5, codec: 'hdmv_pgs_subtitle', language: 'ger' }),
