@@ -11,6 +11,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { EncoderFamily } from '../capabilities/types.js';
+import { CODEC_LIMITS } from '../media/codec-levels.js';
 import { createGpuSelector, type GpuSelector } from '../capabilities/gpu-selector.js';
 import type { Config } from '../config.js';
 import { FfmpegError } from '../errors.js';
@@ -164,7 +165,12 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
       const subtitles = await makeSubtitleRenditions(plan, { runner, ffmpegPath: config.ffmpeg_path, log, signal });
       plan = { ...plan, subtitles: subtitles.kept };
       throwIfAborted(signal);
-      const verified = await verifyStaging(plan, { runner, ffprobePath: config.ffprobe_path, signal });
+      const verified = await verifyStaging(plan, {
+        runner,
+        ffprobePath: config.ffprobe_path,
+        signal,
+        codecLimits: CODEC_LIMITS[config.hls_codec_limits],
+      });
       report({ progress: 97, currentFps: 0, etaSec: 0 }, 100);
       throwIfAborted(signal);
       const commit = await commitOutputs(buildCommitSpec(plan, verified), {

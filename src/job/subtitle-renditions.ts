@@ -40,8 +40,10 @@ export async function makeSubtitleRenditions(
 ): Promise<SubtitleOutcome> {
   const kept: SubtitlePlan[] = [];
   const warnings: string[] = [];
-  const firstRung = plan.renditions[0]!;
-  const videoPlaylist = path.join(stagedDirOf(plan, firstRung), firstRung.playlistName);
+  const firstRung = plan.renditions[0];
+  // Invariant: only a plan with video rungs has subtitles (plan.ts): they follow the picture's segments.
+  if (!firstRung) return { kept: [], warnings };
+  const videoPlaylist = path.join(stagedDirOf(plan, firstRung), plan.playlistName);
   for (const s of plan.subtitles) {
     throwIfAborted(deps.signal);
     if (s.source.kind === 'sidecar') {
@@ -59,7 +61,7 @@ export async function makeSubtitleRenditions(
         outDir,
         videoPlaylistPath: videoPlaylist,
         segmentType: plan.segmentType,
-        playlistName: firstRung.playlistName,
+        playlistName: plan.playlistName,
       });
       if (res.cueCount === 0) {
         warnings.push(`${describe(s)} left out: no readable cue${res.warnings[0] ? ` (${res.warnings[0]})` : ''}`);

@@ -21,6 +21,17 @@ export interface AppleCodecLimits {
 
 export const APPLE_LIMITS: AppleCodecLimits = { h264MaxLevel: 4.2, hevcMaxLevel: 5, maxFrameRate: 60 };
 
+/**
+ * The limits of each hls_codec_limits setting: "strict" (the issue's and Apple's earlier editions), "current"
+ * (Apple's current edition: H.264 High@5.2 MUST, HEVC Main10@5.1 High tier MUST), "off" (no level checked; the
+ * frame-rate cap stays, as every Apple device needs it).
+ */
+export const CODEC_LIMITS: Readonly<Record<'strict' | 'current' | 'off', AppleCodecLimits>> = {
+  strict: APPLE_LIMITS,
+  current: { h264MaxLevel: 5.2, hevcMaxLevel: 5.1, maxFrameRate: 60 },
+  off: { h264MaxLevel: 6.2, hevcMaxLevel: 6.2, maxFrameRate: 60 },
+};
+
 /** H.264 profile_idc values at or below High: Baseline (incl. Constrained Baseline), Main, High. */
 export const H264_PROFILES_UP_TO_HIGH: ReadonlyMap<number, string> = new Map([
   [66, 'Baseline'],

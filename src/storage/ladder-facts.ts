@@ -58,10 +58,9 @@ export function ladderFactsOf(i: LadderFactsInput): LadderFacts {
       codecs: v.codecs,
       bandwidth: Math.max(1, Math.round(v.bandwidth)),
       averageBandwidth: Math.max(1, Math.round(v.averageBandwidth)),
-      width: v.width,
-      height: v.height,
+      ...(v.width && v.height ? { width: v.width, height: v.height } : {}),
       // As written: three decimals.
-      frameRate: Number(v.frameRate.toFixed(3)),
+      ...(v.frameRate ? { frameRate: Number(v.frameRate.toFixed(3)) } : {}),
       ...(v.audioGroup ? { audioGroup: v.audioGroup } : {}),
       ...(v.subtitlesGroup ? { subtitlesGroup: v.subtitlesGroup } : {}),
       closedCaptions: 'NONE',

@@ -15,9 +15,10 @@ export interface MasterVariant {
   bandwidth: number;
   /** Average bitrate over the whole rendition, bits/s. */
   averageBandwidth: number;
-  width: number;
-  height: number;
-  frameRate: number;
+  /** Absent for an audio-only variant (no RESOLUTION or FRAME-RATE then). */
+  width?: number;
+  height?: number;
+  frameRate?: number;
   /** RFC 6381 codec strings, e.g. ["avc1.640028", "mp4a.40.2"]. */
   codecs: string[];
 }
@@ -83,8 +84,8 @@ export function buildMasterPlaylist(variants: readonly MasterVariant[], opts: Ma
     const attrs = [
       `BANDWIDTH=${Math.max(1, Math.round(v.bandwidth))}`,
       `AVERAGE-BANDWIDTH=${Math.max(1, Math.round(v.averageBandwidth))}`,
-      `RESOLUTION=${v.width}x${v.height}`,
-      `FRAME-RATE=${v.frameRate.toFixed(3)}`,
+      ...(v.width && v.height ? [`RESOLUTION=${v.width}x${v.height}`] : []),
+      ...(v.frameRate ? [`FRAME-RATE=${v.frameRate.toFixed(3)}`] : []),
       `CODECS="${v.codecs.join(',')}"`,
     ];
     if (v.audioGroup) attrs.push(`AUDIO="${v.audioGroup}"`);

@@ -9,6 +9,7 @@ import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { StorageError } from '../errors.js';
 import type { AudioGroupPlan, RenditionPlan, TranscodePlan } from '../transcode/types.js';
+import type { AppleCodecLimits } from '../media/codec-levels.js';
 import { checkAppleRules, formatViolations } from './apple-rules.js';
 import { buildIFramePlaylist } from './iframe-playlist.js';
 import { ladderFactsOf, type CheckedPlaylistRef } from './ladder-facts.js';
@@ -54,7 +55,10 @@ export interface VerifiedStaging {
   totalBytes: number;
 }
 
-export type VerifyOptions = VideoFactsOptions;
+export interface VerifyOptions extends VideoFactsOptions {
+  /** Highest H.264/HEVC levels (hls_codec_limits); Apple's strict ones when absent. */
+  codecLimits?: AppleCodecLimits;
+}
 
 /** GROUP-ID of the subtitle renditions. */
 export const SUBTITLE_GROUP = 'subs';
@@ -150,7 +154,7 @@ function audioMedia(g: AudioGroupPlan, playlistName: string): MasterMedia[] {
 /** Verifies the staged tree of `plan` and writes its master playlist. Throws StorageError naming the bad file. */
 export async function verifyStaging(plan: TranscodePlan, opts: VerifyOptions): Promise<VerifiedStaging> {
   const masterFile = path.join(plan.stagingDir, plan.masterPlaylistName);
-  const playlistName = plan.renditions[0]!.playlistName;
+  const playlistName = plan.playlistName;
   const iframeName = iframePlaylistName(plan);
   const fmp4 = plan.segmentType === 'fmp4';
 
@@ -204,7 +208,7 @@ export async function verifyStaging(plan: TranscodePlan, opts: VerifyOptions): P
   const subtitlesGroup = plan.subtitles.length > 0 ? SUBTITLE_GROUP : undefined;
 
   const renditions: StagedRendition[] = [];
-  const variants: Array<MasterVariant & { videoCodec: string }> = [];
+  const variants: Array<MasterVariant & { videoCodec?: string }> = [];
   const iframes: Array<MasterIFrameVariant & { videoCodec: string }> = [];
   const playlists: CheckedPlaylistRef[] = [];
   for (const { r, m, facts, iframes: ifr, iframeCheck } of rungs) {
@@ -263,6 +267,21 @@ export async function verifyStaging(plan: TranscodePlan, opts: VerifyOptions): P
       },
     );
   }
+  // An audio-only ladder: one variant per audio group, pointing at the group's default rendition (Apple's layout
+  // for audio-only streams); the other renditions are its alternatives.
+  if (rungs.length === 0) {
+    for (const g of plan.audioGroups) {
+      const a = groupRates.get(g.id)!;
+      const main = g.renditions.find((x) => x.label.isDefault) ?? g.renditions[0]!;
+      variants.push({
+        uri: trackUri(main.dir, playlistName),
+        bandwidth: a.peak,
+        averageBandwidth: a.average,
+        codecs: [a.codec],
+        audioGroup: g.id,
+      });
+    }
+  }
   // CLOSED-CAPTIONS needs version 6 (RFC 8216 section 7); fMP4 media playlists are version 7.
   const version = fmp4 ? 7 : 6;
   const text = buildMasterPlaylist(variants, { version, independentSegments: true, media, iframes });
@@ -289,6 +308,7 @@ export async function verifyStaging(plan: TranscodePlan, opts: VerifyOptions): P
       audioGroupCodecs: new Map([...groupRates].map(([id, g]) => [id, g.codec])),
       playlists,
     }),
+    { ...(opts.codecLimits ? { limits: opts.codecLimits } : {}) },
   );
   if (violations.length > 0)
     throw new StorageError(`the ladder breaks Apple's HLS authoring rules: ${formatViolations(violations)}`);

@@ -153,10 +153,10 @@ export function parseFfprobeJson(json: unknown, file: string, sizeBytes?: number
   const streams = (Array.isArray(root.streams) ? root.streams : []).map(obj);
 
   const videoStream = streams.find((s) => s.codec_type === 'video' && num(obj(s.disposition).attached_pic) !== 1);
-  if (!videoStream) {
-    const hasAudio = streams.some((s) => s.codec_type === 'audio');
-    throw new MediaError(`${file} has no video stream${hasAudio ? ' (audio-only file?)' : ''}`);
-  }
+  const hasAudio = streams.some((s) => s.codec_type === 'audio' && (num(s.channels) ?? 0) > 0);
+  if (!videoStream && !hasAudio) throw new MediaError(`${file} has neither a video nor an audio stream`);
+  // An audio-only file (cover art does not count as video) becomes an audio-only ladder.
+  if (!videoStream) return parseAudioOnly(root, file, sizeBytes);
   const video = parseVideo(videoStream);
   // Profile 5 (streaming services' single-layer Dolby Vision) has no HDR10 or SDR base layer: its pictures are
   // in Dolby's IPT colour space, which ffmpeg 5.1 decodes as if it were ordinary YUV. The output would play with
@@ -176,6 +176,20 @@ export function parseFfprobeJson(json: unknown, file: string, sizeBytes?: number
   if (!(durationSec > 0))
     throw new MediaError(`${file}: the duration is unknown or zero (damaged, truncated or still being written?)`);
 
+  return { ...common(root, file, sizeBytes), durationSec, video };
+}
+
+function parseAudioOnly(root: Json, file: string, sizeBytes: number | undefined): SourceInfo {
+  const durationSec = num(obj(root.format).duration) ?? 0;
+  if (!(durationSec > 0))
+    throw new MediaError(`${file}: the duration is unknown or zero (damaged, truncated or still being written?)`);
+  return { ...common(root, file, sizeBytes), durationSec, video: null };
+}
+
+/** What a video and an audio-only source share: the container, the audio and subtitle streams. */
+function common(root: Json, file: string, sizeBytes: number | undefined): Omit<SourceInfo, 'video' | 'durationSec'> {
+  const format = obj(root.format);
+  const streams = (Array.isArray(root.streams) ? root.streams : []).map(obj);
   const audio: AudioStreamInfo[] = streams
     .filter((s) => s.codec_type === 'audio' && (num(s.channels) ?? 0) > 0)
     .map((s) => ({
@@ -201,10 +215,8 @@ export function parseFfprobeJson(json: unknown, file: string, sizeBytes?: number
   return {
     path: file,
     formatName: str(format.format_name) ?? 'unknown',
-    durationSec,
     sizeBytes: sizeBytes ?? num(format.size) ?? 0,
     bitRate: num(format.bit_rate),
-    video,
     audio,
     subtitles,
   };

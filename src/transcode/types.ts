@@ -70,9 +70,19 @@ export interface SourceInfo {
   durationSec: number;
   sizeBytes: number;
   bitRate?: number;
-  video: VideoStreamInfo;
+  /** null for an audio-only source (music, an audiobook): the ladder is then audio renditions only. */
+  video: VideoStreamInfo | null;
   audio: AudioStreamInfo[];
   subtitles: SubtitleStreamInfo[];
+}
+
+/**
+ * The source's video stream, for code that only runs when the ladder has video rungs (an audio-only source plans
+ * none, so reaching here without video is a programming error, not a user's).
+ */
+export function videoStreamOf(source: Pick<SourceInfo, 'video' | 'path'>): VideoStreamInfo {
+  if (!source.video) throw new Error(`${source.path} has no video stream: an audio-only plan has no video rungs`);
+  return source.video;
 }
 
 export interface RenditionPlan {
@@ -189,8 +199,12 @@ export interface TranscodePlan {
   manifestUrl: string;
   segmentTime: number;
   segmentType: 'ts' | 'fmp4';
+  /** Name of every media playlist (video rungs, audio and subtitle renditions); never the master's. */
+  playlistName: string;
   /** Output frame rate and the GOP that puts a keyframe on every segment boundary. */
   fps: number;
+  /** Set when the source runs faster than players take (above 60 fps): the picture is thinned to this rate. */
+  frameRateCap?: number;
   gopFrames: number;
   /**
    * Audio groups, each holding every kept source track once (encoded once per job, not once per video rung).

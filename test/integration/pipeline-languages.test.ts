@@ -9,7 +9,7 @@ import path from 'node:path';
 import HLS from 'hls-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobSuccess } from '../../src/job/contract.js';
-import { probeJson } from '../helpers/media.js';
+import { probeJson, runFfmpeg } from '../helpers/media.js';
 import {
   ENGLISH_CUES,
   FRENCH_FORCED_CUES,
@@ -125,5 +125,36 @@ describe('subtitle renditions', () => {
         expect(seg).toContain(text);
       }
     }
+  });
+});
+
+describe('an audio-only source', () => {
+  it('gives an audio-only master: one variant per audio group, no video rung, no RESOLUTION', async () => {
+    const song = path.join(h.nas, 'movies', 'song.mp3');
+    await runFfmpeg(['-f', 'lavfi', '-i', 'sine=f=523:d=3:sample_rate=44100', '-ac', '2', '-c:a', 'libmp3lame', song]);
+    const r = await h.run(
+      ladderJob('movies/song.mp3', [
+        ['360p', '800k', 'music/song/360p'],
+        ['240p', '400k', 'music/song/240p'],
+      ]),
+    );
+    if (!r.ok) throw r.error;
+    expect(r.result.manifestUrl).toBe('/music/song/index.m3u8');
+    const text = await readFile(path.join(h.nas, 'music/song/index.m3u8'), 'utf8');
+    const m = HLS.parse(text) as HLS.types.MasterPlaylist;
+    expect(m.variants.map((v) => [v.uri, v.codecs, v.resolution])).toEqual([
+      ['index_tracks/a0/stream.m3u8', 'mp4a.40.2', undefined],
+    ]);
+    expect(text).not.toMatch(/RESOLUTION|FRAME-RATE|I-FRAME/);
+    // No empty video folders are published for the rungs the job listed.
+    expect((await readdir(path.join(h.nas, 'music/song'))).sort()).toEqual([
+      '.transcode-worker.json',
+      'index.m3u8',
+      'index_tracks',
+    ]);
+    const seg = path.join(h.nas, 'music/song/index_tracks/a0/seg_00000.ts');
+    expect((await probeJson(seg)).streams).toEqual([
+      expect.objectContaining({ codec_type: 'audio', codec_name: 'aac', channels: 2, sample_rate: '48000' }),
+    ]);
   });
 });

@@ -7,6 +7,7 @@
  */
 import { allAudioRenditions } from '../plan-audio.js';
 import type { AudioRenditionPlan, RenditionPlan, TranscodePlan } from '../types.js';
+import { videoStreamOf } from '../types.js';
 
 /** What one hardware family contributes. */
 export interface FamilyBuilder {
@@ -50,7 +51,7 @@ export function rate(bps: number): string {
  * saturated instead of washing them out), then back to BT.709 limited range 4:2:0.
  */
 export function toneMapCpu(plan: TranscodePlan): string[] {
-  const tin = plan.source.video.hdr === 'hlg' ? 'arib-std-b67' : 'smpte2084';
+  const tin = videoStreamOf(plan.source).hdr === 'hlg' ? 'arib-std-b67' : 'smpte2084';
   return [
     `zscale=tin=${tin}:min=bt2020nc:pin=bt2020:rin=tv:t=linear:npl=100`,
     'format=gbrpf32le',
@@ -73,7 +74,7 @@ export function cpuPreFilters(plan: TranscodePlan): string[] {
   if (plan.deinterlace) out.push('bwdif=mode=send_frame:parity=auto:deint=interlaced');
   if (plan.toneMap) {
     const big = largestRendition(plan);
-    const v = plan.source.video;
+    const v = videoStreamOf(plan.source);
     const rotated = v.rotation === 90 || v.rotation === 270;
     // ffmpeg has already applied the rotation here, so the frames are the coded size with sides swapped.
     const frameW = rotated ? v.height : v.width;
@@ -175,7 +176,7 @@ export function muxerPath(dir: string): string {
 export function hlsArgs(plan: TranscodePlan): string[] {
   const root = muxerPath(plan.stagingDir);
   const fmp4 = plan.segmentType === 'fmp4';
-  const playlistName = plan.renditions[0]?.playlistName ?? 'stream.m3u8';
+  const playlistName = plan.playlistName;
   // Names are synthetic ("v0", "index_tracks/a0"): var_stream_map splits on spaces and commas (see above).
   const streamMap = [
     ...plan.renditions.map((r, i) => `v:${i},name:${r.variantDir}`),

@@ -13,6 +13,7 @@
  */
 import type { EncoderFamily } from '../../capabilities/types.js';
 import type { RenditionPlan, TranscodePlan } from '../types.js';
+import { videoStreamOf } from '../types.js';
 import { allAudioRenditions } from '../plan-audio.js';
 import { amfBuilder } from './amf.js';
 import { stereoDownmixFilters, surroundFilters } from './downmix.js';
@@ -85,9 +86,11 @@ function rungFilters(
 export function buildFilterGraph(plan: TranscodePlan): string {
   const onDevice = plan.hwDecode?.framesOnDevice === true;
   const decodeBuilder = plan.hwDecode ? DECODE_FAMILY[plan.hwDecode.kind] : undefined;
-  const pre = onDevice ? (decodeBuilder?.devicePreFilters?.(plan) ?? []) : cpuPreFilters(plan);
+  // fps= only drops frames (it never touches pixels), so it runs on GPU frames as well as on CPU ones.
+  const cap = plan.frameRateCap ? [`fps=${Number(plan.frameRateCap.toFixed(6))}`] : [];
+  const pre = [...cap, ...(onDevice ? (decodeBuilder?.devicePreFilters?.(plan) ?? []) : cpuPreFilters(plan))];
   // The chosen video stream by its absolute index (the first video stream may be cover art).
-  const input = `[0:${plan.source.video.index}]`;
+  const input = `[0:${videoStreamOf(plan.source).index}]`;
   const branches = plan.renditions.map((r) => rungFilters(plan, r, onDevice, decodeBuilder).join(','));
   if (plan.renditions.length === 1) return `${input}${[...pre, branches[0]!].join(',')}[v0]`;
   const labels = plan.renditions.map((_, i) => `[s${i}]`).join('');
@@ -136,7 +139,8 @@ function subtitleOutputs(plan: TranscodePlan): string[] {
 }
 
 export function buildFfmpegArgs(plan: TranscodePlan): string[] {
-  if (plan.renditions.length === 0) throw new Error('a transcode plan needs at least one rendition');
+  if (plan.renditions.length === 0 && plan.audioGroups.length === 0)
+    throw new Error('a transcode plan needs at least one video rung or audio rendition');
   const maps: string[] = [];
   const perStream: string[] = [];
   // Video rungs are video-only (v:i); every audio rendition is its own output stream (a:j), encoded once and
@@ -155,7 +159,9 @@ export function buildFfmpegArgs(plan: TranscodePlan): string[] {
     maps.push('-map', `[a${j}]`);
     perStream.push(...audioArgs(a, j));
   });
-  const graph = [buildFilterGraph(plan), ...buildAudioGraph(plan)].join(';');
+  // An audio-only source has no video rung, so no video branch.
+  const video = plan.renditions.length > 0 ? [buildFilterGraph(plan)] : [];
+  const graph = [...video, ...buildAudioGraph(plan)].join(';');
   return [
     ...globalArgs(),
     ...inputArgs(plan),

@@ -110,7 +110,7 @@ describe('buildFfmpegArgs: software', () => {
   it('HDR10 HEVC 4K with 5.1 default audio -> libx265 fMP4: shrink, tone map once, tag BT.709, hvc1', async () => {
     const v = makeValidatedJob(ladderOf('libx265'), { segmentType: 'fmp4', segmentTime: 4 });
     await expect(
-      pretty(argv(v, { ...hdr10, video: { ...hdr10.video, fps: 24 } }, makePlanOptions())),
+      pretty(argv(v, { ...hdr10, video: { ...hdr10.video!, fps: 24 } }, makePlanOptions())),
     ).toMatchFileSnapshot('./__golden__/software-hdr10-x265-fmp4.argv');
   });
 

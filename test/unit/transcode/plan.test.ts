@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { JobValidationError } from '../../../src/errors.js';
 import { displaySize, fitRendition } from '../../../src/transcode/plan-geometry.js';
 import { planTranscode, softwareEquivalent } from '../../../src/transcode/plan.js';
+import { buildFfmpegArgs, buildFilterGraph } from '../../../src/transcode/args/index.js';
+import { CODEC_LIMITS } from '../../../src/media/codec-levels.js';
 import {
   ladderOf,
   makePlanOptions,
   makeSourceInfo,
   makeValidatedJob,
+  subtitleStream,
   type OutputSpec,
 } from '../../helpers/plan-fixtures.js';
 
@@ -57,7 +60,7 @@ describe('planTranscode: geometry', () => {
   it('applies a non-square SAR on an odd-sized source: even sides, display aspect kept, no upscale', () => {
     // 321x181 stored, 4:3 pixels: displayed as 428x181 (DAR 2.365).
     const source = makeSourceInfo({ width: 321, height: 181, sarNum: 4, sarDen: 3 });
-    expect(displaySize(source.video)).toEqual({ width: 428, height: 181 });
+    expect(displaySize(source.video!)).toEqual({ width: 428, height: 181 });
     const p = planTranscode(
       makeValidatedJob([
         { res: '720p', dest: 'p/m/720p' },
@@ -412,5 +415,47 @@ describe('planTranscode: QSV decode', () => {
     });
     expect(planTranscode(v, makeSourceInfo({ hdr: 'pq', pixFmt: 'yuv420p10le' }), qsv).hwDecode).toBeNull();
     expect(planTranscode(v, makeSourceInfo({ rotation: 270 }), qsv).hwDecode).toBeNull();
+  });
+});
+
+describe('planTranscode: what Apple players take', () => {
+  const uhd = makeSourceInfo({ width: 3840, height: 2160, fps: 24 });
+  const rung4k = (codec: string) => makeValidatedJob([{ res: '2160p', dest: 'p/m/2160p', codec, bitrate: 20_000_000 }]);
+
+  it('refuses, before encoding, a rung no encoder setting can fit in the level limits; hls_codec_limits relaxes it', () => {
+    expect(() => planTranscode(rung4k('libx264'), uhd, makePlanOptions())).toThrow(JobValidationError);
+    expect(() => planTranscode(rung4k('libx264'), uhd, makePlanOptions())).toThrow(
+      /outputs\[0\] \(p\/m\/2160p, libx264\): H\.264 3840x2160@24 .*needs level 5\.1.*High@4\.2.*hls_codec_limits/,
+    );
+    // HEVC 2160p24 fits Main10@5.0.
+    expect(planTranscode(rung4k('libx265'), uhd, makePlanOptions()).renditions).toHaveLength(1);
+    const current = makePlanOptions({ codecLimits: CODEC_LIMITS.current });
+    expect(planTranscode(rung4k('libx264'), uhd, current).renditions[0]!.encoder).toBe('libx264');
+  });
+
+  it('thins a 120 fps source to 60 fps (Apple players take at most 60) with an fps filter, GOPs at the new rate', () => {
+    const v = makeValidatedJob([{ res: '720p', dest: 'p/m/720p' }], { segmentTime: 2 });
+    const p = planTranscode(v, makeSourceInfo({ fps: 119.88 }), makePlanOptions());
+    expect(p.fps).toBeCloseTo(59.94, 2);
+    expect(p.frameRateCap).toBeCloseTo(59.94, 2);
+    expect(p.gopFrames).toBe(120);
+    expect(buildFilterGraph(p)).toMatch(/^\[0:0\]fps=59\.94,/);
+    expect(planTranscode(v, makeSourceInfo({ fps: 50 }), makePlanOptions()).frameRateCap).toBeUndefined();
+  });
+
+  it('plans an audio-only source as audio renditions alone; its subtitles are reported, not kept', () => {
+    const source = { ...makeSourceInfo({}, [{ index: 0, language: 'eng' }]), video: null };
+    source.subtitles = [subtitleStream({ index: 1, language: 'eng' })];
+    const p = planTranscode(makeValidatedJob(ladderOf()), source, makePlanOptions());
+    expect(p.renditions).toEqual([]);
+    expect(p.hwDecode).toBeNull();
+    expect(p.audioGroups[0]!.renditions.map((a) => a.streamIndex)).toEqual([0]);
+    expect(p.subtitles).toEqual([]);
+    expect(p.skippedSubtitles).toEqual([
+      expect.objectContaining({ index: 1, reason: expect.stringMatching(/audio-only/) }),
+    ]);
+    const args = buildFfmpegArgs(p);
+    expect(args[args.indexOf('-filter_complex') + 1]).toBe('[0:0]aresample=48000:async=1:first_pts=0[a0]');
+    expect(args[args.indexOf('-var_stream_map') + 1]).toBe('a:0,name:index_tracks/a0');
   });
 });
