@@ -294,6 +294,41 @@ export const FinalizeMetrics = Type.Object(
       Type.String({ description: 'The GPU the job ran on: an NVIDIA index ("1") or a render node.' }),
     ),
     gpu_family: Type.Optional(Type.String({ description: 'nvidia, qsv or vaapi, with gpu_device.' })),
+    audio_renditions: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'Audio renditions published (every kept source track, once per audio group).',
+      }),
+    ),
+    subtitle_renditions: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'WebVTT subtitle renditions published (embedded text tracks and sidecar files).',
+      }),
+    ),
+    skipped_subtitles: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            stream_index: Type.Integer({ minimum: 0 }),
+            codec: Type.String({ description: 'hdmv_pgs_subtitle, dvd_subtitle, dvb_subtitle, ...' }),
+            language: Type.Optional(Type.String({ description: "The stream's language tag as the file has it." })),
+            reason: Type.String(),
+          },
+          Open,
+        ),
+        {
+          description:
+            'Subtitle streams of the source left out: image subtitles (PGS, DVB, VobSub) are never burned in by ' +
+            'default, so the orchestrator can decide what to do with them.',
+        },
+      ),
+    ),
+    subtitle_warnings: Type.Optional(
+      Type.Array(Type.String(), {
+        description: 'Text subtitle tracks left out because their data could not be read (a malformed SRT), and why.',
+      }),
+    ),
   },
   Open,
 );
