@@ -131,6 +131,16 @@ function uniqueNames(parts: NameParts[]): string[] {
   });
 }
 
+/**
+ * An audio title without a trailing channel layout ("English 5.1" -> "English", "Français (Stereo)" ->
+ * "Français"): the same NAME serves the stereo group and the surround group, so it must not promise a layout.
+ */
+function withoutLayout(title: string | undefined): string | undefined {
+  return title
+    ?.replace(/[\s([-]*(?:mono|stereo|[1-7]\.[01](?:\s*ch)?|surround(?:\s+[1-7]\.[01])?)[)\]]*\s*$/i, '')
+    .trim();
+}
+
 /** The title when it says something, else the language's name, else a numbered fallback. */
 function coreName(title: string | undefined, language: string | undefined, fallback: string, codec?: string): string {
   const safe = hlsQuotedStringSafe(title ?? '');
@@ -167,7 +177,7 @@ export function labelAudioTracks(tracks: readonly AudioTrackTags[]): TrackLabel[
   const defaultIndex = defaultAudioIndex(tracks);
   const languages = tracks.map((t) => toBcp47(t.language));
   const parts = tracks.map((t, i): NameParts => {
-    const core = coreName(t.title, languages[i], `Audio ${i + 1}`);
+    const core = coreName(withoutLayout(t.title), languages[i], `Audio ${i + 1}`);
     const suffixes: string[] = [];
     if (t.disposition.comment && !/comment|kommentar/i.test(core)) suffixes.push('(Commentary)');
     if (isDescription(t.disposition) && !/descri|\bAD\b|narrat/i.test(core)) suffixes.push('(Audio Description)');
