@@ -117,6 +117,11 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
         log,
       );
       let plan = chosen.plan;
+      if (plan.segmentType !== validated.segmentType)
+        log.warn(
+          { asked: validated.segmentType, used: plan.segmentType },
+          'HEVC is carried in fMP4 segments only: the ladder is written as fMP4',
+        );
       let transcodeMs = 0;
       let fallbackReason: string | undefined;
 

@@ -185,17 +185,31 @@ export function checkMasterTags(f: LadderFacts): RuleViolation[] {
   return out;
 }
 
-/** Every video rung with every audio group; an I-frame rendition for every video codec and resolution. */
+/**
+ * Every video rung with every KIND of audio group (codec and channel count: AAC stereo, E-AC-3 5.1, ...), so a
+ * player that picks surround still finds every rung; groups of one kind at different bitrates (a 64k group for
+ * the small rungs, a 128k one for the large) pair with the rungs they were made for. An I-frame rendition for
+ * every video codec and resolution.
+ */
 export function checkLadderShape(f: LadderFacts): RuleViolation[] {
   const out: RuleViolation[] = [];
-  const groups = f.audioGroups.filter((g) => g.renditions.length > 0).map((g) => g.id);
+  const groups = f.audioGroups.filter((g) => g.renditions.length > 0);
+  const kindOf = (id: string | undefined): string | undefined => {
+    const g = groups.find((x) => x.id === id);
+    if (!g) return undefined;
+    const channels = Math.max(...g.renditions.map((r) => Number.parseInt(r.channels ?? '2', 10) || 2));
+    return `${g.codec}/${channels > 2 ? 'surround' : 'stereo'}`;
+  };
+  const kinds = [...new Set(groups.map((g) => kindOf(g.id)!))];
   const video = f.variants.filter((v) => v.videoCodec);
-  if (groups.length > 1) {
+  if (kinds.length > 1) {
     for (const uri of new Set(video.map((v) => v.uri))) {
-      const paired = new Set(video.filter((v) => v.uri === uri).map((v) => v.audioGroup));
-      const missing = groups.filter((g) => !paired.has(g));
+      const paired = new Set(video.filter((v) => v.uri === uri).map((v) => kindOf(v.audioGroup)));
+      const missing = kinds.filter((k) => !paired.has(k));
       if (missing.length) {
-        out.push(violation('audio-group-coverage', uri, `not offered with audio group(s) ${missing}`, 'master'));
+        out.push(
+          violation('audio-group-coverage', uri, `not offered with a ${missing.join(', ')} audio group`, 'master'),
+        );
       }
     }
   }

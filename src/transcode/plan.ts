@@ -229,6 +229,10 @@ export function planTranscode(v: ValidatedJob, source: SourceInfo, opts: PlanOpt
     : { subtitles: [], skipped: source.subtitles.map((s) => audioOnlySkip(s)) };
   const renditions = video ? planVideoRungs(v, video, opts, audio.groupOfOutput, playlistName) : [];
   assertWithinCodecLimits(renditions, fps, limits);
+  // HEVC travels in fMP4 only (Apple's authoring spec 1.5; hls.js and Safari play no HEVC in MPEG-TS): a ladder
+  // with an HEVC rung is written as fMP4 whatever segment_type said, for every rung, so they switch cleanly.
+  const hevc = renditions.some((r) => encoderFormatOf(r.encoder) === 'hevc');
+  const segmentType = hevc ? 'fmp4' : v.segmentType;
 
   return {
     jobId: v.job.job_id,
@@ -239,7 +243,7 @@ export function planTranscode(v: ValidatedJob, source: SourceInfo, opts: PlanOpt
     masterPlaylistName: v.masterPlaylistName,
     manifestUrl: v.manifestUrl,
     segmentTime: v.segmentTime,
-    segmentType: v.segmentType,
+    segmentType,
     playlistName,
     fps,
     ...(fps !== sourceFps && video && video.fps === sourceFps ? { frameRateCap: fps } : {}),

@@ -521,6 +521,16 @@ describe('checkAppleRules', () => {
     expect(checkAppleRules(audioOnly)).toEqual([]);
   });
 
+  it('pairs AAC groups of different bitrates with their own rungs (coverage is per kind of group)', () => {
+    const f = ladder();
+    // A second stereo AAC group (64k) for the smaller rung only: the rung keeps a stereo AAC group and the 5.1 one.
+    const low = { ...f.audioGroups[0]!, id: 'aac-64k' };
+    f.audioGroups.push(low);
+    const small = f.variants.find((v) => v.audioGroup === 'aac' && !v.uri.startsWith('1080'))!;
+    small.audioGroup = 'aac-64k';
+    expect(checkAppleRules(f).filter((v) => v.rule === 'audio-group-coverage')).toEqual([]);
+  });
+
   it('accepts an MPEG-TS H.264 ladder without EXT-X-MAP at version 3', () => {
     const f = ladder();
     f.segmentType = 'ts';

@@ -459,3 +459,18 @@ describe('planTranscode: what Apple players take', () => {
     expect(args[args.indexOf('-var_stream_map') + 1]).toBe('a:0,name:index_tracks/a0');
   });
 });
+
+describe('planTranscode: segment type', () => {
+  it('writes a ladder with an HEVC rung as fMP4 even when segment_type asked for MPEG-TS (no HEVC in TS)', () => {
+    const mixed = makeValidatedJob(
+      [
+        { res: '1080p', dest: 'p/m/1080p', codec: 'libx265' },
+        { res: '720p', dest: 'p/m/720p', codec: 'libx264' },
+      ],
+      { segmentType: 'ts' },
+    );
+    expect(planTranscode(mixed, makeSourceInfo(), makePlanOptions()).segmentType).toBe('fmp4');
+    const h264 = makeValidatedJob(ladderOf(), { segmentType: 'ts' });
+    expect(planTranscode(h264, makeSourceInfo(), makePlanOptions()).segmentType).toBe('ts');
+  });
+});
