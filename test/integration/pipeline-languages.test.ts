@@ -158,3 +158,38 @@ describe('an audio-only source', () => {
     ]);
   });
 });
+
+describe('the surround group (audio_config.surround)', () => {
+  it('adds an E-AC-3 group: 5.1 where the source has it, every rung listed once per group', async () => {
+    const dir = 'library/Surround Film';
+    const r = await h.run({
+      ...ladderJob('movies/family.mkv', [
+        ['320x180', '300k', `${dir}/180p`],
+        ['256x144', '200k', `${dir}/144p`],
+      ]),
+      audio_config: { surround: true },
+      subtitles: { include: false, sidecars: false },
+    });
+    if (!r.ok) throw r.error;
+    const text = await readFile(path.join(h.nas, dir, 'index.m3u8'), 'utf8');
+    const surround = text.split('\n').filter((l) => l.includes('GROUP-ID="ec3-5.1"'));
+    expect(surround).toHaveLength(3);
+    expect(surround[0]).toMatch(/NAME="English",LANGUAGE="en",DEFAULT=YES,AUTOSELECT=YES,CHANNELS="6"/);
+    expect(surround[1]).toMatch(/LANGUAGE="fr".*CHANNELS="2"/);
+    expect(text).not.toMatch(/TYPE=SUBTITLES/);
+    const m = HLS.parse(text) as HLS.types.MasterPlaylist;
+    const rungs = m.variants.filter((v) => !v.isIFrameOnly);
+    expect(rungs.map((v) => `${v.uri} ${v.codecs.split(',')[1]} ${v.audio[0]!.groupId}`).sort()).toEqual([
+      '144p/stream.m3u8 ec-3 ec3-5.1',
+      '144p/stream.m3u8 mp4a.40.2 aac-128k',
+      '180p/stream.m3u8 ec-3 ec3-5.1',
+      '180p/stream.m3u8 mp4a.40.2 aac-128k',
+    ]);
+    // The English track in the surround group: E-AC-3 5.1(side), encoded once.
+    const uri = /URI="([^"]+)"/.exec(surround[0]!)![1]!;
+    const seg = path.join(h.nas, dir, path.dirname(uri), 'seg_00000.ts');
+    expect((await probeJson(seg)).streams).toEqual([
+      expect.objectContaining({ codec_name: 'eac3', channels: 6, sample_rate: '48000' }),
+    ]);
+  });
+});
