@@ -179,7 +179,7 @@ describe('the surround group (audio_config.surround)', () => {
     expect(text).not.toMatch(/TYPE=SUBTITLES/);
     const m = HLS.parse(text) as HLS.types.MasterPlaylist;
     const rungs = m.variants.filter((v) => !v.isIFrameOnly);
-    expect(rungs.map((v) => `${v.uri} ${v.codecs.split(',')[1]} ${v.audio[0]!.groupId}`).sort()).toEqual([
+    expect(rungs.map((v) => `${v.uri} ${(v.codecs ?? '').split(',')[1]} ${v.audio[0]!.groupId}`).sort()).toEqual([
       '144p/stream.m3u8 ec-3 ec3-5.1',
       '144p/stream.m3u8 mp4a.40.2 aac-128k',
       '180p/stream.m3u8 ec-3 ec3-5.1',
