@@ -194,6 +194,17 @@ export const configSchema = {
     env: 'WORKER_X264_PRESET',
     arg: 'x264-preset',
   },
+  hls_codec_limits: {
+    doc:
+      'Highest H.264/HEVC levels a ladder may use, checked before encoding and again before commit: "strict" is ' +
+      "High@4.2 and Main10@5.0 (Apple's HLS authoring spec as most Apple TVs and older iPhones need it: H.264 up " +
+      'to 1080p60, HEVC up to 2160p30); "current" is Apple\'s current edition (High@5.2, Main10@5.1: H.264 and ' +
+      'HEVC 2160p60); "off" checks no level.',
+    format: ['strict', 'current', 'off'],
+    default: 'strict',
+    env: 'WORKER_HLS_CODEC_LIMITS',
+    arg: 'hls-codec-limits',
+  },
   commit_concurrency: {
     doc: 'How many files are copied to the NAS at once during the commit.',
     format: 'nat',

@@ -1,9 +1,10 @@
 /**
  * `transcode-worker demo`: the whole product on one machine in under a minute. Starts the reference orchestrator and
- * a worker on loopback, makes a sample source with ffmpeg's lavfi, enqueues a two-rendition job, shows progress and
- * prints where the master playlist landed. Nothing outside a fresh temporary folder is touched.
+ * a worker on loopback, makes a sample film with ffmpeg's lavfi (two audio languages, two subtitle tracks),
+ * enqueues a two-rendition job, shows progress and prints where the master playlist landed; --serve then plays it
+ * with menus for its audio and subtitle tracks. Nothing outside a fresh temporary folder is touched.
  */
-import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,7 @@ import { createApp } from './app.js';
 import { startDevOrchestrator } from './dev-orchestrator/server.js';
 import { errorMessage } from './errors.js';
 import { sleep } from './util/abortable.js';
-import { sampleSourceArgs } from './media/sample-source.js';
+import { multilingualSampleArgs, sampleSubtitleFiles } from './media/sample-source.js';
 
 export interface DemoOptions {
   serve: boolean;
@@ -55,12 +56,15 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     requireNas: true,
   });
 
-  const source = path.join(nas, 'movies', 'sample.mp4');
+  const movies = path.join(nas, 'movies');
+  const source = path.join(movies, 'sample.mkv');
   const seconds = opts.durationSec ?? 8;
-  say(out, `making a ${seconds} s 1280x720 sample with ffmpeg: ${source}`);
+  say(out, `making a ${seconds} s 1280x720 sample with ffmpeg (English 5.1 + French audio, 2 subtitles): ${source}`);
+  // The subtitles start as SRT text beside the sample (under names that are not sidecars of it), muxed into the MKV.
+  for (const srt of sampleSubtitleFiles(movies, seconds)) await writeFile(srt.path, srt.text);
   const made = await execa(
     config.ffmpeg_path,
-    sampleSourceArgs({ file: source, width: 1280, height: 720, fps: 30, seconds }),
+    multilingualSampleArgs({ file: source, subtitleDir: movies, width: 1280, height: 720, fps: 30, seconds }),
     { reject: false },
   );
   if (made.exitCode !== 0) {
@@ -73,15 +77,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   await app.start();
   say(out, `worker ${config.worker_id} health server at ${app.url} (try ${app.url}/status)`);
 
-  const job = {
-    movie_id: 'demo-sample',
-    input: { source_url: 'movies/sample.mp4', format: 'mp4' },
-    outputs: [
-      { resolution: '720p', bitrate: '2500k', codec: 'libx264', dest_path: 'processed/sample/720p/' },
-      { resolution: '360p', bitrate: '800k', codec: 'libx264', dest_path: 'processed/sample/360p/' },
-    ],
-    hls_settings: { master_playlist_name: 'index.m3u8', segment_time: 2 },
-  };
+  const job = demoJob();
   const created = await fetchJson(`${orchestrator.url}/api/v1/jobs`, { method: 'POST', body: JSON.stringify(job) });
   const jobId = String((created as { job_id?: string }).job_id);
   say(out, `enqueued job ${jobId}: ${job.input.source_url} -> 720p + 360p HLS`);
@@ -133,6 +129,24 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   return code;
 }
 
+/**
+ * The job the demo enqueues: two rungs, every audio language as stereo AAC (surround: false, said out loud so the
+ * demo shows the field), every subtitle track (subtitles: {} is the defaults: embedded tracks and sidecars).
+ */
+export function demoJob() {
+  return {
+    movie_id: 'demo-sample',
+    input: { source_url: 'movies/sample.mkv', format: 'mkv' },
+    outputs: [
+      { resolution: '720p', bitrate: '2500k', codec: 'libx264', dest_path: 'processed/sample/720p/' },
+      { resolution: '360p', bitrate: '800k', codec: 'libx264', dest_path: 'processed/sample/360p/' },
+    ],
+    hls_settings: { master_playlist_name: 'index.m3u8', segment_time: 2 },
+    audio_config: { surround: false },
+    subtitles: {},
+  };
+}
+
 function bar(progress: number): string {
   const width = 30;
   const filled = Math.round((Math.max(0, Math.min(100, progress)) / 100) * width);
@@ -152,9 +166,8 @@ async function serveFolder(root: string, manifestUrl: string, port: number, out:
   const { default: fastifyStatic } = await import('@fastify/static');
   const app = Fastify({ logger: false });
   await app.register(fastifyStatic, { root, prefix: '/nas/' });
-  // manifest_url is a NAS path (it may hold spaces, quotes, '%'): encode it for the URL, escape it for the page.
+  // manifest_url is a NAS path (it may hold spaces, quotes, '%'): encoded for the URL, escaped in the page.
   const href = `/nas${manifestUrl.split('/').map(encodeURIComponent).join('/')}`;
-  const htmlText = (t: string) => t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   // hls.js from node_modules when installed (a development checkout), else from its CDN.
   let hlsSrc = 'https://cdn.jsdelivr.net/npm/hls.js@1/dist/hls.min.js';
   try {
@@ -164,18 +177,7 @@ async function serveFolder(root: string, manifestUrl: string, port: number, out:
   } catch {
     // not installed: use the CDN
   }
-  app.get('/', async (_req, reply) =>
-    reply
-      .type('text/html')
-      .send(
-        `<!doctype html><meta charset="utf-8"><title>transcode-worker demo</title>` +
-          `<h1>transcode-worker demo</h1><video id="v" controls muted autoplay style="max-width:100%"></video>` +
-          `<p>Master playlist: <a href="${htmlText(href)}">${htmlText(manifestUrl)}</a></p>` +
-          `<script src="${hlsSrc}"></script>` +
-          `<script>const v=document.getElementById('v');const src=${JSON.stringify(href).replace(/</g, '\\u003c')};` +
-          `if(v.canPlayType('application/vnd.apple.mpegurl')){v.src=src}else if(window.Hls){const h=new Hls();h.loadSource(src);h.attachMedia(v)}</script>`,
-      ),
-  );
+  app.get('/', async (_req, reply) => reply.type('text/html').send(demoPlayerPage({ manifestUrl, href, hlsSrc })));
   const url = await app.listen({ host: '127.0.0.1', port });
   say(out, `serving the NAS folder at ${url}/nas/ and a player at ${url}/ (Ctrl-C to stop)`);
   await new Promise<void>((resolve) => {
@@ -184,4 +186,58 @@ async function serveFolder(root: string, manifestUrl: string, port: number, out:
     process.once('SIGTERM', done);
   });
   await app.close().catch((err) => say(out, errorMessage(err)));
+}
+
+const htmlText = (t: string) => t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * The script of the player page. hls.js first (it lists the renditions for the menus; Safari's own player has
+ * its own), native HLS otherwise. The menus follow hls.js: AUDIO_TRACKS_UPDATED / SUBTITLE_TRACKS_UPDATED fill
+ * them, a choice sets hls.audioTrack / hls.subtitleTrack (-1: off), and the switch events keep them in step with
+ * what hls.js chose itself (DEFAULT, AUTOSELECT, FORCED; the audio track is chosen after the list is made). Subtitles are drawn by the browser from the text tracks
+ * hls.js makes (renderTextTracksNatively).
+ */
+const PLAYER_SCRIPT = `
+const v = document.getElementById('v');
+const audioMenu = document.getElementById('audio-tracks');
+const subtitleMenu = document.getElementById('subtitle-tracks');
+const label = (t) => (t.name || t.lang || 'track ' + t.id) + (t.lang && t.name !== t.lang ? ' [' + t.lang + ']' : '') + (t.forced && !/forc/i.test(t.name || '') ? ' (forced)' : '');
+const fill = (menu, tracks, current, off) => {
+  menu.replaceChildren(...(off ? [new Option('Off', '-1')] : []), ...tracks.map((t, i) => new Option(label(t), String(i))));
+  menu.value = String(current);
+  menu.disabled = tracks.length === 0;
+};
+if (window.Hls && Hls.isSupported()) {
+  const hls = new Hls({ renderTextTracksNatively: true });
+  window.hls = hls;
+  hls.on(Hls.Events.AUDIO_TRACKS_UPDATED, (_e, d) => fill(audioMenu, d.audioTracks, hls.audioTrack, false));
+  for (const ev of [Hls.Events.AUDIO_TRACK_SWITCHING, Hls.Events.AUDIO_TRACK_SWITCHED])
+    hls.on(ev, (_e, d) => { audioMenu.value = String(d.id); });
+  hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, (_e, d) => fill(subtitleMenu, d.subtitleTracks, hls.subtitleTrack, true));
+  hls.on(Hls.Events.SUBTITLE_TRACK_SWITCH, (_e, d) => { subtitleMenu.value = String(d.id); });
+  audioMenu.addEventListener('change', () => { hls.audioTrack = Number(audioMenu.value); });
+  subtitleMenu.addEventListener('change', () => { hls.subtitleDisplay = true; hls.subtitleTrack = Number(subtitleMenu.value); });
+  hls.loadSource(src);
+  hls.attachMedia(v);
+} else if (v.canPlayType('application/vnd.apple.mpegurl')) {
+  v.src = src;
+  for (const menu of [audioMenu, subtitleMenu]) menu.replaceChildren(new Option('in the player\u2019s own menu', ''));
+}
+`;
+
+/**
+ * The --serve player page: the video, an audio menu (hls.audioTracks) and a subtitle menu (hls.subtitleTracks, with
+ * "Off"). `href` is the master's URL (already percent-encoded), `manifestUrl` its NAS path as shown.
+ */
+export function demoPlayerPage(o: { manifestUrl: string; href: string; hlsSrc: string }): string {
+  return (
+    `<!doctype html><meta charset="utf-8"><title>transcode-worker demo</title>` +
+    `<h1>transcode-worker demo</h1>` +
+    `<video id="v" controls muted autoplay playsinline style="max-width:100%"></video>` +
+    `<p><label>Audio <select id="audio-tracks" disabled></select></label> ` +
+    `<label>Subtitles <select id="subtitle-tracks" disabled><option value="-1">Off</option></select></label></p>` +
+    `<p>Master playlist: <a href="${htmlText(o.href)}">${htmlText(o.manifestUrl)}</a></p>` +
+    `<script src="${htmlText(o.hlsSrc)}"></script>` +
+    `<script>const src=${JSON.stringify(o.href).replace(/</g, '\\u003c')};${PLAYER_SCRIPT}</script>`
+  );
 }

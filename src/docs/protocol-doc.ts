@@ -2,6 +2,8 @@
  * docs/protocol.md: a readable account of the protocol followed by the OpenAPI 3.1 document, both generated from
  * the schemas (run `npx tsx scripts/gen-docs.ts`; test/unit/protocol/docs-in-sync.test.ts fails when stale).
  */
+import { Job } from '../protocol/schemas.js';
+import { renderJobDoc } from './job-doc.js';
 import type { OpenApiDocument } from './openapi.js';
 
 interface Operation {
@@ -72,14 +74,12 @@ orchestrator needs; the reference implementation is the dev orchestrator ([dev-o
 - **Open answers.** Workers ignore fields they do not know in answers, so orchestrators may add fields. Requests
   from the worker are closed: an unknown field is a bug.
 - **Errors.** Error answers carry \`{"error": code, "message": text}\` (\`Error\` below); the worker logs \`message\`.
-
-## Endpoints
 `;
 
 export function renderProtocolDoc(doc: OpenApiDocument): string {
   const paths = doc.paths as unknown as Record<string, Record<string, Operation>>;
   const tags = (doc.tags as { name: string; description: string }[]).map((t) => t.name);
-  const parts = [INTRO];
+  const parts = [INTRO, renderJobDoc(Job), '## Endpoints\n'];
   for (const tag of tags) {
     parts.push(`### ${tag}\n`);
     for (const [path, ops] of Object.entries(paths))

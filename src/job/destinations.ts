@@ -5,6 +5,7 @@
 import { JobValidationError } from '../errors.js';
 import { ConfinementError, openNasFs } from '../storage/nas-fs.js';
 import { findForeignDestination, type Destinations } from '../storage/ownership.js';
+import { tracksFolderName } from '../transcode/job-fields.js';
 import type { ValidatedJob } from '../transcode/validated-job.js';
 
 /**
@@ -23,6 +24,10 @@ export async function assertDestinationsAreOurs(
   if (!masterInside) {
     const master = { dirPath: validated.masterDir, name: validated.masterPlaylistName };
     checks.push({ where: `${master.dirPath}/${master.name}`, dest: { folders: [], master } });
+    // The audio and subtitle renditions' folder beside the master (inside the rendition's folder when the master
+    // is: then that folder's check covers it).
+    const tracks = [validated.masterDir, tracksFolderName(validated.masterPlaylistName)].filter(Boolean).join('/');
+    checks.push({ where: tracks, dest: { folders: [tracks], master: null } });
   }
   let problem: string | null = null;
   for (const c of checks) {

@@ -25,16 +25,27 @@ export type ParsedJob =
       problem: string;
     };
 
+/** The job's optional objects whose null (Go's nil pointer) means absent, and whose null fields mean absent too. */
+const NULLABLE_OBJECTS = ['hls_settings', 'audio_config', 'subtitles'] as const;
+
 /**
  * Go's zero values and database keys, made into what the schema describes before it is checked: a numeric job_id
- * becomes its decimal string, a null hls_settings (Go's nil struct) is absent. ("" and 0 inside hls_settings are
- * the schema's and validation's to read as "the default".) Anything else is left for the schema to judge.
+ * becomes its decimal string; a null hls_settings, audio_config, subtitles or output_base (Go's nil struct or
+ * pointer) is absent, and so is a null field inside those objects (a nil slice: audio_config.languages; a nil
+ * *bool). ("" and 0 are the schema's and validation's to read as "the default".) Anything else is left for the
+ * schema to judge.
  */
 function normalizeJob(raw: unknown): unknown {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
   const job: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
   if (typeof job.job_id === 'number' && Number.isSafeInteger(job.job_id)) job.job_id = String(job.job_id);
-  if (job.hls_settings === null) delete job.hls_settings;
+  if (job.output_base === null) delete job.output_base;
+  for (const key of NULLABLE_OBJECTS) {
+    const value = job[key];
+    if (value === null) delete job[key];
+    else if (typeof value === 'object' && !Array.isArray(value))
+      job[key] = Object.fromEntries(Object.entries(value as object).filter(([, v]) => v !== null));
+  }
   return job;
 }
 

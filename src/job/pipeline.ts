@@ -8,7 +8,10 @@
  *  - every hardware family that failed with a device error is told to the caller in the outcome (contract.ts),
  *    whether the job then succeeded or failed: the caller decides what to do about that hardware.
  */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { EncoderFamily } from '../capabilities/types.js';
+import { CODEC_LIMITS } from '../media/codec-levels.js';
 import { createGpuSelector, type GpuSelector } from '../capabilities/gpu-selector.js';
 import type { Config } from '../config.js';
 import { FfmpegError } from '../errors.js';
@@ -25,7 +28,7 @@ import { runFfmpeg } from '../transcode/ffmpeg.js';
 import { throwIfAborted } from '../util/abortable.js';
 import { probeSourceInfo } from '../transcode/ffprobe.js';
 import { startCompletenessCheck } from '../transcode/ffprobe-completeness.js';
-import { hardwareFamiliesOf, planTranscode } from '../transcode/plan.js';
+import { hardwareFamiliesOf, planTranscode, SUBTITLE_WORK_DIR } from '../transcode/plan.js';
 import type { TranscodePlan } from '../transcode/types.js';
 import {
   withDeviceFailures,
@@ -35,6 +38,8 @@ import {
   type JobSuccess,
 } from './contract.js';
 import { assertDestinationsAreOurs } from './destinations.js';
+import { findSidecars } from './sidecars.js';
+import { makeSubtitleRenditions } from './subtitle-renditions.js';
 import { buildPlanOptions, planOnChosenGpu } from './plan-choice.js';
 import { assertStagingDirUsable, validateJob } from './validate.js';
 
@@ -86,6 +91,14 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
     const probeDeps = { ffprobePath: config.ffprobe_path, runner, signal, shownAs };
     const probed = await probeSourceInfo(validated.inputPath, probeDeps);
     const source = probed.info;
+    const sidecars = validated.subtitles.sidecars
+      ? await findSidecars({
+          nasRoot: config.nas_mount_path,
+          inputPath: validated.inputPath,
+          caseInsensitive: validated.caseInsensitive,
+          onSkip: (file, why) => log.warn({ file }, `sidecar subtitle skipped: ${why}`),
+        })
+      : [];
     throwIfAborted(signal);
 
     // Whether the source is whole (a second, short ffprobe) is checked beside planning and ffmpeg rather than
@@ -95,17 +108,28 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
     try {
       const chosen = await planOnChosenGpu(
         gpuSelector,
-        (device) => planTranscode(validated, source, buildPlanOptions(config, probe, stagingDir, false, device)),
+        (device) =>
+          planTranscode(validated, source, {
+            ...buildPlanOptions(config, probe, stagingDir, false, device),
+            sidecars,
+          }),
         probe,
         log,
       );
       let plan = chosen.plan;
+      if (plan.segmentType !== validated.segmentType)
+        log.warn(
+          { asked: validated.segmentType, used: plan.segmentType },
+          'HEVC is carried in fMP4 segments only: the ladder is written as fMP4',
+        );
       let transcodeMs = 0;
       let fallbackReason: string | undefined;
 
       const transcode = async (p: TranscodePlan): Promise<void> => {
         await createStagingDir(config.temp_dir, job.job_id);
         await assertStagingSpace(stagingDir, estimateOutputBytes(p));
+        // ffmpeg's webvtt muxer does not create folders: the whole subtitle tracks are written here.
+        if (p.subtitles.length > 0) await mkdir(path.join(stagingDir, SUBTITLE_WORK_DIR), { recursive: true });
         const args = buildFfmpegArgs(p);
         log.info({ renditions: p.renditions.map((r) => `${r.name}:${r.encoder}`), toneMap: p.toneMap }, 'transcoding');
         log.debug({ args }, 'ffmpeg arguments');
@@ -137,13 +161,21 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
         if (families.length === 0 || !config.allow_software_fallback || signal.aborted) throw err;
         fallbackReason = err.message.split('\n')[0];
         log.warn({ families, err: fallbackReason }, 'hardware encoding failed; retrying once in software');
-        plan = planTranscode(validated, source, buildPlanOptions(config, probe, stagingDir, true));
+        plan = planTranscode(validated, source, { ...buildPlanOptions(config, probe, stagingDir, true), sidecars });
         await transcode(plan);
       }
       await completeness.settle();
 
       throwIfAborted(signal);
-      const verified = await verifyStaging(plan, { runner, ffprobePath: config.ffprobe_path, signal });
+      const subtitles = await makeSubtitleRenditions(plan, { runner, ffmpegPath: config.ffmpeg_path, log, signal });
+      plan = { ...plan, subtitles: subtitles.kept };
+      throwIfAborted(signal);
+      const verified = await verifyStaging(plan, {
+        runner,
+        ffprobePath: config.ffprobe_path,
+        signal,
+        codecLimits: CODEC_LIMITS[config.hls_codec_limits],
+      });
       report({ progress: 97, currentFps: 0, etaSec: 0 }, 100);
       throwIfAborted(signal);
       const commit = await commitOutputs(buildCommitSpec(plan, verified), {
@@ -165,6 +197,7 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
           commit_time_ms: Math.round(commit.durationMs),
           output_bytes: commit.bytes,
           encoders: Object.fromEntries(plan.renditions.map((r) => [r.destPath, r.encoder])),
+          ...tracksMetrics(plan, subtitles.warnings),
           ...(fallbackReason ? { software_fallback: fallbackReason } : {}),
           ...(chosen.gpu && !fallbackReason ? { gpu_device: chosen.gpu.device, gpu_family: chosen.gpu.family } : {}),
         },
@@ -176,4 +209,23 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
       if (err) log.warn({ err, stagingDir }, 'could not remove the staging folder');
     }
   }
+}
+
+/** What the finalize says of the audio and subtitle renditions: counts, and what was left out and why. */
+function tracksMetrics(plan: TranscodePlan, subtitleWarnings: string[]) {
+  return {
+    audio_renditions: plan.audioGroups.reduce((n, g) => n + g.renditions.length, 0),
+    subtitle_renditions: plan.subtitles.length,
+    ...(plan.skippedSubtitles.length > 0
+      ? {
+          skipped_subtitles: plan.skippedSubtitles.map((s) => ({
+            stream_index: s.index,
+            codec: s.codec,
+            ...(s.language ? { language: s.language } : {}),
+            reason: s.reason,
+          })),
+        }
+      : {}),
+    ...(subtitleWarnings.length > 0 ? { subtitle_warnings: subtitleWarnings } : {}),
+  };
 }

@@ -3,6 +3,7 @@
  * and a GPU family that can select its device is planned again on the device the selector picked right now.
  */
 import os from 'node:os';
+import { CODEC_LIMITS } from '../media/codec-levels.js';
 import type { ProbeReport } from '../capabilities/types.js';
 import type { DeviceChoice, GpuSelector } from '../capabilities/gpu-selector.js';
 import type { Config } from '../config.js';
@@ -48,6 +49,7 @@ export function buildPlanOptions(
     hwaccels: softwareOnly ? [] : hwaccels,
     allowSoftwareFallback: softwareOnly ? true : config.allow_software_fallback,
     softwarePreset: resolveSoftwarePreset(config),
+    codecLimits: CODEC_LIMITS[config.hls_codec_limits],
     hwaccelMode: softwareOnly ? 'none' : config.hwaccel,
     ...(device && !softwareOnly ? { hwDevice: device } : {}),
   };

@@ -22,16 +22,26 @@ import {
   REFUSED_AV1_ENCODERS,
 } from '../transcode/job-fields.js';
 import { parseResolution } from '../media/resolutions.js';
-import { deepestExisting, foldName, nasFoldsCase } from '../transcode/case-folding.js';
-import { realNasRoot, resolveNasPath, show as showPath, type NasPathOptions } from '../transcode/nas-path.js';
+import { deepestExisting, nasFoldsCase } from '../transcode/case-folding.js';
+import { realNasRoot, resolveNasPath, type NasPathOptions, type ResolvedNasPath } from '../transcode/nas-path.js';
 import { RESERVED_NAME_BYTES } from '../transcode/path-limits.js';
 import {
-  DEFAULT_AUDIO_BITRATE,
   DEFAULT_MASTER_PLAYLIST,
   DEFAULT_SEGMENT_TIME,
   type ValidatedJob,
   type ValidatedOutput,
 } from '../transcode/validated-job.js';
+import { failField as fail, showValue as show } from './field-error.js';
+import {
+  assertSeparateFolders,
+  assertTracksFolderFree,
+  comparablePath,
+  isWithin,
+  masterDirOf,
+} from './output-folders.js';
+import { outputAudioBitrate, validateAudioConfig, validateSubtitleConfig } from './validate-tracks.js';
+
+export { assertSeparateFolders, commonDir, comparablePath } from './output-folders.js';
 
 export interface ValidateOptions {
   nasRoot: string;
@@ -41,14 +51,6 @@ export interface ValidateOptions {
    * the answer of a case-folding disk they cannot mount).
    */
   caseFolding?: (dirs: string[]) => Promise<boolean>;
-}
-
-function show(value: unknown): string {
-  return typeof value === 'string' ? showPath(value) : JSON.stringify(value);
-}
-
-function fail(field: string, value: unknown, expected: string): never {
-  throw new JobValidationError(`${field} = ${show(value)}: ${expected}`);
 }
 
 function checkCodec(field: string, codec: string): string {
@@ -64,29 +66,6 @@ function checkCodec(field: string, codec: string): string {
     codec,
     'expected an H.264/HEVC encoder name such as libx264, libx265, h264_nvenc, h264_qsv or h264_vaapi',
   );
-}
-
-/** A relative NAS path as the filesystem compares it: case folded when it folds case. */
-export function comparablePath(rel: string, caseInsensitive: boolean): string {
-  return caseInsensitive ? foldName(rel) : rel;
-}
-
-/**
- * Deepest common folder of relative forward-slash paths ("" when they only share the root). Case-insensitive where
- * the NAS folds case, where "Movies" and "movies" are one folder (the first path's spelling is kept).
- */
-export function commonDir(paths: readonly string[], caseInsensitive = false): string {
-  const same = (a: string | undefined, b: string | undefined) =>
-    a !== undefined && b !== undefined && comparablePath(a, caseInsensitive) === comparablePath(b, caseInsensitive);
-  const split = paths.map((p) => p.split('/').filter(Boolean));
-  const first = split[0] ?? [];
-  let n = first.length;
-  for (const parts of split.slice(1)) {
-    let i = 0;
-    while (i < n && i < parts.length && same(parts[i], first[i])) i++;
-    n = i;
-  }
-  return first.slice(0, n).join('/');
 }
 
 async function checkInputFile(abs: string): Promise<void> {
@@ -128,8 +107,7 @@ async function detectCaseFolding(
   return (opts.caseFolding ?? ((d) => nasFoldsCase(d, pathOpts.platform)))(dirs);
 }
 
-export async function validateJob(job: Job, opts: ValidateOptions): Promise<ValidatedJob> {
-  const hls = job.hls_settings ?? {};
+function checkHlsSettings(hls: NonNullable<Job['hls_settings']>) {
   const segmentTime = checkSegmentTime(hls.segment_time);
   const masterPlaylistName = hls.master_playlist_name || DEFAULT_MASTER_PLAYLIST;
   if (!isPlainPlaylistName(masterPlaylistName))
@@ -138,7 +116,52 @@ export async function validateJob(job: Job, opts: ValidateOptions): Promise<Vali
       masterPlaylistName,
       'expected a plain file name ending in .m3u8, such as "index.m3u8"',
     );
-  const segmentType = hls.segment_type || 'ts';
+  return { segmentTime, masterPlaylistName, segmentType: hls.segment_type || 'ts' };
+}
+
+/** An output's field values, checked without I/O. */
+function parseOutputValues(o: Job['outputs'][number], i: number, audio: ValidatedJob['audio']) {
+  const at = `outputs[${i}]`;
+  const resolution = parseResolution(o.resolution);
+  if (!resolution)
+    fail(
+      `${at}.resolution`,
+      o.resolution,
+      'expected 240p, 360p, 480p, 720p, 1080p, 1440p, 2160p, 4k or WIDTHxHEIGHT such as "1280x720"',
+    );
+  const videoBitrate = parseBitrate(o.bitrate);
+  if (videoBitrate === null || videoBitrate < MIN_VIDEO_BITRATE || videoBitrate > MAX_VIDEO_BITRATE)
+    fail(`${at}.bitrate`, o.bitrate, 'expected a bitrate such as "2500k" or "5M", from 16k to 500M');
+  const audioBitrate = outputAudioBitrate(o, i, audio);
+  const codec = checkCodec(`${at}.codec`, o.codec);
+  return { resolution, videoBitrate, audioBitrate, codec, index: i };
+}
+
+/** Refuses a folder (dest_path or output_base) that is the NAS root or has a name the NAS's readers cannot open. */
+function checkFolder(field: string, raw: string, folder: ResolvedNasPath): void {
+  if (folder.rel === '') fail(field, raw, 'expected a folder inside the NAS root, not the root itself');
+  for (const seg of folder.rel.split('/')) {
+    const problem = destFolderNameProblem(seg);
+    if (problem) fail(field, raw, `folder name ${show(seg)} ${problem}`);
+  }
+}
+
+/** output_base resolved inside the NAS root like a dest_path; null when absent or "" (Go's zero value). */
+async function resolveOutputBase(
+  raw: string | undefined,
+  pathOpts: NasPathOptions,
+  realRoot: string,
+): Promise<ResolvedNasPath | null> {
+  if (raw === undefined || raw === '') return null;
+  const base = await resolveNasPath(raw, 'output_base', pathOpts, realRoot, RESERVED_NAME_BYTES);
+  checkFolder('output_base', raw, base);
+  return base;
+}
+
+export async function validateJob(job: Job, opts: ValidateOptions): Promise<ValidatedJob> {
+  const { segmentTime, masterPlaylistName, segmentType } = checkHlsSettings(job.hls_settings ?? {});
+  const audio = validateAudioConfig(job.audio_config);
+  const subtitles = validateSubtitleConfig(job.subtitles);
 
   const pathOpts: NasPathOptions = { nasRoot: opts.nasRoot, platform: opts.platform ?? process.platform };
   const realRoot = await realNasRoot(pathOpts);
@@ -149,44 +172,23 @@ export async function validateJob(job: Job, opts: ValidateOptions): Promise<Vali
     );
 
   // Field values first (cheap, no I/O), then paths.
-  const parsed = job.outputs.map((o, i) => {
-    const at = `outputs[${i}]`;
-    const resolution = parseResolution(o.resolution);
-    if (!resolution)
-      fail(
-        `${at}.resolution`,
-        o.resolution,
-        'expected 240p, 360p, 480p, 720p, 1080p, 1440p, 2160p, 4k or WIDTHxHEIGHT such as "1280x720"',
-      );
-    const videoBitrate = parseBitrate(o.bitrate);
-    if (videoBitrate === null || videoBitrate < MIN_VIDEO_BITRATE || videoBitrate > MAX_VIDEO_BITRATE)
-      fail(`${at}.bitrate`, o.bitrate, 'expected a bitrate such as "2500k" or "5M", from 16k to 500M');
-    let audioBitrate = DEFAULT_AUDIO_BITRATE;
-    if (o.audio_bitrate !== undefined && o.audio_bitrate !== '') {
-      const a = parseBitrate(o.audio_bitrate);
-      if (a === null || a < 8_000 || a > 512_000)
-        fail(`${at}.audio_bitrate`, o.audio_bitrate, 'expected an AAC bitrate from "8k" to "512k", such as "128k"');
-      audioBitrate = a;
-    }
-    const codec = checkCodec(`${at}.codec`, o.codec);
-    return { resolution, videoBitrate, audioBitrate, codec, index: i };
-  });
+  const parsed = job.outputs.map((o, i) => parseOutputValues(o, i, audio));
 
   const inputField = 'input.source_url';
   const input = await resolveNasPath(job.input.source_url, inputField, pathOpts, realRoot);
   if (input.rel === '')
     fail(inputField, job.input.source_url, 'expected a file inside the NAS root, not the root itself');
 
+  const base = await resolveOutputBase(job.output_base, pathOpts, realRoot);
+  // With output_base, a relative dest_path is relative to it (an absolute one stays absolute).
+  const destOpts: NasPathOptions = base ? { ...pathOpts, base: base.rel } : pathOpts;
   const dests = [];
   for (const [i, o] of job.outputs.entries())
-    dests.push(await resolveNasPath(o.dest_path, `outputs[${i}].dest_path`, pathOpts, realRoot, RESERVED_NAME_BYTES));
-  const caseInsensitive = await detectCaseFolding(
-    opts,
-    pathOpts,
-    realRoot,
-    input.abs,
-    dests.map((d) => d.abs),
-  );
+    dests.push(await resolveNasPath(o.dest_path, `outputs[${i}].dest_path`, destOpts, realRoot, RESERVED_NAME_BYTES));
+  const caseInsensitive = await detectCaseFolding(opts, pathOpts, realRoot, input.abs, [
+    ...dests.map((d) => d.abs),
+    ...(base ? [base.abs] : []),
+  ]);
   const inputKey = comparablePath(input.rel, caseInsensitive);
 
   const outputs: ValidatedOutput[] = [];
@@ -194,11 +196,13 @@ export async function validateJob(job: Job, opts: ValidateOptions): Promise<Vali
   for (const [i, o] of job.outputs.entries()) {
     const field = `outputs[${i}].dest_path`;
     const dest = dests[i]!;
-    if (dest.rel === '') fail(field, o.dest_path, 'expected a folder inside the NAS root, not the root itself');
-    for (const seg of dest.rel.split('/')) {
-      const problem = destFolderNameProblem(seg);
-      if (problem) fail(field, o.dest_path, `folder name ${show(seg)} ${problem}`);
-    }
+    checkFolder(field, o.dest_path, dest);
+    if (base && !isWithin(dest.rel, base.rel, caseInsensitive))
+      fail(
+        field,
+        o.dest_path,
+        `lies outside output_base ${show(base.rel)} (it is ${show(dest.rel)}); every output must be inside it`,
+      );
     // Where the NAS folds case, "A/720p" and "a/720p" are the same folder.
     const key = comparablePath(dest.rel, caseInsensitive);
     const earlier = seen.get(key);
@@ -212,19 +216,8 @@ export async function validateJob(job: Job, opts: ValidateOptions): Promise<Vali
 
   await checkInputFile(input.abs);
 
-  const masterDir = commonDir(
-    outputs.map((o) => o.destPath),
-    caseInsensitive,
-  );
-  // The master playlist lives in masterDir and the commit replaces that folder as a whole, so it must not be the
-  // NAS root itself (that would put the master at the top of the NAS and make the root the unit of replacement).
-  if (masterDir === '')
-    fail(
-      'outputs[*].dest_path',
-      outputs.map((o) => o.destPath),
-      'the outputs share no folder below the NAS root; put them under one folder such as "processed/<movie>/720p"',
-    );
-  const manifestUrl = `/${masterDir}/${masterPlaylistName}`;
+  const masterDir = masterDirOf(base, outputs, caseInsensitive);
+  assertTracksFolderFree(job, { outputs, masterDir, masterPlaylistName, caseInsensitive }, input.rel);
   assertSeparateFolders({ outputs, caseInsensitive });
   return {
     job,
@@ -234,27 +227,11 @@ export async function validateJob(job: Job, opts: ValidateOptions): Promise<Vali
     segmentTime,
     segmentType,
     masterDir,
-    manifestUrl,
+    manifestUrl: `/${masterDir}/${masterPlaylistName}`,
     caseInsensitive,
+    audio,
+    subtitles,
   };
-}
-
-/**
- * The commit swaps each dest_path folder as a whole, so one output's folder cannot hold another's: refuse that
- * before any work is done. Case-insensitive where the NAS folds case ("A" holds "a/720p" there).
- */
-export function assertSeparateFolders(validated: Pick<ValidatedJob, 'outputs' | 'caseInsensitive'>): void {
-  const key = (rel: string) => comparablePath(rel, validated.caseInsensitive);
-  for (const a of validated.outputs) {
-    for (const b of validated.outputs) {
-      if (a !== b && key(b.destPath).startsWith(key(a.destPath) + '/')) {
-        throw new JobValidationError(
-          `outputs[${b.index}].dest_path = "${b.destPath}" is inside outputs[${a.index}].dest_path = "${a.destPath}"; ` +
-            'each output needs its own folder, side by side',
-        );
-      }
-    }
-  }
 }
 
 /**

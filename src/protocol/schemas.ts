@@ -85,10 +85,32 @@ export type SyncRequest = Static<typeof SyncRequest>;
 export const JobOutput = Type.Object(
   {
     resolution: Type.String({ description: '240p, 360p, 480p, 720p, 1080p, 1440p, 2160p, 4k, or WIDTHxHEIGHT.' }),
-    bitrate: Type.String({ description: 'Video bitrate such as "2500k" or "5M".' }),
+    bitrate: Type.String({ description: 'Video bitrate such as "2500k" or "5M" (bits per second), 16k to 500M.' }),
     codec: Type.String({ description: 'ffmpeg encoder name, e.g. libx264 or h264_nvenc.' }),
-    dest_path: Type.String({ description: 'Folder relative to the NAS root for this rendition.' }),
-    audio_bitrate: Type.Optional(Type.String({ description: 'AAC bitrate, default 128k ("" means the default).' })),
+    dest_path: Type.String({
+      description:
+        'Folder of this rendition: relative to output_base when the job has one, else to the NAS root. An ' +
+        'absolute path is accepted only inside the NAS root (and inside output_base); ".." may not climb out of ' +
+        'the NAS root. Each output has its own folder, side by side (none inside another); it must not hold the ' +
+        'source, and must not be or lie inside the master\'s tracks folder "<master folder>/<master stem>_tracks" ' +
+        '(e.g. "index_tracks"), where the audio and subtitle renditions go. Folder names: no control characters, ' +
+        'no < > : " | ? *, no trailing dot or space, no Windows device names (CON, NUL...).',
+    }),
+    audio_codec: Type.Optional(
+      Type.String({
+        description:
+          'Codec of the stereo audio this rendition plays with: only "aac" (AAC-LC, the group every player ' +
+          'plays); "" means "aac". Any other value ("mp3", "opus", "ac3"...) fails the job: surround sound is ' +
+          'asked for with audio_config.surround.',
+      }),
+    ),
+    audio_bitrate: Type.Optional(
+      Type.String({
+        description:
+          'AAC stereo bitrate for this rendition, "32k" to "512k"; default audio_config.bitrate, else 128k ("" ' +
+          'means the default).',
+      }),
+    ),
   },
   Open,
 );
@@ -100,17 +122,27 @@ export const Job = Type.Object(
       minLength: 1,
       description: 'A JSON number is also accepted and used as its decimal string. "" (with no job) means no job.',
     }),
-    movie_id: Type.Optional(Type.String()),
+    movie_id: Type.Optional(Type.String({ description: "The orchestrator's own reference; the worker ignores it." })),
     input: Type.Object(
       {
-        source_url: Type.String({ minLength: 1, description: 'Source path relative to the NAS root.' }),
-        format: Type.Optional(Type.String()),
+        source_url: Type.String({
+          minLength: 1,
+          description:
+            'Source file, relative to the NAS root (an absolute path only when it lies inside it). Subtitle ' +
+            'sidecar files are looked for in its folder.',
+        }),
+        format: Type.Optional(
+          Type.String({ description: 'Container hint such as "mkv"; the worker probes the file instead.' }),
+        ),
       },
-      Open,
+      { ...Open, description: 'The film to transcode.' },
     ),
-    outputs: Type.Array(JobOutput, { minItems: 1 }),
-    // Orchestrators written in Go send zero values for fields they did not set ("" and 0; a nil struct as null,
-    // see src/job/parse-job.ts): those mean "the default" here, not a malformed job.
+    outputs: Type.Array(JobOutput, {
+      minItems: 1,
+      description: 'The video renditions of the ladder, at most 16: one folder each, all sharing the audio tracks.',
+    }),
+    // Orchestrators written in Go send zero values for fields they did not set ("" and 0; a nil struct, slice or
+    // pointer as null, see src/job/parse-job.ts): those mean "the default" here, not a malformed job.
     hls_settings: Type.Optional(
       Type.Object(
         {
@@ -122,7 +154,97 @@ export const Job = Type.Object(
             }),
           ),
         },
-        { ...Open, description: 'Optional; null is read as absent.' },
+        { ...Open, description: 'How the ladder is packaged; absent or null: the defaults.' },
+      ),
+    ),
+    output_base: Type.Optional(
+      Type.String({
+        description:
+          'Folder relative to the NAS root that holds the master playlist, and against which every relative ' +
+          'dest_path is resolved ("720p" is "<output_base>/720p"). Same rules as dest_path: inside the NAS root ' +
+          '(an absolute path only when it lies inside it), never the NAS root itself, the same folder-name rules. ' +
+          'Every output must lie inside it. Absent, "" or null: dest_paths are relative to the NAS root and the ' +
+          'master goes in the deepest folder common to all of them (which must not be the NAS root). Either way ' +
+          'the audio and subtitle renditions go in "<master folder>/<master stem>_tracks".',
+      }),
+    ),
+    audio_config: Type.Optional(
+      Type.Object(
+        {
+          codec: Type.Optional(
+            Type.String({
+              description:
+                'Codec of the always-present stereo group: only "aac" (AAC-LC, which every player plays); "" ' +
+                'means "aac". Any other value fails the job.',
+            }),
+          ),
+          bitrate: Type.Optional(
+            Type.String({
+              description:
+                'AAC stereo bitrate of each audio track, "32k" to "512k"; default 128k (also when ""). An ' +
+                "output's audio_bitrate overrides it for that output.",
+            }),
+          ),
+          surround: Type.Optional(
+            Type.Boolean({
+              description:
+                'true: source tracks with more than two channels are also encoded as 5.1 in a second audio group ' +
+                '(surround_codec), and each video rendition is listed once per group in the master. Stereo ' +
+                'sources are unchanged. Default false.',
+            }),
+          ),
+          surround_codec: Type.Optional(
+            Type.String({
+              description: 'Codec of the 5.1 group: "eac3" (E-AC-3, the default, also when "") or "ac3" (AC-3).',
+            }),
+          ),
+          surround_bitrate: Type.Optional(
+            Type.String({ description: 'Bitrate of each 5.1 track, "192k" to "640k"; default 384k (also when "").' }),
+          ),
+          languages: Type.Optional(
+            Type.Array(Type.String(), {
+              maxItems: 64,
+              description:
+                'Keep only the audio tracks in these languages: ISO 639-1 ("fr"), ISO 639-2 ("fre", "fra") or ' +
+                'BCP-47 ("pt-BR", compared by its language: "pt"). A track without a language tag is kept only ' +
+                'when no track matched. Absent, null or []: every track.',
+            }),
+          ),
+        },
+        {
+          ...Open,
+          description:
+            'Audio of the whole job; absent or null: the defaults. Every audio track of the source becomes an HLS ' +
+            'audio rendition, encoded once, in an AAC stereo group that every video rendition plays with. Fields ' +
+            'left "" or null mean the default.',
+        },
+      ),
+    ),
+    subtitles: Type.Optional(
+      Type.Object(
+        {
+          include: Type.Optional(
+            Type.Boolean({
+              description:
+                'Text subtitle streams of the source (SubRip, ASS/SSA, mov_text, WebVTT) become segmented WebVTT ' +
+                'renditions. Default true. Image subtitles (PGS, DVB, VobSub) are never burned in: they are ' +
+                'listed in the finalize metrics.',
+            }),
+          ),
+          sidecars: Type.Optional(
+            Type.Boolean({
+              description:
+                'Subtitle files beside the source, named like "Movie.en.srt", "Movie.fr.forced.srt" or ' +
+                '"Movie.de.sdh.vtt", are added too. Default true.',
+            }),
+          ),
+        },
+        {
+          ...Open,
+          description:
+            'Subtitles of the whole job; absent or null: both true. false means false here, so an orchestrator ' +
+            'in Go should send this object as a pointer (null when unset), or fill both fields.',
+        },
       ),
     ),
   },
@@ -172,6 +294,41 @@ export const FinalizeMetrics = Type.Object(
       Type.String({ description: 'The GPU the job ran on: an NVIDIA index ("1") or a render node.' }),
     ),
     gpu_family: Type.Optional(Type.String({ description: 'nvidia, qsv or vaapi, with gpu_device.' })),
+    audio_renditions: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'Audio renditions published (every kept source track, once per audio group).',
+      }),
+    ),
+    subtitle_renditions: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'WebVTT subtitle renditions published (embedded text tracks and sidecar files).',
+      }),
+    ),
+    skipped_subtitles: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            stream_index: Type.Integer({ minimum: 0 }),
+            codec: Type.String({ description: 'hdmv_pgs_subtitle, dvd_subtitle, dvb_subtitle, ...' }),
+            language: Type.Optional(Type.String({ description: "The stream's language tag as the file has it." })),
+            reason: Type.String(),
+          },
+          Open,
+        ),
+        {
+          description:
+            'Subtitle streams of the source left out: image subtitles (PGS, DVB, VobSub) are never burned in by ' +
+            'default, so the orchestrator can decide what to do with them.',
+        },
+      ),
+    ),
+    subtitle_warnings: Type.Optional(
+      Type.Array(Type.String(), {
+        description: 'Text subtitle tracks left out because their data could not be read (a malformed SRT), and why.',
+      }),
+    ),
   },
   Open,
 );

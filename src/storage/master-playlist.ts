@@ -7,38 +7,99 @@
 export interface MasterVariant {
   /** URI relative to the master playlist, forward slashes. */
   uri: string;
+  /** GROUP-ID of the audio renditions it plays with (AUDIO=); its codec is in `codecs`. */
+  audioGroup?: string;
+  /** GROUP-ID of the subtitle renditions (SUBTITLES=). */
+  subtitlesGroup?: string;
   /** Peak segment bitrate, bits/s. */
   bandwidth: number;
   /** Average bitrate over the whole rendition, bits/s. */
   averageBandwidth: number;
-  width: number;
-  height: number;
-  frameRate: number;
+  /** Absent for an audio-only variant (no RESOLUTION or FRAME-RATE then). */
+  width?: number;
+  height?: number;
+  frameRate?: number;
   /** RFC 6381 codec strings, e.g. ["avc1.640028", "mp4a.40.2"]. */
   codecs: string[];
 }
 
+/** One #EXT-X-MEDIA line: an audio or subtitle rendition. Every string is already a safe quoted-string. */
+export interface MasterMedia {
+  type: 'AUDIO' | 'SUBTITLES';
+  groupId: string;
+  name: string;
+  /** BCP-47. */
+  language?: string;
+  isDefault: boolean;
+  autoselect: boolean;
+  /** SUBTITLES only. */
+  forced?: boolean;
+  characteristics?: readonly string[];
+  /** AUDIO only: channel count ("2", "6"). */
+  channels?: string;
+  uri: string;
+}
+
+/** One #EXT-X-I-FRAME-STREAM-INF line: the I-frame playlist of a video rung. */
+export interface MasterIFrameVariant {
+  uri: string;
+  bandwidth: number;
+  averageBandwidth?: number;
+  width: number;
+  height: number;
+  /** The video codec only (I-frame playlists carry no audio). */
+  codecs: string[];
+}
+
 export interface MasterPlaylistOptions {
-  /** 3 for MPEG-TS segments; 7 for fMP4 (EXT-X-MAP in media playlists). */
+  /** 4 for MPEG-TS segments (byte ranges in the I-frame playlists); 7 for fMP4 (EXT-X-MAP). */
   version: number;
   /** Every segment starts with a keyframe (the plan aligns GOPs to segment boundaries). */
   independentSegments: boolean;
+  media?: readonly MasterMedia[];
+  iframes?: readonly MasterIFrameVariant[];
 }
 
-/** Players pick the first listed variant to start with; list by bandwidth, highest first, as Apple recommends. */
+function mediaLine(m: MasterMedia): string {
+  const attrs = [`TYPE=${m.type}`, `GROUP-ID="${m.groupId}"`, `NAME="${m.name}"`];
+  if (m.language) attrs.push(`LANGUAGE="${m.language}"`);
+  attrs.push(`DEFAULT=${m.isDefault ? 'YES' : 'NO'}`, `AUTOSELECT=${m.autoselect ? 'YES' : 'NO'}`);
+  if (m.type === 'SUBTITLES' && m.forced) attrs.push('FORCED=YES');
+  if (m.characteristics && m.characteristics.length > 0) attrs.push(`CHARACTERISTICS="${m.characteristics.join(',')}"`);
+  if (m.channels) attrs.push(`CHANNELS="${m.channels}"`);
+  attrs.push(`URI="${m.uri}"`);
+  return `#EXT-X-MEDIA:${attrs.join(',')}`;
+}
+
+/**
+ * Players pick the first listed variant to start with; list by bandwidth, highest first, as Apple recommends.
+ * Renditions (#EXT-X-MEDIA) come first, grouped, then the variants, then the I-frame variants.
+ */
 export function buildMasterPlaylist(variants: readonly MasterVariant[], opts: MasterPlaylistOptions): string {
   const lines = ['#EXTM3U', `#EXT-X-VERSION:${opts.version}`];
   if (opts.independentSegments) lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
+  for (const m of opts.media ?? []) lines.push(mediaLine(m));
   const sorted = [...variants].sort((a, b) => b.bandwidth - a.bandwidth);
   for (const v of sorted) {
     const attrs = [
       `BANDWIDTH=${Math.max(1, Math.round(v.bandwidth))}`,
       `AVERAGE-BANDWIDTH=${Math.max(1, Math.round(v.averageBandwidth))}`,
-      `RESOLUTION=${v.width}x${v.height}`,
-      `FRAME-RATE=${v.frameRate.toFixed(3)}`,
+      ...(v.width && v.height ? [`RESOLUTION=${v.width}x${v.height}`] : []),
+      ...(v.frameRate ? [`FRAME-RATE=${v.frameRate.toFixed(3)}`] : []),
       `CODECS="${v.codecs.join(',')}"`,
     ];
+    if (v.audioGroup) attrs.push(`AUDIO="${v.audioGroup}"`);
+    if (v.subtitlesGroup) attrs.push(`SUBTITLES="${v.subtitlesGroup}"`);
+    // We never carry CEA-608/708 captions (the picture is re-encoded); saying so stops players from looking.
+    attrs.push('CLOSED-CAPTIONS=NONE');
     lines.push(`#EXT-X-STREAM-INF:${attrs.join(',')}`, v.uri);
+  }
+  const iframes = [...(opts.iframes ?? [])].sort((a, b) => b.bandwidth - a.bandwidth);
+  for (const f of iframes) {
+    const attrs = [`BANDWIDTH=${Math.max(1, Math.round(f.bandwidth))}`];
+    if (f.averageBandwidth) attrs.push(`AVERAGE-BANDWIDTH=${Math.max(1, Math.round(f.averageBandwidth))}`);
+    attrs.push(`RESOLUTION=${f.width}x${f.height}`, `CODECS="${f.codecs.join(',')}"`, `URI="${f.uri}"`);
+    lines.push(`#EXT-X-I-FRAME-STREAM-INF:${attrs.join(',')}`);
   }
   return lines.join('\n') + '\n';
 }
@@ -81,8 +142,11 @@ export function videoCodecString(codecName: string, profile: string | undefined,
   return avcCodecString(profile, level);
 }
 
-/** AAC-LC, the only audio the plan produces. */
+/** AAC-LC, the stereo group every player plays. */
 export const AAC_LC_CODEC = 'mp4a.40.2';
+
+/** RFC 6381 / Apple codec strings of the audio codecs the plan produces. */
+export const AUDIO_CODEC_STRINGS = { aac: AAC_LC_CODEC, ac3: 'ac-3', eac3: 'ec-3' } as const;
 
 export interface SegmentMeasure {
   bytes: number;

@@ -25,10 +25,10 @@ export async function createStagingDir(tempDir: string, jobId: string): Promise<
   return dir;
 }
 
-/** Bytes the staged output will need: every rendition's video + audio bitrate over the source duration, plus margin. */
-export function estimateOutputBytes(plan: Pick<TranscodePlan, 'renditions' | 'audio' | 'source'>): number {
-  const audioBps = plan.audio?.bitrate ?? 0;
-  const bps = plan.renditions.reduce((sum, r) => sum + Math.max(r.videoBitrate, r.maxRate || 0) + audioBps, 0);
+/** Bytes the staged output will need: every rung's and audio rendition's bitrate over the source duration, plus margin. */
+export function estimateOutputBytes(plan: Pick<TranscodePlan, 'renditions' | 'audioGroups' | 'source'>): number {
+  const audioBps = plan.audioGroups.reduce((sum, g) => sum + g.renditions.reduce((s, a) => s + a.bitrate, 0), 0);
+  const bps = plan.renditions.reduce((sum, r) => sum + Math.max(r.videoBitrate, r.maxRate || 0), audioBps);
   const duration = Math.max(0, plan.source.durationSec || 0);
   return Math.ceil(((bps * duration) / 8) * OVERSHOOT) + FIXED_MARGIN_BYTES;
 }

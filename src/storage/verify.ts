@@ -1,31 +1,35 @@
 /**
- * Checks the staged tree before anything reaches the NAS: every playlist parses, every referenced segment (and
- * fMP4 init section) exists and is non-empty, each media playlist is complete (#EXT-X-ENDLIST) and lasts as long
- * as the source. Then measures what the master playlist needs (real bitrates, codec strings) and rewrites it,
- * swapping the staging folder names ffmpeg used (v0, v1, ...) for the renditions' real folders on the NAS.
+ * Checks the staged tree before anything reaches the NAS, then writes what ffmpeg does not: every media playlist
+ * (video rungs, audio and subtitle renditions) parses, is complete and lasts as long as the source, and every file
+ * it lists exists and is non-empty (playlist-check.ts). Then it measures what the master needs (real bitrates,
+ * exact codec strings), writes each rung's I-frame playlist, writes the master with the renditions' real folder
+ * names (ffmpeg's staging names are v0, v1, ...), and checks the whole against Apple's rules (apple-rules.ts).
  */
-import { open, readFile, stat, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import HLS from 'hls-parser';
 import { StorageError } from '../errors.js';
-import type { CommandRunner } from '../exec/runner.js';
-import type { RenditionPlan, TranscodePlan } from '../transcode/types.js';
+import type { AudioGroupPlan, RenditionPlan, TranscodePlan } from '../transcode/types.js';
+import type { AppleCodecLimits } from '../media/codec-levels.js';
+import { checkAppleRules, formatViolations } from './apple-rules.js';
+import { buildIFramePlaylist } from './iframe-playlist.js';
+import { ladderFactsOf, type CheckedPlaylistRef } from './ladder-facts.js';
 import {
-  AAC_LC_CODEC,
-  avcCodecFromBytes,
+  AUDIO_CODEC_STRINGS,
   buildMasterPlaylist,
-  measureBitrates,
-  videoCodecString,
+  type MasterIFrameVariant,
+  type MasterMedia,
   type MasterVariant,
-  type SegmentMeasure,
 } from './master-playlist.js';
-import { readVideoParams } from './segment-video.js';
+import { checkMediaPlaylist, type CheckedMediaPlaylist } from './playlist-check.js';
+import { probeVideo, type VideoFactsOptions } from './video-facts.js';
+
+export { durationTolerance } from './playlist-check.js';
 
 export interface StagedRendition {
   rendition: RenditionPlan;
   /** Absolute staged folder of this rendition (stagingDir/<variantDir>; the commit copies it to destPath). */
   stagedDir: string;
-  /** The rendition's own files, relative to stagedDir with forward slashes: playlist, init section, segments. */
+  /** The rendition's own files, relative to stagedDir with forward slashes: playlists, init section, segments. */
   files: string[];
   /** Segment (+ init) bytes. */
   mediaBytes: number;
@@ -34,29 +38,30 @@ export interface StagedRendition {
   averageBitrate: number;
   width: number;
   height: number;
-  codecs: string[];
+  /** The video codec string (the master adds its audio group's). */
+  videoCodec: string;
 }
 
 export interface VerifiedStaging {
   renditions: StagedRendition[];
+  /**
+   * The audio and subtitle renditions' files, relative to stagingDir (all under plan.tracksDir), forward
+   * slashes; empty when the ladder has none.
+   */
+  trackFiles: string[];
   /** Absolute path of the staged master playlist. */
   masterFile: string;
   /** Every byte that the commit will copy. */
   totalBytes: number;
 }
 
-export interface VerifyOptions {
-  runner: CommandRunner;
-  ffprobePath: string;
-  signal?: AbortSignal;
-  /** Told when a segment's video parameters could not be read in-process and ffprobe is asked instead. */
-  onFallback?: (file: string) => void;
+export interface VerifyOptions extends VideoFactsOptions {
+  /** Highest H.264/HEVC levels (hls_codec_limits); Apple's strict ones when absent. */
+  codecLimits?: AppleCodecLimits;
 }
 
-/** Accepted difference between the summed segment durations and the source duration. */
-export function durationTolerance(sourceSec: number): number {
-  return Math.max(1, sourceSec * 0.02);
-}
+/** GROUP-ID of the subtitle renditions. */
+export const SUBTITLE_GROUP = 'subs';
 
 /** Absolute staged folder of a rendition: plan.stagingDir/<variantDir> (the staging root for "."). */
 export function stagedDirOf(plan: Pick<TranscodePlan, 'stagingDir'>, r: Pick<RenditionPlan, 'variantDir'>): string {
@@ -82,219 +87,247 @@ export function finalVariantUri(
   return [...folders, encodeURIComponent(r.playlistName)].join('/');
 }
 
-async function readText(file: string, what: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new StorageError(
-      `${what} ${file} ${code === 'ENOENT' ? 'was not written by ffmpeg' : `cannot be read (${code})`}`,
-    );
-  }
+/** Name of each rung's I-frame playlist, never the master's nor the media playlist's. */
+export function iframePlaylistName(plan: Pick<TranscodePlan, 'masterPlaylistName'>): string {
+  return plan.masterPlaylistName.toLowerCase() === 'iframes.m3u8' ? 'iframes-only.m3u8' : 'iframes.m3u8';
 }
 
-function parsePlaylist(text: string, file: string): HLS.types.Playlist {
-  try {
-    return HLS.parse(text);
-  } catch (err) {
-    throw new StorageError(`playlist ${file} does not parse: ${(err as Error).message}`);
-  }
+/** A rendition folder's URI relative to masterDir: tracksDir is synthetic ([A-Za-z0-9._-]), encoded anyway. */
+function trackUri(dir: string, playlistName: string): string {
+  return [...dir.split('/'), playlistName].map(encodeURIComponent).join('/');
 }
 
-/** Resolves a playlist URI inside `baseDir`; refuses absolute URIs and anything that climbs out. */
-function resolveInside(baseDir: string, uri: string, file: string): string {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(uri) || uri.startsWith('/') || uri.includes('\\')) {
-    throw new StorageError(`playlist ${file} references ${uri}, which is not a relative path`);
-  }
-  let decoded: string;
-  try {
-    decoded = decodeURI(uri);
-  } catch {
-    throw new StorageError(`playlist ${file} references ${uri}, which is not a valid URI`);
-  }
-  const rel = path.posix.normalize(decoded);
-  if (rel.startsWith('../') || rel === '..')
-    throw new StorageError(`playlist ${file} references ${uri} outside its folder`);
-  return rel;
+function absTrackDir(plan: Pick<TranscodePlan, 'stagingDir'>, dir: string): string {
+  return path.join(plan.stagingDir, ...dir.split('/'));
 }
 
-async function nonEmptySize(file: string, playlist: string): Promise<number> {
-  let size = 0;
-  try {
-    size = (await stat(file)).size;
-  } catch {
-    throw new StorageError(`segment ${file} listed in ${playlist} is missing`);
-  }
-  if (size === 0) throw new StorageError(`segment ${file} listed in ${playlist} is empty`);
-  return size;
+interface CheckedTrack {
+  dir: string;
+  checked: CheckedMediaPlaylist;
 }
 
-async function verifyMediaPlaylist(plan: TranscodePlan, r: RenditionPlan) {
-  const stagedDir = stagedDirOf(plan, r);
-  const file = path.join(stagedDir, r.playlistName);
-  const pl = parsePlaylist(await readText(file, 'media playlist'), file);
-  if (pl.isMasterPlaylist)
-    throw new StorageError(`playlist ${file} should be a media playlist but is a master playlist`);
-  const media = pl as HLS.types.MediaPlaylist;
-  if (!media.endlist) throw new StorageError(`media playlist ${file} is incomplete (no #EXT-X-ENDLIST)`);
-  if (media.segments.length === 0) throw new StorageError(`media playlist ${file} lists no segments`);
-
-  const files = new Set<string>([r.playlistName]);
-  const measures: SegmentMeasure[] = [];
-  let initBytes = 0;
-  let firstMedia: string | undefined;
-  for (const seg of media.segments) {
-    if (seg.map?.uri) {
-      const rel = resolveInside(stagedDir, seg.map.uri, file);
-      if (!files.has(rel)) {
-        files.add(rel);
-        initBytes += await nonEmptySize(path.join(stagedDir, rel), file);
-        firstMedia ??= path.join(stagedDir, rel);
-      }
-    }
-    const rel = resolveInside(stagedDir, seg.uri, file);
-    files.add(rel);
-    const bytes = await nonEmptySize(path.join(stagedDir, rel), file);
-    firstMedia ??= path.join(stagedDir, rel);
-    measures.push({ bytes, durationSec: seg.duration });
-  }
-  const durationSec = measures.reduce((s, m) => s + m.durationSec, 0);
-  const expected = plan.source.durationSec;
-  if (expected > 0 && Math.abs(durationSec - expected) > durationTolerance(expected)) {
-    throw new StorageError(
-      `media playlist ${file} lasts ${durationSec.toFixed(2)} s but the source lasts ${expected.toFixed(2)} s`,
-    );
-  }
-  const { peak, average } = measureBitrates(measures, media.targetDuration || plan.segmentTime, initBytes);
-  const mediaBytes = measures.reduce((s, m) => s + m.bytes, 0) + initBytes;
-  return { stagedDir, files: [...files], mediaBytes, durationSec, peak, average, firstMedia: firstMedia! };
-}
-
-interface StreamFacts {
-  codec: string;
-  width: number;
-  height: number;
-}
-
-/**
- * Codec string and real size of the first video stream of a segment (or fMP4 init section), read from its
- * sequence parameter set in-process (segment-video.ts): the bytes are checked for real and no ffprobe process is
- * started (~70 ms of start-up each, the bulk of what verification used to cost). ffprobe remains the fallback for
- * a stream the reader does not understand.
- */
-async function probeVideo(file: string, r: RenditionPlan, opts: VerifyOptions): Promise<StreamFacts> {
-  const head = await readHead(file, 256 * 1024);
-  const fromBytes = readVideoParams(head);
-  if (fromBytes) return fromBytes;
-  opts.onFallback?.(file);
-  return probeVideoWithFfprobe(file, r, head, opts);
-}
-
-async function probeVideoWithFfprobe(
-  file: string,
-  r: RenditionPlan,
-  head: Uint8Array,
-  opts: VerifyOptions,
-): Promise<StreamFacts> {
-  const res = await opts.runner(
-    opts.ffprobePath,
-    [
-      '-v',
-      'error',
-      '-select_streams',
-      'v:0',
-      '-show_entries',
-      'stream=codec_name,profile,level,width,height',
-      '-of',
-      'json',
-      file,
-    ],
-    { timeoutMs: 15_000, signal: opts.signal },
+async function checkTracks(plan: TranscodePlan, playlistName: string) {
+  const audio = await Promise.all(
+    plan.audioGroups.map(async (g) => ({
+      group: g,
+      renditions: await Promise.all(
+        g.renditions.map(async (a) => ({
+          a,
+          checked: await checkMediaPlaylist(
+            absTrackDir(plan, a.dir),
+            playlistName,
+            plan.source.durationSec,
+            plan.segmentTime,
+          ),
+        })),
+      ),
+    })),
   );
-  const hevc = /hevc|265/.test(r.encoder);
-  let s: Record<string, unknown> | undefined;
-  try {
-    if (res.exitCode === 0) s = (JSON.parse(res.stdout) as { streams?: Array<Record<string, unknown>> }).streams?.[0];
-  } catch {
-    s = undefined;
-  }
-  // H.264: the exact profile/constraints/level from the bytes when they can be found (ffprobe reports no profile
-  // for an fMP4 init section, and its profile names lose the constraint flags).
-  const avc = hevc ? undefined : avcCodecFromBytes(head);
-  const codec =
-    avc ??
-    (s
-      ? videoCodecString(String(s.codec_name ?? ''), s.profile as string | undefined, Number(s.level) || undefined)
-      : videoCodecString(hevc ? 'hevc' : 'h264', undefined, undefined));
-  return { codec, width: Number(s?.width) || r.width, height: Number(s?.height) || r.height };
+  const subtitles: CheckedTrack[] = await Promise.all(
+    plan.subtitles.map(async (s) => ({
+      dir: s.dir,
+      checked: await checkMediaPlaylist(
+        absTrackDir(plan, s.dir),
+        playlistName,
+        plan.source.durationSec,
+        plan.segmentTime,
+      ),
+    })),
+  );
+  return { audio, subtitles };
 }
 
-async function readHead(file: string, bytes: number): Promise<Buffer> {
-  const fh = await open(file, 'r');
-  try {
-    const buf = Buffer.alloc(bytes);
-    const { bytesRead } = await fh.read(buf, 0, bytes, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
+function audioMedia(g: AudioGroupPlan, playlistName: string): MasterMedia[] {
+  return g.renditions.map((a) => ({
+    type: 'AUDIO',
+    groupId: g.id,
+    name: a.label.name,
+    ...(a.label.language ? { language: a.label.language } : {}),
+    isDefault: a.label.isDefault,
+    autoselect: a.label.autoselect,
+    characteristics: a.label.characteristics,
+    channels: String(a.channels),
+    uri: trackUri(a.dir, playlistName),
+  }));
 }
 
-/** Verifies the staged tree of `plan` and rewrites its master playlist. Throws StorageError naming the bad file. */
+/** Verifies the staged tree of `plan` and writes its master playlist. Throws StorageError naming the bad file. */
 export async function verifyStaging(plan: TranscodePlan, opts: VerifyOptions): Promise<VerifiedStaging> {
   const masterFile = path.join(plan.stagingDir, plan.masterPlaylistName);
-  const master = parsePlaylist(await readText(masterFile, 'master playlist'), masterFile);
-  if (!master.isMasterPlaylist) throw new StorageError(`playlist ${masterFile} should be a master playlist`);
-  const listed = new Set(
-    (master as HLS.types.MasterPlaylist).variants.map((v) => resolveInside('', v.uri, masterFile)),
+  const playlistName = plan.playlistName;
+  const iframeName = iframePlaylistName(plan);
+  const fmp4 = plan.segmentType === 'fmp4';
+
+  // Renditions are independent: check them side by side, keeping the plan's order.
+  const [rungs, tracks] = await Promise.all([
+    Promise.all(
+      plan.renditions.map(async (r) => {
+        const m = await checkMediaPlaylist(
+          stagedDirOf(plan, r),
+          r.playlistName,
+          plan.source.durationSec,
+          plan.segmentTime,
+        );
+        const facts = await probeVideo(m.firstMedia, r, opts);
+        const iframes = await buildIFramePlaylist(m.dir, r.playlistName, { signal: opts.signal });
+        await writeFile(path.join(m.dir, iframeName), iframes.text);
+        const iframeCheck = await checkMediaPlaylist(m.dir, iframeName, plan.source.durationSec, plan.segmentTime);
+        return { r, m, facts, iframes, iframeCheck };
+      }),
+    ),
+    checkTracks(plan, playlistName),
+  ]);
+
+  const media: MasterMedia[] = plan.audioGroups.flatMap((g) => audioMedia(g, playlistName));
+  for (const [i, s] of plan.subtitles.entries()) {
+    const l = s.label;
+    media.push({
+      type: 'SUBTITLES',
+      groupId: SUBTITLE_GROUP,
+      name: l.name,
+      ...(l.language ? { language: l.language } : {}),
+      isDefault: l.isDefault,
+      autoselect: l.autoselect,
+      forced: l.forced,
+      characteristics: l.characteristics,
+      uri: trackUri(tracks.subtitles[i]!.dir, playlistName),
+    });
+  }
+  // The largest rendition of each audio group: a variant's BANDWIDTH is its video plus that (RFC 8216 4.3.4.2).
+  const groupRates = new Map(
+    tracks.audio.map(({ group, renditions }) => [
+      group.id,
+      {
+        codec: AUDIO_CODEC_STRINGS[group.codec],
+        peak: Math.max(...renditions.map((x) => x.checked.peak)),
+        average: Math.max(...renditions.map((x) => x.checked.average)),
+      },
+    ]),
   );
+  const surround = plan.audioGroups.find((g) => g.channels > 2);
+  const subtitlesGroup = plan.subtitles.length > 0 ? SUBTITLE_GROUP : undefined;
 
   const renditions: StagedRendition[] = [];
-  const variants: MasterVariant[] = [];
-  // Renditions are independent: check them side by side, keeping the plan's order.
-  const checked = await Promise.all(
-    plan.renditions.map(async (r) => {
-      const staged = stagedVariantUri(r);
-      if (!listed.has(staged)) throw new StorageError(`master playlist ${masterFile} does not list ${staged}`);
-      const m = await verifyMediaPlaylist(plan, r);
-      return { r, uri: finalVariantUri(plan, r), m, facts: await probeVideo(m.firstMedia, r, opts) };
-    }),
-  );
-  for (const { r, uri, m, facts } of checked) {
-    const codecs = plan.audio ? [facts.codec, AAC_LC_CODEC] : [facts.codec];
+  const variants: Array<MasterVariant & { videoCodec?: string }> = [];
+  const iframes: Array<MasterIFrameVariant & { videoCodec: string }> = [];
+  const playlists: CheckedPlaylistRef[] = [];
+  for (const { r, m, facts, iframes: ifr, iframeCheck } of rungs) {
     renditions.push({
       rendition: r,
-      stagedDir: m.stagedDir,
-      files: m.files,
+      stagedDir: m.dir,
+      files: [...m.files, iframeName],
       mediaBytes: m.mediaBytes,
       durationSec: m.durationSec,
       peakBitrate: m.peak,
       averageBitrate: m.average,
       width: facts.width,
       height: facts.height,
-      codecs,
+      videoCodec: facts.codec,
     });
-    variants.push({
-      uri,
-      bandwidth: m.peak,
-      averageBandwidth: m.average,
+    const uri = finalVariantUri(plan, r);
+    // Each rung once per audio group it plays with: its stereo group, and the surround group when there is one.
+    const groups = [r.audioGroupId, surround?.id].filter((g): g is string => g !== undefined);
+    const base = {
       width: facts.width,
       height: facts.height,
       frameRate: plan.fps,
-      codecs,
+      uri,
+      subtitlesGroup,
+      videoCodec: facts.codec,
+    };
+    if (groups.length === 0)
+      variants.push({ ...base, bandwidth: m.peak, averageBandwidth: m.average, codecs: [facts.codec] });
+    for (const g of groups) {
+      const a = groupRates.get(g)!;
+      variants.push({
+        ...base,
+        audioGroup: g,
+        bandwidth: m.peak + a.peak,
+        averageBandwidth: m.average + a.average,
+        codecs: [facts.codec, a.codec],
+      });
+    }
+    const iframeUri = uri.replace(/[^/]*$/, encodeURIComponent(iframeName));
+    iframes.push({
+      uri: iframeUri,
+      bandwidth: ifr.peakBandwidth,
+      averageBandwidth: ifr.averageBandwidth,
+      width: facts.width,
+      height: facts.height,
+      codecs: [facts.codec],
+      videoCodec: facts.codec,
     });
+    playlists.push(
+      { uri, kind: 'video', checked: m },
+      {
+        uri: iframeUri,
+        kind: 'iframes',
+        checked: iframeCheck,
+        rates: { peak: ifr.peakBandwidth, average: ifr.averageBandwidth },
+      },
+    );
   }
-  const text = buildMasterPlaylist(variants, {
-    version: plan.segmentType === 'fmp4' ? 7 : 3,
-    independentSegments: true,
-  });
+  // An audio-only ladder: one variant per audio group, pointing at the group's default rendition (Apple's layout
+  // for audio-only streams); the other renditions are its alternatives.
+  if (rungs.length === 0) {
+    for (const g of plan.audioGroups) {
+      const a = groupRates.get(g.id)!;
+      const main = g.renditions.find((x) => x.label.isDefault) ?? g.renditions[0]!;
+      variants.push({
+        uri: trackUri(main.dir, playlistName),
+        bandwidth: a.peak,
+        averageBandwidth: a.average,
+        codecs: [a.codec],
+        audioGroup: g.id,
+      });
+    }
+  }
+  // CLOSED-CAPTIONS needs version 6 (RFC 8216 section 7); fMP4 media playlists are version 7.
+  const version = fmp4 ? 7 : 6;
+  const text = buildMasterPlaylist(variants, { version, independentSegments: true, media, iframes });
+
+  const trackChecks = [...tracks.audio.flatMap((g) => g.renditions), ...tracks.subtitles];
+  for (const { group, renditions: rs } of tracks.audio)
+    rs.forEach((x, i) =>
+      playlists.push({ uri: audioMedia(group, playlistName)[i]!.uri, kind: 'audio', checked: x.checked }),
+    );
+  tracks.subtitles.forEach((t) =>
+    playlists.push({ uri: trackUri(t.dir, playlistName), kind: 'subtitles', checked: t.checked }),
+  );
+  // Apple's rules, on the ladder exactly as it will be published: a violation fails the job, naming the rule.
+  const violations = checkAppleRules(
+    ladderFactsOf({
+      masterName: plan.masterPlaylistName,
+      masterVersion: version,
+      segmentType: plan.segmentType,
+      segmentTime: plan.segmentTime,
+      independentSegments: true,
+      variants,
+      iframes,
+      media,
+      audioGroupCodecs: new Map([...groupRates].map(([id, g]) => [id, g.codec])),
+      playlists,
+    }),
+    { ...(opts.codecLimits ? { limits: opts.codecLimits } : {}) },
+  );
+  if (violations.length > 0)
+    throw new StorageError(`the ladder breaks Apple's HLS authoring rules: ${formatViolations(violations)}`);
   await writeFile(masterFile, text);
-  const playlistBytes = await Promise.all(
-    renditions.map(async (r) => (await stat(path.join(r.stagedDir, r.rendition.playlistName))).size),
+
+  const trackFiles = trackChecks.flatMap(({ checked }) => {
+    const rel = path.relative(plan.stagingDir, checked.dir).split(path.sep).join('/');
+    return checked.files.map((f) => `${rel}/${f}`);
+  });
+  const sizes = await Promise.all(
+    [
+      ...renditions.flatMap((r) => [r.rendition.playlistName, iframeName].map((f) => path.join(r.stagedDir, f))),
+      ...trackChecks.map(({ checked }) => checked.playlistFile),
+    ].map(async (f) => (await stat(f)).size),
   );
   const totalBytes =
     Buffer.byteLength(text) +
     renditions.reduce((s, r) => s + r.mediaBytes, 0) +
-    playlistBytes.reduce((a, b) => a + b, 0);
-  return { renditions, masterFile, totalBytes };
+    trackChecks.reduce((s, t) => s + t.checked.mediaBytes, 0) +
+    sizes.reduce((a, b) => a + b, 0);
+  return { renditions, trackFiles, masterFile, totalBytes };
 }

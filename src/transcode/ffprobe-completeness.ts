@@ -26,7 +26,8 @@ export async function assertSourceComplete(probed: ProbedSource, deps: ProbeSour
       '-v',
       'error',
       '-select_streams',
-      String(info.video.index),
+      // The video stream, or the first audio stream of an audio-only source.
+      String(info.video?.index ?? info.audio[0]?.index ?? 0),
       // Seek close to the stated end and list packet timestamps from there on.
       '-read_intervals',
       `${from.toFixed(3)}%`,

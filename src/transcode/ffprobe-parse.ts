@@ -3,7 +3,14 @@
  * sentence a person can act on when the file cannot be transcoded (no video, no duration).
  */
 import { MediaError } from '../errors.js';
-import type { AudioStreamInfo, HdrTransfer, SourceInfo, SubtitleStreamInfo, VideoStreamInfo } from './types.js';
+import type {
+  AudioStreamInfo,
+  HdrTransfer,
+  SourceInfo,
+  StreamDisposition,
+  SubtitleStreamInfo,
+  VideoStreamInfo,
+} from './types.js';
 
 type Json = Record<string, unknown>;
 
@@ -84,6 +91,28 @@ function isDefault(stream: Json): boolean {
   return num(obj(stream.disposition).default) === 1;
 }
 
+/** ffprobe's disposition flags (0/1 numbers); absent flags are false. */
+function disposition(stream: Json): StreamDisposition {
+  const d = obj(stream.disposition);
+  const on = (k: string): boolean => num(d[k]) === 1;
+  return {
+    default: on('default'),
+    forced: on('forced'),
+    comment: on('comment'),
+    hearingImpaired: on('hearing_impaired'),
+    visualImpaired: on('visual_impaired'),
+    descriptions: on('descriptions'),
+  };
+}
+
+/** The title tag, with control characters removed; undefined when empty. */
+function title(stream: Json): string | undefined {
+  const t = str(obj(stream.tags).title);
+  // eslint-disable-next-line no-control-regex
+  const clean = t?.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
+  return clean ? clean : undefined;
+}
+
 function language(stream: Json): string | undefined {
   const lang = str(obj(stream.tags).language);
   return lang && lang !== 'und' ? lang : undefined;
@@ -124,10 +153,10 @@ export function parseFfprobeJson(json: unknown, file: string, sizeBytes?: number
   const streams = (Array.isArray(root.streams) ? root.streams : []).map(obj);
 
   const videoStream = streams.find((s) => s.codec_type === 'video' && num(obj(s.disposition).attached_pic) !== 1);
-  if (!videoStream) {
-    const hasAudio = streams.some((s) => s.codec_type === 'audio');
-    throw new MediaError(`${file} has no video stream${hasAudio ? ' (audio-only file?)' : ''}`);
-  }
+  const hasAudio = streams.some((s) => s.codec_type === 'audio' && (num(s.channels) ?? 0) > 0);
+  if (!videoStream && !hasAudio) throw new MediaError(`${file} has neither a video nor an audio stream`);
+  // An audio-only file (cover art does not count as video) becomes an audio-only ladder.
+  if (!videoStream) return parseAudioOnly(root, file, sizeBytes);
   const video = parseVideo(videoStream);
   // Profile 5 (streaming services' single-layer Dolby Vision) has no HDR10 or SDR base layer: its pictures are
   // in Dolby's IPT colour space, which ffmpeg 5.1 decodes as if it were ordinary YUV. The output would play with
@@ -147,6 +176,20 @@ export function parseFfprobeJson(json: unknown, file: string, sizeBytes?: number
   if (!(durationSec > 0))
     throw new MediaError(`${file}: the duration is unknown or zero (damaged, truncated or still being written?)`);
 
+  return { ...common(root, file, sizeBytes), durationSec, video };
+}
+
+function parseAudioOnly(root: Json, file: string, sizeBytes: number | undefined): SourceInfo {
+  const durationSec = num(obj(root.format).duration) ?? 0;
+  if (!(durationSec > 0))
+    throw new MediaError(`${file}: the duration is unknown or zero (damaged, truncated or still being written?)`);
+  return { ...common(root, file, sizeBytes), durationSec, video: null };
+}
+
+/** What a video and an audio-only source share: the container, the audio and subtitle streams. */
+function common(root: Json, file: string, sizeBytes: number | undefined): Omit<SourceInfo, 'video' | 'durationSec'> {
+  const format = obj(root.format);
+  const streams = (Array.isArray(root.streams) ? root.streams : []).map(obj);
   const audio: AudioStreamInfo[] = streams
     .filter((s) => s.codec_type === 'audio' && (num(s.channels) ?? 0) > 0)
     .map((s) => ({
@@ -155,19 +198,25 @@ export function parseFfprobeJson(json: unknown, file: string, sizeBytes?: number
       channels: num(s.channels) ?? 0,
       channelLayout: str(s.channel_layout),
       language: language(s),
+      ...(title(s) ? { title: title(s) } : {}),
       isDefault: isDefault(s),
+      disposition: disposition(s),
     }));
   const subtitles: SubtitleStreamInfo[] = streams
     .filter((s) => s.codec_type === 'subtitle')
-    .map((s) => ({ index: num(s.index) ?? 0, codec: str(s.codec_name) ?? 'unknown', language: language(s) }));
+    .map((s) => ({
+      index: num(s.index) ?? 0,
+      codec: str(s.codec_name) ?? 'unknown',
+      language: language(s),
+      ...(title(s) ? { title: title(s) } : {}),
+      disposition: disposition(s),
+    }));
 
   return {
     path: file,
     formatName: str(format.format_name) ?? 'unknown',
-    durationSec,
     sizeBytes: sizeBytes ?? num(format.size) ?? 0,
     bitRate: num(format.bit_rate),
-    video,
     audio,
     subtitles,
   };

@@ -122,7 +122,7 @@ export async function probeSourceInfo(inputPath: string, deps: ProbeSourceDeps):
   if (demuxer === null) throw refusedSourceError(shown, info.formatName);
   const format = (json as { format?: { start_time?: string } }).format;
   const start = Number(format?.start_time);
-  const statedVideoSec = videoDurationOf(json, info.video.index) ?? info.durationSec;
+  const statedVideoSec = (info.video && videoDurationOf(json, info.video.index)) ?? info.durationSec;
   return { info, startSec: Number.isFinite(start) ? start : 0, statedVideoSec, demuxer };
 }
 

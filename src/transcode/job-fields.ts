@@ -4,6 +4,7 @@
  */
 import { JOB_VIDEO_ENCODERS } from '../capabilities/encoder-table.js';
 import type { EncoderFamily } from '../capabilities/types.js';
+import { isKnownLanguage, toBcp47 } from '../media/languages.js';
 
 /**
  * AV1 encoders are refused on purpose: AV1 cannot be carried in MPEG-TS segments (our default), Safari/iOS only
@@ -90,4 +91,54 @@ export function destFolderNameProblem(name: string): string | null {
     return 'must not end with a dot or a space (Windows cannot open such a folder)';
   if (WINDOWS_DEVICE_NAME.test(name)) return 'is a name Windows reserves for a device; choose another name';
   return null;
+}
+
+/**
+ * AAC-LC stereo bitrates a job may ask for (audio_config.bitrate, outputs[].audio_bitrate): below 32 kbit/s stereo
+ * AAC-LC is audibly broken (HE-AAC territory, which not every HLS player decodes); ffmpeg's AAC encoder clamps two
+ * channels at 48 kHz to 576 kbit/s, and nothing is gained above 512.
+ */
+export const MIN_AAC_BITRATE = 32_000;
+export const MAX_AAC_BITRATE = 512_000;
+
+/**
+ * E-AC-3 / AC-3 5.1 bitrates (audio_config.surround_bitrate): 192 kbit/s is the lowest Apple's authoring spec lists
+ * for 5.1, and 640 kbit/s is AC-3's maximum (one bound for both codecs, so switching codec never breaks a job).
+ */
+export const MIN_SURROUND_BITRATE = 192_000;
+export const MAX_SURROUND_BITRATE = 640_000;
+
+/**
+ * The stereo group's codec from audio_config.codec / outputs[].audio_codec: "aac" (any case) or "" (Go's zero
+ * value) mean AAC-LC; anything else is null (refused: AAC is the group every player plays).
+ */
+export function parseStereoCodec(value: string): 'aac' | null {
+  const v = value.trim().toLowerCase();
+  return v === '' || v === 'aac' ? 'aac' : null;
+}
+
+/** The surround group's codec from audio_config.surround_codec: "" means E-AC-3; null when neither E-AC-3 nor AC-3. */
+export function parseSurroundCodec(value: string): 'eac3' | 'ac3' | null {
+  const v = value.trim().toLowerCase();
+  if (v === '' || v === 'eac3') return 'eac3';
+  return v === 'ac3' ? 'ac3' : null;
+}
+
+/**
+ * The folder beside the master playlist that holds the audio and subtitle renditions: the master's name without
+ * ".m3u8", plus "_tracks" ("index.m3u8" -> "index_tracks"). Its name only: it lives in the master's folder
+ * (masterDir). A plain playlist name (isPlainPlaylistName) gives a name of [A-Za-z0-9._-] only.
+ */
+export function tracksFolderName(masterPlaylistName: string): string {
+  return `${masterPlaylistName.replace(/\.m3u8$/i, '')}_tracks`;
+}
+
+/**
+ * The language a job names (audio_config.languages), as the lower-case primary BCP-47 subtag that track languages
+ * are compared by: "fr", "fre" and "fra" -> "fr"; "pt-BR" -> "pt". Undefined when it names no language ("und",
+ * "", "pt-") or one nobody knows ("xyz": a typo would otherwise silently keep nothing it meant).
+ */
+export function jobLanguage(tag: string): string | undefined {
+  const bcp47 = toBcp47(tag);
+  return bcp47 !== undefined && isKnownLanguage(bcp47) ? bcp47.split('-')[0]!.toLowerCase() : undefined;
 }

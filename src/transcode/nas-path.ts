@@ -4,7 +4,8 @@
  * Rules, identical on every platform:
  * - a NUL byte, or a URL ("http://...") is refused;
  * - backslashes are separators everywhere (a POSIX worker refuses "..\\..\\etc" just like a Windows one);
- * - relative paths resolve against the NAS root; `..` that climbs out of it is refused;
+ * - relative paths resolve against the NAS root (or against `base`, a folder inside it: the job's output_base);
+ *   `..` that climbs out of the NAS root is refused (leaving `base` but not the root is the caller's to judge);
  * - an absolute path (/..., C:\..., \\server\share\...) is accepted only when it lies inside the NAS root
  *   (orchestrators sometimes send full paths); anywhere else it is refused. A drive letter on a POSIX worker is
  *   always outside;
@@ -20,6 +21,11 @@ import { nameLengthProblem, pathLengthProblem } from './path-limits.js';
 export interface NasPathOptions {
   nasRoot: string;
   platform: NodeJS.Platform;
+  /**
+   * A folder relative to the NAS root (forward slashes, as ResolvedNasPath.rel) against which relative values
+   * resolve instead of the root: the job's output_base for its dest_paths. Absolute values ignore it.
+   */
+  base?: string;
 }
 
 export interface ResolvedNasPath {
@@ -62,7 +68,7 @@ export function resolveNasPathSyntax(raw: string, field: string, opts: NasPathOp
     throw new JobValidationError(
       `${field} = ${show(raw)}: an absolute Windows path is outside the NAS root (${root}); use a path relative to it`,
     );
-  const abs = p.resolve(root, p.normalize(value));
+  const abs = p.resolve(root, opts.base ?? '', p.normalize(value));
   if (!isInsideDir(p, root, abs)) {
     const why = isAbsolute ? 'an absolute path outside the NAS root' : 'resolves outside the NAS root';
     throw new JobValidationError(`${field} = ${show(raw)}: ${why} (${root})`);

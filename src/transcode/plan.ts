@@ -7,8 +7,21 @@ import type { EncoderFamily } from '../capabilities/types.js';
 import type { Config } from '../config.js';
 import { chooseEncoders, type EncoderOptions } from './plan-encoders.js';
 import { displaySize, fitRendition } from './plan-geometry.js';
-import type { AudioPlan, AudioStreamInfo, RenditionPlan, SourceInfo, TranscodePlan } from './types.js';
-import { DEFAULT_AUDIO_BITRATE, type ValidatedJob } from './validated-job.js';
+import path from 'node:path';
+import { JobValidationError } from '../errors.js';
+import { APPLE_LIMITS, appleLimitProblem, type AppleCodecLimits } from '../media/codec-levels.js';
+import { encoderFormatOf, tracksFolderName } from './job-fields.js';
+import { planAudioGroups } from './plan-audio.js';
+import { planSubtitles, type SidecarSubtitle } from './plan-subtitles.js';
+import type {
+  RenditionPlan,
+  SkippedSubtitle,
+  SourceInfo,
+  SubtitleStreamInfo,
+  TranscodePlan,
+  VideoStreamInfo,
+} from './types.js';
+import type { ValidatedJob } from './validated-job.js';
 
 export { softwareEquivalent } from './plan-encoders.js';
 
@@ -24,6 +37,10 @@ export interface PlanOptions {
   hwaccelMode: Config['hwaccel'];
   /** VAAPI/QSV render node or NVIDIA device index. */
   hwDevice?: string;
+  /** Subtitle files found beside the source (job/sidecars.ts); none when absent. */
+  sidecars?: readonly SidecarSubtitle[];
+  /** Highest H.264/HEVC levels (hls_codec_limits): a rung that cannot fit them is refused before encoding. */
+  codecLimits?: AppleCodecLimits;
 }
 
 /** Peak rate allowed above the average (VBV): +20 % keeps segment sizes close to BANDWIDTH. */
@@ -43,14 +60,37 @@ const HW_DECODE_OF: Partial<Record<EncoderFamily, 'cuda' | 'qsv' | 'vaapi'>> = {
 const HW_DECODABLE_CODECS = new Set(['h264', 'hevc', 'mpeg2video', 'vp9', 'av1']);
 const HW_DECODABLE_PIXFMTS = new Set(['yuv420p', 'yuvj420p', 'yuv420p10le', 'nv12', 'p010le']);
 
-/** The default audio track, else the first; null when the source has none (the output then has no audio). */
-export function pickAudioStream(audio: readonly AudioStreamInfo[]): AudioStreamInfo | null {
-  return audio.find((a) => a.isDefault) ?? audio[0] ?? null;
+function audioOnlySkip(s: SubtitleStreamInfo): SkippedSubtitle {
+  return {
+    index: s.index,
+    codec: s.codec,
+    ...(s.language ? { language: s.language } : {}),
+    reason: 'an audio-only ladder has no picture for subtitles to follow',
+  };
 }
+
+/**
+ * Refuses, before hours of encoding, a rung whose size and frame rate need a higher H.264/HEVC level than the
+ * ladder may use (hls_codec_limits; the verify step checks the real streams again). No encoder setting can fix
+ * that: a 2160p H.264 rung needs level 5.1, whatever the bitrate.
+ */
+function assertWithinCodecLimits(renditions: readonly RenditionPlan[], fps: number, limits: AppleCodecLimits): void {
+  for (const r of renditions) {
+    const problem = appleLimitProblem(encoderFormatOf(r.encoder), r.width, r.height, fps, r.maxRate, limits);
+    if (problem)
+      throw new JobValidationError(
+        `outputs[${r.index ?? 0}] (${r.destPath}, ${r.encoder}): ${problem}, or set hls_codec_limits to ` +
+          '"current" (Apple\'s current spec) or "off"',
+      );
+  }
+}
+
+/** Folder inside staging where ffmpeg writes whole subtitle tracks before they are cut (never committed). */
+export const SUBTITLE_WORK_DIR = '.subtitles';
 
 function planHwDecode(
   families: EncoderFamily[],
-  source: SourceInfo,
+  v: VideoStreamInfo,
   toneMap: boolean,
   opts: PlanOptions,
 ): TranscodePlan['hwDecode'] {
@@ -62,7 +102,6 @@ function planHwDecode(
   // Software rungs next to GPU frames need a download after the GPU scale; only the CUDA path (scale_cuda +
   // hwdownload) is proven for that, so mixed QSV/VAAPI ladders decode on the CPU as before.
   if (softwareRungs && kind !== 'cuda') return null;
-  const v = source.video;
   if (!HW_DECODABLE_CODECS.has(v.codec) || !HW_DECODABLE_PIXFMTS.has(v.pixFmt)) return null;
   // Frames stay on the GPU unless a CPU-only step needs them: ffmpeg's autorotate inserts a CPU transpose, and
   // tone mapping runs on the CPU except on VAAPI, where tonemap_vaapi handles PQ (HDR10) sources.
@@ -114,34 +153,29 @@ function variantDirOf(destPath: string, masterDir: string, i: number): string {
   return destPath === masterDir ? '.' : `v${i}`;
 }
 
-/** `opts.stagingDir` holds no '%' (the hls muxer would expand it): the job's validation refuses such a temp_dir. */
-export function planTranscode(v: ValidatedJob, source: SourceInfo, opts: PlanOptions): TranscodePlan {
-  const display = displaySize(source.video);
+/** The video rungs of the job, one per output: size, rate control and encoder. */
+function planVideoRungs(
+  v: ValidatedJob,
+  video: VideoStreamInfo,
+  opts: PlanOptions,
+  audioGroupOfOutput: ReadonlyArray<string | undefined>,
+  playlistName: string,
+): RenditionPlan[] {
+  const display = displaySize(video);
   const sizes = v.outputs.map((o) => fitRendition(o.resolution, display));
   const choices = chooseEncoders(
     v.outputs.map((o, i) => ({ requested: o.codec, pixels: sizes[i]!.width * sizes[i]!.height })),
     opts,
   );
-
-  const fps = source.video.fps > 0 && source.video.fps <= 240 ? source.video.fps : FALLBACK_FPS;
-  // One GOP per segment: with keyframes also forced at every segment boundary, all renditions cut at the same
-  // instants, so a player can switch between them at any segment.
-  const gopFrames = Math.max(1, Math.round(fps * v.segmentTime));
-  const toneMap = source.video.hdr !== null; // every rendition is 8-bit SDR BT.709
-  // Media playlists share one name (the hls muxer takes one pattern); it must differ from the master's, which
-  // sits in the same folder when a rendition's folder is masterDir itself.
-  const playlistName = v.masterPlaylistName.toLowerCase() === 'stream.m3u8' ? 'media.m3u8' : 'stream.m3u8';
-
-  const audioStream = pickAudioStream(source.audio);
   const labels = new Set<string>();
-  const renditions: RenditionPlan[] = v.outputs.map((o, i) => {
+  return v.outputs.map((o, i) => {
     const size = sizes[i]!;
     const choice = choices[i]!;
     return {
       name: uniqueLabel(`${Math.min(size.width, size.height)}p`, labels),
       variantDir: variantDirOf(o.destPath, v.masterDir, i),
       index: o.index,
-      audioBitrate: o.audioBitrate,
+      ...(audioGroupOfOutput[i] ? { audioGroupId: audioGroupOfOutput[i] } : {}),
       clamped: size.clamped,
       destPath: o.destPath,
       width: size.width,
@@ -155,15 +189,50 @@ export function planTranscode(v: ValidatedJob, source: SourceInfo, opts: PlanOpt
       playlistName,
     };
   });
+}
 
-  const audio: AudioPlan | null = audioStream
-    ? {
-        streamIndex: audioStream.index,
-        channels: 2,
-        bitrate: Math.max(...renditions.map((r) => r.audioBitrate ?? DEFAULT_AUDIO_BITRATE)),
-        sourceChannels: audioStream.channels,
-      }
-    : null;
+/**
+ * `opts.stagingDir` holds no '%' (the hls muxer would expand it): the job's validation refuses such a temp_dir.
+ * An audio-only source (source.video null) plans no video rung: its ladder is the audio renditions alone.
+ */
+export function planTranscode(v: ValidatedJob, source: SourceInfo, opts: PlanOptions): TranscodePlan {
+  const video = source.video;
+  const sourceFps = video && video.fps > 0 && video.fps <= 240 ? video.fps : FALLBACK_FPS;
+  // Apple's players take at most 60 fps (HLS authoring spec 1.19): a 120 fps phone video plays at half its rate,
+  // every other frame dropped, instead of being refused.
+  const limits = opts.codecLimits ?? APPLE_LIMITS;
+  const fps = sourceFps > limits.maxFrameRate ? sourceFps / Math.ceil(sourceFps / limits.maxFrameRate) : sourceFps;
+  // One GOP per segment: with keyframes also forced at every segment boundary, all renditions cut at the same
+  // instants, so a player can switch between them at any segment.
+  const gopFrames = Math.max(1, Math.round(fps * v.segmentTime));
+  const toneMap = video !== null && video.hdr !== null; // every rendition is 8-bit SDR BT.709
+  // Media playlists share one name (the hls muxer takes one pattern); it must differ from the master's, which
+  // sits in the same folder when a rendition's folder is masterDir itself.
+  const playlistName = v.masterPlaylistName.toLowerCase() === 'stream.m3u8' ? 'media.m3u8' : 'stream.m3u8';
+
+  const tracksDir = tracksFolderName(v.masterPlaylistName);
+  const audio = planAudioGroups(
+    source.audio,
+    v.audio,
+    v.outputs.map((o) => o.audioBitrate),
+    tracksDir,
+  );
+  // Subtitle segments follow the picture's segments and clock: an audio-only ladder has none to follow.
+  const subs = video
+    ? planSubtitles(
+        source.subtitles,
+        opts.sidecars ?? [],
+        v.subtitles,
+        tracksDir,
+        path.join(opts.stagingDir, SUBTITLE_WORK_DIR),
+      )
+    : { subtitles: [], skipped: source.subtitles.map((s) => audioOnlySkip(s)) };
+  const renditions = video ? planVideoRungs(v, video, opts, audio.groupOfOutput, playlistName) : [];
+  assertWithinCodecLimits(renditions, fps, limits);
+  // HEVC travels in fMP4 only (Apple's authoring spec 1.5; hls.js and Safari play no HEVC in MPEG-TS): a ladder
+  // with an HEVC rung is written as fMP4 whatever segment_type said, for every rung, so they switch cleanly.
+  const hevc = renditions.some((r) => encoderFormatOf(r.encoder) === 'hevc');
+  const segmentType = hevc ? 'fmp4' : v.segmentType;
 
   return {
     jobId: v.job.job_id,
@@ -174,18 +243,25 @@ export function planTranscode(v: ValidatedJob, source: SourceInfo, opts: PlanOpt
     masterPlaylistName: v.masterPlaylistName,
     manifestUrl: v.manifestUrl,
     segmentTime: v.segmentTime,
-    segmentType: v.segmentType,
+    segmentType,
+    playlistName,
     fps,
+    ...(fps !== sourceFps && video && video.fps === sourceFps ? { frameRateCap: fps } : {}),
     gopFrames,
-    audio,
+    audioGroups: audio.groups,
+    subtitles: subs.subtitles,
+    skippedSubtitles: subs.skipped,
+    tracksDir,
     toneMap,
-    deinterlace: source.video.interlaced,
-    hwDecode: planHwDecode(
-      choices.map((c) => c.family),
-      source,
-      toneMap,
-      opts,
-    ),
+    deinterlace: video?.interlaced === true,
+    hwDecode: video
+      ? planHwDecode(
+          renditions.map((r) => r.family),
+          video,
+          toneMap,
+          opts,
+        )
+      : null,
     hwDevice: opts.hwDevice,
     softwarePreset: opts.softwarePreset === 'auto' ? 'fast' : opts.softwarePreset,
     renditions,

@@ -38,6 +38,12 @@ const SINGLE_FILE_DEMUXERS: Readonly<Record<string, string>> = {
   nut: 'NUT',
   wtv: 'Windows TV recording (.wtv)',
   dv: 'DV (.dv)',
+  // Audio-only sources (music, audiobooks, radio plays): each of these reads its own file only.
+  mp3: 'MP3 (.mp3)',
+  flac: 'FLAC (.flac)',
+  wav: 'WAV (.wav)',
+  aac: 'raw AAC (.aac)',
+  aiff: 'AIFF (.aif, .aiff)',
 };
 
 /** The value for ffprobe's -format_whitelist: every demuxer above, and nothing else. */

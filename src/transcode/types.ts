@@ -31,19 +31,37 @@ export interface VideoStreamInfo {
   interlaced: boolean;
 }
 
+/** What ffprobe's disposition flags say of an audio or subtitle stream (all false when absent). */
+export interface StreamDisposition {
+  default: boolean;
+  forced: boolean;
+  /** Director's commentary and the like ("comment"). */
+  comment: boolean;
+  hearingImpaired: boolean;
+  visualImpaired: boolean;
+  /** Audio description of the picture for the blind ("descriptions"). */
+  descriptions: boolean;
+}
+
 export interface AudioStreamInfo {
   index: number;
   codec: string;
   channels: number;
   channelLayout?: string;
+  /** The raw language tag (ISO 639-2 such as "fre", or whatever the file says); "und" is left out. */
   language?: string;
+  /** The title tag ("English 5.1", "Director's commentary"). */
+  title?: string;
   isDefault: boolean;
+  disposition: StreamDisposition;
 }
 
 export interface SubtitleStreamInfo {
   index: number;
   codec: string;
   language?: string;
+  title?: string;
+  disposition: StreamDisposition;
 }
 
 export interface SourceInfo {
@@ -52,9 +70,19 @@ export interface SourceInfo {
   durationSec: number;
   sizeBytes: number;
   bitRate?: number;
-  video: VideoStreamInfo;
+  /** null for an audio-only source (music, an audiobook): the ladder is then audio renditions only. */
+  video: VideoStreamInfo | null;
   audio: AudioStreamInfo[];
   subtitles: SubtitleStreamInfo[];
+}
+
+/**
+ * The source's video stream, for code that only runs when the ladder has video rungs (an audio-only source plans
+ * none, so reaching here without video is a programming error, not a user's).
+ */
+export function videoStreamOf(source: Pick<SourceInfo, 'video' | 'path'>): VideoStreamInfo {
+  if (!source.video) throw new Error(`${source.path} has no video stream: an audio-only plan has no video rungs`);
+  return source.video;
 }
 
 export interface RenditionPlan {
@@ -68,8 +96,8 @@ export interface RenditionPlan {
   variantDir: string;
   /** Position of the output in job.outputs. */
   index?: number;
-  /** AAC bitrate of this rendition's audio (bits/s); plan.audio.bitrate when absent. */
-  audioBitrate?: number;
+  /** GROUP-ID of the stereo AAC audio group this rung plays with (absent when the source has no audio kept). */
+  audioGroupId?: string;
   /** True when the request was taller than the source and was clamped to the source size (never upscale). */
   clamped?: boolean;
   /** dest_path normalised: relative to the NAS root, forward slashes, no trailing slash. */
@@ -88,12 +116,74 @@ export interface RenditionPlan {
   playlistName: string;
 }
 
-export interface AudioPlan {
-  streamIndex: number;
-  /** Always stereo AAC for browser compatibility; 5.1/7.1 are downmixed. */
-  channels: 2;
+/**
+ * The labels a player shows for one audio or subtitle rendition (#EXT-X-MEDIA attributes), made by
+ * media/track-labels.ts from the stream's tags and dispositions.
+ */
+export interface TrackLabel {
+  /** BCP-47 ("en", "fr", "pt-BR"); absent when the stream's language is unknown ("und"). */
+  language?: string;
+  /** Unique within its group and readable ("English", "Français", "English (Commentary)", "English 5.1"). */
+  name: string;
+  isDefault: boolean;
+  autoselect: boolean;
+  /** Subtitles only: shown even when subtitles are off (a foreign-language line in the film). */
+  forced: boolean;
+  /** Apple's CHARACTERISTICS UTIs ("public.accessibility.describes-video", "public.accessibility.transcribes-spoken-dialog", ...). */
+  characteristics: string[];
+}
+
+/** Codecs of the audio renditions: AAC-LC stereo always, AC-3 / E-AC-3 for the optional surround group. */
+export type AudioCodec = 'aac' | 'ac3' | 'eac3';
+
+/** A group of audio renditions (#EXT-X-MEDIA GROUP-ID): every source track, once, in one codec and layout. */
+export interface AudioGroupPlan {
+  /** GROUP-ID, also the prefix of its renditions' ids ("aac-128", "ec3-5.1"). */
+  id: string;
+  codec: AudioCodec;
+  /** 2 for the always-present stereo group, 6 for the surround group. */
+  channels: number;
   bitrate: number;
+  renditions: AudioRenditionPlan[];
+}
+
+/** One source audio stream encoded once into one group. */
+export interface AudioRenditionPlan {
+  /**
+   * Staging folder relative to stagingDir, and the same path relative to masterDir on the NAS
+   * ("<master stem>_tracks/a0"): also its var_stream_map name, so only [A-Za-z0-9._/-].
+   */
+  dir: string;
+  streamIndex: number;
   sourceChannels: number;
+  sourceLayout?: string;
+  /** Output channels (2, or 6 in the surround group). */
+  channels: number;
+  codec: AudioCodec;
+  bitrate: number;
+  groupId: string;
+  label: TrackLabel;
+}
+
+/** One text subtitle track (embedded stream or sidecar file) that becomes a segmented WebVTT rendition. */
+export interface SubtitlePlan {
+  /** Staging folder relative to stagingDir and to masterDir on the NAS ("<master stem>_tracks/s0"). */
+  dir: string;
+  source:
+    | { kind: 'embedded'; streamIndex: number; codec: string }
+    /** A file beside the source (Movie.fr.forced.srt): absolute path, checked inside the source's folder. */
+    | { kind: 'sidecar'; path: string; format: 'srt' | 'webvtt' | 'ass' };
+  /** Where ffmpeg writes the whole track as one WebVTT file before it is cut into segments (absolute). */
+  fullVttPath: string;
+  label: TrackLabel;
+}
+
+/** An image subtitle stream (PGS, DVB, VobSub) left out of the ladder, reported in the finalize metrics. */
+export interface SkippedSubtitle {
+  index: number;
+  codec: string;
+  language?: string;
+  reason: string;
 }
 
 export interface TranscodePlan {
@@ -109,10 +199,23 @@ export interface TranscodePlan {
   manifestUrl: string;
   segmentTime: number;
   segmentType: 'ts' | 'fmp4';
+  /** Name of every media playlist (video rungs, audio and subtitle renditions); never the master's. */
+  playlistName: string;
   /** Output frame rate and the GOP that puts a keyframe on every segment boundary. */
   fps: number;
+  /** Set when the source runs faster than players take (above 60 fps): the picture is thinned to this rate. */
+  frameRateCap?: number;
   gopFrames: number;
-  audio: AudioPlan | null;
+  /**
+   * Audio groups, each holding every kept source track once (encoded once per job, not once per video rung).
+   * Empty for a source without audio. groups[0] is the AAC stereo group that every player can play.
+   */
+  audioGroups: AudioGroupPlan[];
+  /** Text subtitle tracks, as WebVTT renditions. */
+  subtitles: SubtitlePlan[];
+  skippedSubtitles: SkippedSubtitle[];
+  /** Folder (relative to stagingDir and to masterDir) that holds the audio and subtitle renditions. */
+  tracksDir: string;
   /** HDR source to SDR BT.709 output. */
   toneMap: boolean;
   /** Deinterlace before scaling. */

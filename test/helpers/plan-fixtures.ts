@@ -4,8 +4,32 @@
  */
 import type { RequestedResolution } from '../../src/media/resolutions.js';
 import type { PlanOptions } from '../../src/transcode/plan.js';
-import type { AudioStreamInfo, SourceInfo, VideoStreamInfo } from '../../src/transcode/types.js';
+import type {
+  AudioStreamInfo,
+  StreamDisposition,
+  SourceInfo,
+  SubtitleStreamInfo,
+  VideoStreamInfo,
+} from '../../src/transcode/types.js';
 import type { ValidatedJob, ValidatedOutput } from '../../src/transcode/validated-job.js';
+
+/** Every disposition flag off, then `on` set. */
+export function disposition(on: Partial<StreamDisposition> = {}): StreamDisposition {
+  return {
+    default: false,
+    forced: false,
+    comment: false,
+    hearingImpaired: false,
+    visualImpaired: false,
+    descriptions: false,
+    ...on,
+  };
+}
+
+/** A subtitle stream as ffprobe-parse makes it. */
+export function subtitleStream(over: Partial<SubtitleStreamInfo> & { index: number }): SubtitleStreamInfo {
+  return { codec: 'subrip', disposition: disposition(), ...over };
+}
 
 export const NAS = '/mnt/nas';
 export const STAGING = '/tmp/tw/jobs/job-1';
@@ -36,7 +60,14 @@ export function makeSourceInfo(
       interlaced: false,
       ...video,
     },
-    audio: audio.map((a, i) => ({ index: i + 1, codec: 'aac', channels: 2, isDefault: i === 0, ...a })),
+    audio: audio.map((a, i) => ({
+      index: i + 1,
+      codec: 'aac',
+      channels: 2,
+      isDefault: i === 0,
+      disposition: disposition({ default: a.isDefault ?? i === 0 }),
+      ...a,
+    })),
     subtitles: [],
     ...over,
   };
@@ -71,7 +102,9 @@ function commonDir(paths: string[]): string {
 
 export function makeValidatedJob(
   outputs: OutputSpec[],
-  over: Partial<Pick<ValidatedJob, 'masterPlaylistName' | 'segmentTime' | 'segmentType' | 'inputPath'>> = {},
+  over: Partial<
+    Pick<ValidatedJob, 'masterPlaylistName' | 'segmentTime' | 'segmentType' | 'inputPath' | 'audio' | 'subtitles'>
+  > = {},
 ): ValidatedJob {
   const outs: ValidatedOutput[] = outputs.map((o, index) => ({
     destPath: o.dest,
@@ -98,6 +131,8 @@ export function makeValidatedJob(
     masterDir,
     manifestUrl: `/${masterDir}/${masterPlaylistName}`,
     caseInsensitive: false,
+    audio: over.audio ?? { codec: 'aac', bitrate: 128_000, surround: null, languages: [] },
+    subtitles: over.subtitles ?? { include: true, sidecars: true },
   };
 }
 

@@ -12,7 +12,7 @@ import { probeSource } from '../helpers/probe-source.js';
 import { planTranscode } from '../../src/transcode/plan.js';
 import type { TranscodePlan } from '../../src/transcode/types.js';
 import { validateJob } from '../../src/job/validate.js';
-import { readHlsTree } from '../helpers/hls-tree.js';
+import { readStagedLadder } from '../helpers/hls-tree.js';
 import {
   FFMPEG,
   FFPROBE,
@@ -53,6 +53,8 @@ async function transcode(
     makePlanOptions({ stagingDir: path.join(base, 'staging', job.job_id), softwarePreset: 'ultrafast' }),
   );
   const args = buildFfmpegArgs(plan);
+  // As the pipeline does: ffmpeg's webvtt muxer writes the whole subtitle tracks into a folder that must exist.
+  for (const sub of plan.subtitles) await mkdir(path.dirname(sub.fullVttPath), { recursive: true });
   const result = await execaRunner(FFMPEG, args, { timeoutMs: 60_000 });
   expect(result.stderr).toBe('');
   expect(result.exitCode).toBe(0);
@@ -79,27 +81,28 @@ describe('buildFfmpegArgs runs with real ffmpeg (software family)', () => {
       [320, 180, true],
       [160, 90, false],
     ]);
-    const tree = await readHlsTree(plan.stagingDir, `/${plan.masterPlaylistName}`);
-    // Staging uses synthetic folder names; verification rewrites the URIs to the real folders (hd, sd).
-    expect(tree.variants.map((v) => v.uri)).toEqual(['v0/stream.m3u8', 'v1/stream.m3u8']);
-    expect(tree.variants.map((v) => v.variant.resolution)).toEqual([
-      { width: 320, height: 180 },
-      { width: 160, height: 90 },
-    ]);
-    for (const v of tree.variants) {
+    // Staging uses synthetic folder names; verification writes the master with the real folders (hd, sd).
+    const tree = await readStagedLadder(plan);
+    expect(tree.rungs.map((v) => v.dir)).toEqual(['v0', 'v1']);
+    expect(tree.audio.map((v) => v.dir)).toEqual(['index_tracks/a0']);
+    for (const v of [...tree.rungs, ...tree.audio]) {
       expect(v.media.playlistType).toBe('VOD');
       expect(v.media.endlist).toBe(true);
       expect(v.durationSec).toBeCloseTo(3, 0);
       expect(v.files.length).toBeGreaterThanOrEqual(3);
     }
     // Keyframes forced at every boundary: both renditions cut at the same instants.
-    const cuts = tree.variants.map((v) => v.media.segments.map((s) => s.duration.toFixed(2)));
+    const cuts = tree.rungs.map((v) => v.media.segments.map((s) => s.duration.toFixed(2)));
     expect(cuts[0]).toEqual(cuts[1]);
-    const seg = await probeJson(tree.variants[1]!.files[0]!);
-    const video = seg.streams.find((s) => s.codec_type === 'video')!;
-    const audio = seg.streams.find((s) => s.codec_type === 'audio')!;
-    expect(video).toMatchObject({ codec_name: 'h264', width: 160, height: 90, pix_fmt: 'yuv420p' });
-    expect(audio).toMatchObject({ codec_name: 'aac', channels: 2 });
+    // Video rungs are video only; the audio is its own rendition, encoded once.
+    const sizes = await Promise.all(tree.rungs.map(async (r) => (await probeJson(r.files[0]!)).streams));
+    expect(sizes.map((s) => s.map((x) => [x.codec_type, x.width, x.height]))).toEqual([
+      [['video', 320, 180]],
+      [['video', 160, 90]],
+    ]);
+    expect((await probeJson(tree.rungs[1]!.files[0]!)).streams[0]).toMatchObject({ pix_fmt: 'yuv420p' });
+    const audio = (await probeJson(tree.audio[0]!.files[0]!)).streams;
+    expect(audio).toEqual([expect.objectContaining({ codec_type: 'audio', codec_name: 'aac', channels: 2 })]);
   });
 
   it('HDR10 10-bit HEVC with 5.1 + second audio + subtitles -> SDR BT.709 8-bit, stereo AAC, fMP4, nothing else', async () => {
@@ -117,10 +120,12 @@ describe('buildFfmpegArgs runs with real ffmpeg (software family)', () => {
       { segment_time: 1, segment_type: 'fmp4', master_playlist_name: 'master.m3u8' },
     );
     expect(plan.toneMap).toBe(true);
-    expect(plan.audio).toMatchObject({ streamIndex: 1, sourceChannels: 6 });
-    const tree = await readHlsTree(plan.stagingDir, '/master.m3u8');
-    expect(tree.variants.map((v) => v.uri)).toEqual(['./stream.m3u8']);
-    const [init, first] = tree.variants[0]!.files;
+    expect(plan.audioGroups[0]!.renditions[0]).toMatchObject({ streamIndex: 1, sourceChannels: 6, channels: 2 });
+    const tree = await readStagedLadder(plan);
+    expect(tree.rungs.map((v) => v.dir)).toEqual(['.']);
+    // Both source tracks, each once; the 5.1 one downmixed to stereo.
+    expect(tree.audio.map((v) => v.dir)).toEqual(['master_tracks/a0', 'master_tracks/a1']);
+    const [init, first] = tree.rungs[0]!.files;
     expect(path.basename(init!)).toMatch(/^init.*\.mp4$/);
     // An fMP4 segment is probed with its init section in front of it.
     const joined = path.join(base, 'joined.mp4');
@@ -134,25 +139,30 @@ describe('buildFfmpegArgs runs with real ffmpeg (software family)', () => {
       color_primaries: 'bt709',
       color_space: 'bt709',
     });
-    expect(probed.streams.filter((s) => s.codec_type === 'audio')).toEqual([
-      expect.objectContaining({ codec_name: 'aac', channels: 2 }),
+    expect(probed.streams.map((s) => s.codec_type)).toEqual(['video']);
+    // The subtitle track, as one whole WebVTT file beside the ladder (cut into segments after ffmpeg).
+    expect(plan.subtitles).toHaveLength(1);
+    expect(await readFile(plan.subtitles[0]!.fullVttPath, 'utf8')).toMatch(/^WEBVTT/);
+    const [aInit, aFirst] = tree.audio[0]!.files;
+    await writeFile(joined, Buffer.concat([await readFile(aInit!), await readFile(aFirst!)]));
+    expect((await probeJson(joined)).streams).toEqual([
+      expect.objectContaining({ codec_type: 'audio', codec_name: 'aac', channels: 2, sample_rate: '48000' }),
     ]);
-    expect(probed.streams.filter((s) => s.codec_type === 'subtitle')).toEqual([]);
   });
 
   it('portrait phone video stays portrait; odd size with 4:3 pixels becomes square pixels; no audio', async () => {
     const portrait = await transcode({ name: 'phone.mp4', rotate: 90 }, [out('720p', 'processed/phone/720p')]);
-    const p = await readHlsTree(portrait.plan.stagingDir, '/index.m3u8');
-    expect(p.variants[0]!.variant.resolution).toEqual({ width: 180, height: 320 });
-    const pv = (await probeJson(p.variants[0]!.files[0]!)).streams.find((s) => s.codec_type === 'video')!;
+    const p = await readStagedLadder(portrait.plan);
+    const pv = (await probeJson(p.rungs[0]!.files[0]!)).streams.find((s) => s.codec_type === 'video')!;
     expect([pv.width, pv.height]).toEqual([180, 320]);
 
     const odd = await transcode({ name: 'odd.mkv', width: 321, height: 181, sar: '4:3', audioChannels: 0 }, [
       out('480p', 'processed/odd/480p'),
     ]);
-    expect(odd.plan.audio).toBeNull();
-    const o = await readHlsTree(odd.plan.stagingDir, '/index.m3u8');
-    const streams = (await probeJson(o.variants[0]!.files[0]!)).streams;
+    expect(odd.plan.audioGroups).toEqual([]);
+    const o = await readStagedLadder(odd.plan);
+    expect(o.audio).toEqual([]);
+    const streams = (await probeJson(o.rungs[0]!.files[0]!)).streams;
     expect(streams.map((s) => s.codec_type)).toEqual(['video']);
     expect(streams[0]).toMatchObject({ width: 426, height: 180 });
     expect(['1:1', undefined]).toContain(streams[0]!.sample_aspect_ratio);
@@ -163,8 +173,8 @@ describe('buildFfmpegArgs runs with real ffmpeg (software family)', () => {
       out('360p', 'processed/tv/360p'),
     ]);
     expect(plan.deinterlace).toBe(true);
-    const tree = await readHlsTree(plan.stagingDir, '/index.m3u8');
-    const video = (await probeJson(tree.variants[0]!.files[0]!)).streams.find((s) => s.codec_type === 'video')!;
+    const tree = await readStagedLadder(plan);
+    const video = (await probeJson(tree.rungs[0]!.files[0]!)).streams.find((s) => s.codec_type === 'video')!;
     expect(['progressive', undefined]).toContain(video.field_order);
   });
 });

@@ -8,6 +8,7 @@ import { MediaError, ToolchainError } from '../../src/errors.js';
 import { execaRunner, type CommandRunner } from '../../src/exec/runner.js';
 import { parseFfprobeJson } from '../../src/transcode/ffprobe.js';
 import { probeSource } from '../helpers/probe-source.js';
+import { disposition } from '../helpers/plan-fixtures.js';
 import {
   FFPROBE,
   makeAudioOnly,
@@ -46,7 +47,7 @@ describe('probeSource on real media', () => {
     expect(info.durationSec).toBeGreaterThan(1.9);
     expect(info.durationSec).toBeLessThan(2.5);
     expect(info.formatName).toContain('matroska');
-    expect(info.video).toMatchObject({
+    expect(info.video!).toMatchObject({
       index: 0,
       codec: 'hevc',
       width: 320,
@@ -64,10 +65,28 @@ describe('probeSource on real media', () => {
       interlaced: false,
     });
     expect(info.audio).toEqual([
-      { index: 1, codec: 'aac', channels: 6, channelLayout: '5.1', language: 'eng', isDefault: false },
-      { index: 2, codec: 'aac', channels: 2, channelLayout: 'stereo', language: 'fra', isDefault: true },
+      {
+        index: 1,
+        codec: 'aac',
+        channels: 6,
+        channelLayout: '5.1',
+        language: 'eng',
+        isDefault: false,
+        disposition: disposition(),
+      },
+      {
+        index: 2,
+        codec: 'aac',
+        channels: 2,
+        channelLayout: 'stereo',
+        language: 'fra',
+        isDefault: true,
+        disposition: disposition({ default: true }),
+      },
     ]);
-    expect(info.subtitles).toEqual([{ index: 3, codec: 'subrip', language: undefined }]);
+    expect(info.subtitles).toEqual([
+      { index: 3, codec: 'subrip', language: undefined, disposition: expect.objectContaining({ forced: false }) },
+    ]);
     expect(info.sizeBytes).toBeGreaterThan(0);
   });
 
@@ -75,34 +94,37 @@ describe('probeSource on real media', () => {
     const info = await probe(
       await makeSource(dir, { name: 'hlg.mkv', codec: 'libx265', hdr: 'hlg', audioChannels: 0 }),
     );
-    expect(info.video.hdr).toBe('hlg');
+    expect(info.video!.hdr).toBe('hlg');
     expect(info.audio).toEqual([]);
   });
 
   it('reads the rotation of a portrait phone-style video from its display matrix', async () => {
     const info = await probe(await makeSource(dir, { name: 'portrait.mp4', rotate: 90 }));
-    expect(info.video.width).toBe(320);
-    expect(info.video.height).toBe(180);
-    expect([90, 270]).toContain(info.video.rotation);
+    expect(info.video!.width).toBe(320);
+    expect(info.video!.height).toBe(180);
+    expect([90, 270]).toContain(info.video!.rotation);
   });
 
   it('reads an odd size with non-square pixels', async () => {
     const info = await probe(await makeSource(dir, { name: 'odd.mkv', width: 321, height: 181, sar: '4:3' }));
-    expect(info.video).toMatchObject({ width: 321, height: 181, sarNum: 4, sarDen: 3 });
+    expect(info.video!).toMatchObject({ width: 321, height: 181, sarNum: 4, sarDen: 3 });
   });
 
   it('detects an interlaced MPEG-2 transport stream', async () => {
     const info = await probe(await makeSource(dir, { name: 'interlaced.ts', codec: 'mpeg2video', interlaced: true }));
-    expect(info.video).toMatchObject({ codec: 'mpeg2video', interlaced: true, bitDepth: 8 });
+    expect(info.video!).toMatchObject({ codec: 'mpeg2video', interlaced: true, bitDepth: 8 });
     expect(info.formatName).toBe('mpegts');
     expect(info.audio[0]).toMatchObject({ codec: 'mp2', channels: 2 });
   });
 });
 
 describe('probeSource failures are quick and clear', () => {
-  it('audio-only file', async () => {
+  it('an audio-only file is an audio-only source (no video stream)', async () => {
     const file = await makeAudioOnly(dir);
-    await expect(probe(file)).rejects.toThrow(new MediaError(`${file} has no video stream (audio-only file?)`));
+    const info = await probe(file);
+    expect(info.video).toBeNull();
+    expect(info.audio).toEqual([expect.objectContaining({ codec: 'aac', channels: 2 })]);
+    expect(info.durationSec).toBeCloseTo(2, 0);
   });
 
   it('random bytes', async () => {
@@ -187,7 +209,7 @@ describe('parseFfprobeJson (pure)', () => {
 
   it('skips cover art, falls back to r_frame_rate, the rotate tag, the pixel format bit depth', () => {
     const info = parseFfprobeJson(base, '/x.mp4');
-    expect(info.video).toMatchObject({
+    expect(info.video!).toMatchObject({
       index: 1,
       sarNum: 1,
       sarDen: 1,
@@ -195,9 +217,17 @@ describe('parseFfprobeJson (pure)', () => {
       bitDepth: 10,
       interlaced: false,
     });
-    expect(info.video.fps).toBeCloseTo(29.97, 2);
+    expect(info.video!.fps).toBeCloseTo(29.97, 2);
     expect(info.audio).toEqual([
-      { index: 2, codec: 'ac3', channels: 6, channelLayout: undefined, language: undefined, isDefault: false },
+      {
+        index: 2,
+        codec: 'ac3',
+        channels: 6,
+        channelLayout: undefined,
+        language: undefined,
+        isDefault: false,
+        disposition: disposition(),
+      },
     ]);
     expect(info.durationSec).toBe(12.5);
   });
@@ -246,11 +276,13 @@ describe('parseFfprobeJson (pure)', () => {
         },
       ],
     };
-    expect(parseFfprobeJson(p81, '/film.mkv').video.hdr).toBe('pq');
+    expect(parseFfprobeJson(p81, '/film.mkv').video!.hdr).toBe('pq');
   });
 
-  it('refuses a file whose only video is cover art', () => {
+  it('reads a file whose only video is cover art as audio-only; refuses one with neither video nor audio', () => {
     const art = { ...base, streams: [base.streams[0], base.streams[2]] };
-    expect(() => parseFfprobeJson(art, '/song.mp3')).toThrow('/song.mp3 has no video stream (audio-only file?)');
+    expect(parseFfprobeJson(art, '/song.mp3').video).toBeNull();
+    const none = { ...base, streams: [base.streams[0]] };
+    expect(() => parseFfprobeJson(none, '/x.mkv')).toThrow('/x.mkv has neither a video nor an audio stream');
   });
 });

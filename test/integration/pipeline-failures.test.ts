@@ -10,7 +10,7 @@ import { jobStagingDir } from '../../src/storage/paths.js';
 import { findProcesses, isAlive, writeGpuFailingFfmpeg, writeHangingFfmpegExecutable } from '../helpers/fake-ffmpeg.js';
 import { snapshotTree } from '../helpers/fs-snapshot.js';
 import { readHlsTree } from '../helpers/hls-tree.js';
-import { FFMPEG, makeAudioOnly, makeRandomBytes, makeSource, makeTruncated } from '../helpers/media.js';
+import { FFMPEG, makeRandomBytes, makeSource, makeTruncated } from '../helpers/media.js';
 import type { ProbeReport } from '../../src/capabilities/types.js';
 import { makeProbeReport } from '../helpers/probe-report.js';
 import { createPipelineHarness, ladderJob, type PipelineHarness } from '../helpers/pipeline-harness.js';
@@ -47,12 +47,6 @@ describe('pipeline: bad inputs fail fast with a clear message', () => {
     await makeTruncated(big, path.join(movies, 'cut.mp4'), 0.3);
     const err = await expectFailure(ladderJob('movies/cut.mp4', [['240p', '300k', 'out/cut/240p']]), MediaError);
     expect(err.message).toMatch(/cut\.mp4/);
-  });
-
-  it('audio-only file', async () => {
-    await makeAudioOnly(movies, { name: 'song.m4a' });
-    const err = await expectFailure(ladderJob('movies/song.m4a', [['240p', '300k', 'out/song/240p']]), MediaError);
-    expect(err.message).toMatch(/video/i);
   });
 
   it('random bytes', async () => {

@@ -134,7 +134,9 @@ describe('pipeline: only our own folders are replaced', () => {
       const r = await h.run({ ...job, job_id: id });
       if (!r.ok) throw r.error;
     }
-    expect((await readdir(path.join(h.nas, 'lad'))).sort()).toEqual(['180p', '360p', MARKER, 'index.m3u8'].sort());
+    expect((await readdir(path.join(h.nas, 'lad'))).sort()).toEqual(
+      ['180p', '360p', MARKER, 'index.m3u8', 'index_tracks'].sort(),
+    );
   });
 });
 

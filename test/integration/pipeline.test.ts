@@ -81,6 +81,16 @@ describe('pipeline: successful jobs', () => {
       'ladder/180p/.transcode-worker.json',
       'ladder/240p/.transcode-worker.json',
       'ladder/360p/.transcode-worker.json',
+      'ladder/index_tracks/.transcode-worker.json',
+    ]);
+    // The audio track is encoded once, as its own rendition beside the master, shared by every rung.
+    expect(tree.renditions.map((r) => r.uri)).toEqual(['index_tracks/a0/stream.m3u8']);
+    expect(tree.variants.every((v) => v.variant.audio.length === 1)).toBe(true);
+    // Each rung has its I-frame playlist.
+    expect(tree.iframes.map((v) => v.uri).sort()).toEqual([
+      '180p/iframes.m3u8',
+      '240p/iframes.m3u8',
+      '360p/iframes.m3u8',
     ]);
     const files = all.filter((f) => path.posix.basename(f) !== MARKER);
     const sizes = await Promise.all(files.map(async (f) => (await stat(path.join(h.nas, 'processed', f))).size));
@@ -111,9 +121,11 @@ describe('pipeline: successful jobs', () => {
       "120p l'été",
       '180p (HD), 100%',
       'index.m3u8',
+      'index_tracks',
     ]);
     expect((await readdir(path.join(h.nas, 'processed', movie, '180p (HD), 100%'))).sort()).toEqual([
       MARKER,
+      'iframes.m3u8',
       'seg_00000.ts',
       'seg_00001.ts',
       'stream.m3u8',
@@ -123,11 +135,12 @@ describe('pipeline: successful jobs', () => {
     // reads it; readHlsTree resolves each URI with decodeURIComponent and checks every segment exists.
     const masterText = await readFile(path.join(h.nas, 'processed', movie, 'index.m3u8'), 'utf8');
     const master = HLS.parse(masterText) as HLS.types.MasterPlaylist;
-    expect(master.variants.map((v) => v.uri)).toEqual([
+    const rungs = master.variants.filter((v) => !v.isIFrameOnly);
+    expect(rungs.map((v) => v.uri)).toEqual([
       '180p%20(HD)%2C%20100%25/stream.m3u8',
       "120p%20l'%C3%A9t%C3%A9/stream.m3u8",
     ]);
-    expect(master.variants.map((v) => decodeURIComponent(v.uri))).toEqual([
+    expect(rungs.map((v) => decodeURIComponent(v.uri))).toEqual([
       '180p (HD), 100%/stream.m3u8',
       "120p l'été/stream.m3u8",
     ]);
@@ -158,11 +171,16 @@ describe('pipeline: successful jobs', () => {
     expect(result.manifestUrl).toBe('/processed/single/180p/index.m3u8');
     expect((await readdir(path.join(h.nas, 'processed/single/180p'))).sort()).toEqual([
       MARKER,
+      'iframes.m3u8',
       'index.m3u8',
+      'index_tracks',
       'seg_00000.ts',
       'seg_00001.ts',
       'stream.m3u8',
     ]);
+    // The audio rendition travels inside the rendition's folder, with it (one atomic swap).
+    expect(await readdir(path.join(h.nas, 'processed/single/180p/index_tracks/a0'))).toContain('stream.m3u8');
+    await readHlsTree(h.nas, result.manifestUrl);
   });
 
   it('a source without audio gives an output without audio (not a failure)', async () => {
@@ -176,7 +194,7 @@ describe('pipeline: successful jobs', () => {
     expect(probe.streams.map((s) => s.codec_type)).toEqual(['video']);
   });
 
-  it('10-bit HEVC HDR10 with 5.1 + a second audio track + subtitles -> SDR BT.709 8-bit, one stereo AAC track', async () => {
+  it('10-bit HEVC HDR10 with 5.1 + a second audio track + subtitles -> SDR BT.709 8-bit, both tracks as stereo AAC renditions, the subtitles as WebVTT', async () => {
     await makeSource(movies, {
       name: 'hdr.mkv',
       codec: 'libx265',
@@ -195,10 +213,17 @@ describe('pipeline: successful jobs', () => {
       color_transfer: 'bt709',
       color_primaries: 'bt709',
     });
-    const audio = probe.streams.filter((s) => s.codec_type === 'audio');
-    expect(audio).toHaveLength(1);
-    expect(audio[0]).toMatchObject({ codec_name: 'aac', channels: 2 });
-    expect(probe.streams.some((s) => s.codec_type === 'subtitle')).toBe(false);
+    expect(probe.streams.map((s) => s.codec_type)).toEqual(['video']);
+    const audio = tree.renditions.filter((r) => /\/a\d+\//.test(r.uri));
+    expect(audio).toHaveLength(2);
+    for (const a of audio)
+      expect((await probeJson(a.files[0]!)).streams).toEqual([
+        expect.objectContaining({ codec_type: 'audio', codec_name: 'aac', channels: 2 }),
+      ]);
+    const subs = tree.renditions.filter((r) => /\/s\d+\//.test(r.uri));
+    // The embedded track, and the hdr.srt makeSource left beside the film (a sidecar, as a user would name it).
+    expect(subs).toHaveLength(2);
+    expect(await readFile(subs[0]!.files[0]!, 'utf8')).toMatch(/^WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:\d+,LOCAL:/);
   });
 
   it('a rotated phone video stays portrait', async () => {

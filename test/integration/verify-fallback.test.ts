@@ -8,6 +8,7 @@ import HLS from 'hls-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execaRunner, type CommandRunner } from '../../src/exec/runner.js';
 import { stagedDirOf, verifyStaging } from '../../src/storage/verify.js';
+import { probeVideo } from '../../src/storage/video-facts.js';
 import { planTranscode } from '../../src/transcode/plan.js';
 import { FFPROBE, makeTempDir, removeDir, runFfmpeg } from '../helpers/media.js';
 import { makePlanOptions, makeSourceInfo, makeValidatedJob } from '../helpers/plan-fixtures.js';
@@ -29,7 +30,8 @@ async function stage(name: string, videoArgs: string[]) {
   const r = plan.renditions[0]!;
   await mkdir(stagedDirOf(plan, r), { recursive: true });
   await runFfmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25:duration=2', '-an', ...videoArgs,
-    '-g', '25', '-f', 'hls', '-hls_time', '1', '-hls_list_size', '0',
+    '-g', '25', '-f', 'hls', '-hls_time', '1', '-hls_list_size', '0', '-hls_playlist_type', 'vod',
+    '-hls_flags', 'independent_segments',
     path.join(stagedDirOf(plan, r), r.playlistName)]); // prettier-ignore
   const master = ['#EXTM3U', '#EXT-X-STREAM-INF:BANDWIDTH=1', path.posix.join(r.variantDir, r.playlistName), ''];
   await writeFile(path.join(stagingDir, plan.masterPlaylistName), master.join('\n'));
@@ -58,20 +60,30 @@ describe('verifyStaging: size and codec of each rendition', () => {
     expect(v.renditions[0]).toMatchObject({
       width: 320,
       height: 180,
-      codecs: [expect.stringMatching(/^avc1\.42C0[0-9A-F]{2}$/)],
+      videoCodec: expect.stringMatching(/^avc1\.42C0[0-9A-F]{2}$/),
     });
+    // The master verification wrote: the rung, its I-frame playlist, no audio group (the source is silent).
+    const master = HLS.parse(await readFile(v.masterFile, 'utf8')) as HLS.types.MasterPlaylist;
+    expect(master.variants.map((x) => [x.isIFrameOnly, x.codecs, x.audio.length])).toEqual([
+      [false, v.renditions[0]!.videoCodec, 0],
+      [true, v.renditions[0]!.videoCodec, 0],
+    ]);
   });
 
-  it('a stream the reader does not know falls back to one ffprobe, and the master holds its answer', async () => {
+  it('a stream the reader does not know falls back to one ffprobe; such a ladder is refused before commit', async () => {
     const plan = await stage('mpeg2', ['-c:v', 'mpeg2video']);
+    const r = plan.renditions[0]!;
     const { runner, calls } = recording();
     const fallbacks: string[] = [];
-    const v = await verifyStaging(plan, { runner, ffprobePath: FFPROBE, onFallback: (f) => fallbacks.push(f) });
-    expect(fallbacks).toHaveLength(1);
+    const seg = path.join(stagedDirOf(plan, r), 'stream0.ts');
+    const facts = await probeVideo(seg, r, { runner, ffprobePath: FFPROBE, onFallback: (f) => fallbacks.push(f) });
+    expect(fallbacks).toEqual([seg]);
     expect(calls).toHaveLength(1);
     expect(calls[0]![0]).toBe(FFPROBE);
-    expect(v.renditions[0]).toMatchObject({ width: 320, height: 180 });
-    const master = HLS.parse(await readFile(v.masterFile, 'utf8')) as HLS.types.MasterPlaylist;
-    expect(master.variants[0]!.resolution).toEqual({ width: 320, height: 180 });
+    expect(facts).toMatchObject({ width: 320, height: 180 });
+    // No HLS player takes MPEG-2 video, and no I-frame playlist can point into it: verification names the segment.
+    await expect(verifyStaging(plan, { runner, ffprobePath: FFPROBE })).rejects.toThrow(
+      /stream0\.ts has no H\.264 or HEVC video stream/,
+    );
   });
 });

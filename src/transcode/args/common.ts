@@ -5,7 +5,9 @@
  * Stream numbering: rendition i is written as video output stream v:i (and audio a:i), so per-stream options use
  * the ":v:i" / ":a:i" specifiers and mixed-family ladders need no special casing.
  */
-import type { RenditionPlan, TranscodePlan } from '../types.js';
+import { allAudioRenditions } from '../plan-audio.js';
+import type { AudioRenditionPlan, RenditionPlan, TranscodePlan } from '../types.js';
+import { videoStreamOf } from '../types.js';
 
 /** What one hardware family contributes. */
 export interface FamilyBuilder {
@@ -49,7 +51,7 @@ export function rate(bps: number): string {
  * saturated instead of washing them out), then back to BT.709 limited range 4:2:0.
  */
 export function toneMapCpu(plan: TranscodePlan): string[] {
-  const tin = plan.source.video.hdr === 'hlg' ? 'arib-std-b67' : 'smpte2084';
+  const tin = videoStreamOf(plan.source).hdr === 'hlg' ? 'arib-std-b67' : 'smpte2084';
   return [
     `zscale=tin=${tin}:min=bt2020nc:pin=bt2020:rin=tv:t=linear:npl=100`,
     'format=gbrpf32le',
@@ -72,7 +74,7 @@ export function cpuPreFilters(plan: TranscodePlan): string[] {
   if (plan.deinterlace) out.push('bwdif=mode=send_frame:parity=auto:deint=interlaced');
   if (plan.toneMap) {
     const big = largestRendition(plan);
-    const v = plan.source.video;
+    const v = videoStreamOf(plan.source);
     const rotated = v.rotation === 90 || v.rotation === 270;
     // ffmpeg has already applied the rotation here, so the frames are the coded size with sides swapped.
     const frameW = rotated ? v.height : v.width;
@@ -134,10 +136,23 @@ export function hevcTagArgs(plan: TranscodePlan, r: RenditionPlan, i: number): s
   return hevc && plan.segmentType === 'fmp4' ? [`-tag:v:${i}`, 'hvc1'] : [];
 }
 
-/** Stereo AAC for audio stream i (5.1/7.1 are downmixed by -ac 2). */
-export function audioArgs(plan: TranscodePlan, r: RenditionPlan, i: number): string[] {
-  if (!plan.audio) return [];
-  return [`-c:a:${i}`, 'aac', `-ac:a:${i}`, '2', `-b:a:${i}`, rate(r.audioBitrate ?? plan.audio.bitrate)];
+/** Every audio rendition at 48 kHz: what E-AC-3/AC-3 require and Apple's spec recommends, one rate for all groups. */
+export const AUDIO_SAMPLE_RATE = 48_000;
+
+/**
+ * Filters after the channel mapping of every audio branch: 48 kHz, and timestamps made continuous from output time
+ * 0 (async=1 fills gaps with silence and trims overlaps; first_pts=0 pads a late start with silence). The picture
+ * starts at 0 too: the hls muxer's constant frame rate repeats the first frame back to 0 (ffmpeg 5.1 and later),
+ * so the first segment of every rendition starts with picture and sound together, and sync is kept within half a
+ * frame. (A source whose sound starts 0.18 s after its picture once left a hole that hls.js had to seek over.)
+ */
+export function audioTimingFilters(): string[] {
+  return [`aresample=${AUDIO_SAMPLE_RATE}:async=1:first_pts=0`];
+}
+
+/** Encoder options of audio output stream j (its channel layout comes from the filter graph, see downmix.ts). */
+export function audioArgs(a: AudioRenditionPlan, j: number): string[] {
+  return [`-c:a:${j}`, a.codec, `-b:a:${j}`, rate(a.bitrate)];
 }
 
 /** Paths as the hls muxer wants them: forward slashes (it splits folders on '/', and Windows accepts them). */
@@ -161,10 +176,12 @@ export function muxerPath(dir: string): string {
 export function hlsArgs(plan: TranscodePlan): string[] {
   const root = muxerPath(plan.stagingDir);
   const fmp4 = plan.segmentType === 'fmp4';
-  const playlistName = plan.renditions[0]?.playlistName ?? 'stream.m3u8';
-  const streamMap = plan.renditions
-    .map((r, i) => (plan.audio ? `v:${i},a:${i},name:${r.variantDir}` : `v:${i},name:${r.variantDir}`))
-    .join(' ');
+  const playlistName = plan.playlistName;
+  // Names are synthetic ("v0", "index_tracks/a0"): var_stream_map splits on spaces and commas (see above).
+  const streamMap = [
+    ...plan.renditions.map((r, i) => `v:${i},name:${r.variantDir}`),
+    ...allAudioRenditions(plan.audioGroups).map((a, j) => `a:${j},name:${a.dir}`),
+  ].join(' ');
   return [
     '-f',
     'hls',
@@ -181,8 +198,6 @@ export function hlsArgs(plan: TranscodePlan): string[] {
     ...(fmp4 ? ['-hls_fmp4_init_filename', 'init.mp4'] : []),
     '-hls_segment_filename',
     `${root}/%v/seg_%05d.${fmp4 ? 'm4s' : 'ts'}`,
-    '-master_pl_name',
-    plan.masterPlaylistName,
     '-var_stream_map',
     streamMap,
     `${root}/%v/${playlistName}`,

@@ -13,15 +13,20 @@
  */
 import type { EncoderFamily } from '../../capabilities/types.js';
 import type { RenditionPlan, TranscodePlan } from '../types.js';
+import { videoStreamOf } from '../types.js';
+import { allAudioRenditions } from '../plan-audio.js';
 import { amfBuilder } from './amf.js';
+import { stereoDownmixFilters, surroundFilters } from './downmix.js';
 import {
   audioArgs,
   colourTagArgs,
   cpuPreFilters,
   globalArgs,
   hevcTagArgs,
+  audioTimingFilters,
   hlsArgs,
   keyframeArgs,
+  muxerPath,
   rateArgs,
   type FamilyBuilder,
 } from './common.js';
@@ -81,9 +86,11 @@ function rungFilters(
 export function buildFilterGraph(plan: TranscodePlan): string {
   const onDevice = plan.hwDecode?.framesOnDevice === true;
   const decodeBuilder = plan.hwDecode ? DECODE_FAMILY[plan.hwDecode.kind] : undefined;
-  const pre = onDevice ? (decodeBuilder?.devicePreFilters?.(plan) ?? []) : cpuPreFilters(plan);
+  // fps= only drops frames (it never touches pixels), so it runs on GPU frames as well as on CPU ones.
+  const cap = plan.frameRateCap ? [`fps=${Number(plan.frameRateCap.toFixed(6))}`] : [];
+  const pre = [...cap, ...(onDevice ? (decodeBuilder?.devicePreFilters?.(plan) ?? []) : cpuPreFilters(plan))];
   // The chosen video stream by its absolute index (the first video stream may be cover art).
-  const input = `[0:${plan.source.video.index}]`;
+  const input = `[0:${videoStreamOf(plan.source).index}]`;
   const branches = plan.renditions.map((r) => rungFilters(plan, r, onDevice, decodeBuilder).join(','));
   if (plan.renditions.length === 1) return `${input}${[...pre, branches[0]!].join(',')}[v0]`;
   const labels = plan.renditions.map((_, i) => `[s${i}]`).join('');
@@ -101,30 +108,66 @@ function sourceArgs(plan: TranscodePlan): string[] {
   return [...sourceInputOptions(demuxer), '-i', sourceUrl(plan.inputPath)];
 }
 
+/** The audio branches of the filter graph: one per audio rendition, [a<j>] in allAudioRenditions order. */
+export function buildAudioGraph(plan: TranscodePlan): string[] {
+  return allAudioRenditions(plan.audioGroups).map((a, j) => {
+    const source = { channels: a.sourceChannels, layout: a.sourceLayout };
+    const filters = a.channels > 2 ? (surroundFilters(source) ?? []) : stereoDownmixFilters(source);
+    return `[0:${a.streamIndex}]${[...filters, ...audioTimingFilters()].join(',')}[a${j}]`;
+  });
+}
+
+/** One whole WebVTT file per embedded text subtitle track, as extra outputs of the same run (read once). */
+function subtitleOutputs(plan: TranscodePlan): string[] {
+  return plan.subtitles.flatMap((s) =>
+    s.source.kind === 'embedded'
+      ? [
+          '-map',
+          `0:${s.source.streamIndex}`,
+          '-c:s',
+          'webvtt',
+          '-map_metadata',
+          '-1',
+          '-map_chapters',
+          '-1',
+          '-f',
+          'webvtt',
+          muxerPath(s.fullVttPath),
+        ]
+      : [],
+  );
+}
+
 export function buildFfmpegArgs(plan: TranscodePlan): string[] {
-  if (plan.renditions.length === 0) throw new Error('a transcode plan needs at least one rendition');
+  if (plan.renditions.length === 0 && plan.audioGroups.length === 0)
+    throw new Error('a transcode plan needs at least one video rung or audio rendition');
   const maps: string[] = [];
   const perStream: string[] = [];
+  // Video rungs are video-only (v:i); every audio rendition is its own output stream (a:j), encoded once and
+  // shared by all rungs through its #EXT-X-MEDIA group.
   plan.renditions.forEach((r, i) => {
     maps.push('-map', `[v${i}]`);
-    // The same audio stream once per variant: each media playlist carries its own audio (muxed), which every
-    // player handles and keeps each rendition's folder self-contained.
-    if (plan.audio) maps.push('-map', `0:${plan.audio.streamIndex}`);
     perStream.push(
       ...builderOf(r.family).encoderArgs(plan, r, i),
       ...rateArgs(r, i),
       ...keyframeArgs(plan, i),
       ...colourTagArgs(plan, i),
       ...hevcTagArgs(plan, r, i),
-      ...audioArgs(plan, r, i),
     );
   });
+  allAudioRenditions(plan.audioGroups).forEach((a, j) => {
+    maps.push('-map', `[a${j}]`);
+    perStream.push(...audioArgs(a, j));
+  });
+  // An audio-only source has no video rung, so no video branch.
+  const video = plan.renditions.length > 0 ? [buildFilterGraph(plan)] : [];
+  const graph = [...video, ...buildAudioGraph(plan)].join(';');
   return [
     ...globalArgs(),
     ...inputArgs(plan),
     ...sourceArgs(plan),
     '-filter_complex',
-    buildFilterGraph(plan),
+    graph,
     ...maps,
     ...perStream,
     // Drop subtitles, data streams, global/stream metadata and chapters: HLS variants carry only picture and sound,
@@ -139,5 +182,6 @@ export function buildFfmpegArgs(plan: TranscodePlan): string[] {
     '-max_muxing_queue_size',
     '4096',
     ...hlsArgs(plan),
+    ...subtitleOutputs(plan),
   ];
 }

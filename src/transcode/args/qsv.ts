@@ -7,6 +7,7 @@
  * (decode on the CPU too) and only the encoding runs on the GPU.
  */
 import type { RenditionPlan, TranscodePlan } from '../types.js';
+import { videoStreamOf } from '../types.js';
 import { cpuScale, type FamilyBuilder } from './common.js';
 
 /** QSV decoder of a source codec (ffmpeg 5.1 decodes on QSV through these decoders, chosen before -i). */
@@ -21,7 +22,7 @@ const QSV_DECODERS: Record<string, string> = {
 export function qsvInputArgs(plan: TranscodePlan): string[] {
   const hw = plan.hwDecode;
   if (hw?.kind !== 'qsv') return qsvEncodeDeviceArgs(plan);
-  const decoder = QSV_DECODERS[plan.source.video.codec];
+  const decoder = QSV_DECODERS[videoStreamOf(plan.source).codec];
   return [
     // DRM render node on Linux, adapter index on Windows; the default device otherwise.
     ...(hw.device ? ['-qsv_device', hw.device] : []),

@@ -29,6 +29,7 @@ interface ExpectedConfig {
   probe_timeout: number;
   allow_software_fallback: boolean;
   x264_preset: 'auto' | 'ultrafast' | 'superfast' | 'veryfast' | 'faster' | 'fast' | 'medium' | 'slow';
+  hls_codec_limits: 'strict' | 'current' | 'off';
   commit_concurrency: number;
   busy_cpu_percent: number;
   busy_ram_percent: number;

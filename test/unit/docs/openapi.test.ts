@@ -124,4 +124,24 @@ describe('OpenAPI document', () => {
     );
     expect(check('EnqueueJobRequest')({ ...job, job_id: undefined })).toBe(true);
   });
+
+  it('describes the audio, subtitle and output_base fields of a job (issue 11)', () => {
+    const check = validators();
+    const job = {
+      job_id: 'job-1',
+      input: { source_url: 'movies/a.mkv' },
+      output_base: 'processed/a',
+      outputs: [{ resolution: '720p', bitrate: '2500k', codec: 'libx264', dest_path: '720p', audio_codec: 'aac' }],
+      audio_config: { codec: 'aac', bitrate: '128k', surround: true, surround_codec: 'eac3', languages: ['fr'] },
+      subtitles: { include: true, sidecars: false },
+    };
+    expect(check('Job')(job)).toBe(true);
+    expect(check('EnqueueJobRequest')({ ...job, job_id: undefined })).toBe(true);
+    expect(check('Job')({ ...job, audio_config: { surround: 'yes' } })).not.toBe(true);
+    expect(check('Job')({ ...job, subtitles: { include: 'no' } })).not.toBe(true);
+    expect(check('Job')({ ...job, audio_config: { languages: 'fr' } })).not.toBe(true);
+    const props = doc.components.schemas.Job.properties;
+    for (const field of ['output_base', 'audio_config', 'subtitles'])
+      expect(props[field].description, field).toMatch(/\S/);
+  });
 });

@@ -22,6 +22,41 @@ describe('parseAssignedJob', () => {
     expect(r.ok && 'hls_settings' in r.job).toBe(false);
   });
 
+  it("reads Go's nil pointers and slices in the audio, subtitle and HLS settings as absent", () => {
+    const r = parseAssignedJob({
+      ...good,
+      output_base: null,
+      audio_config: { codec: '', bitrate: '', surround: false, surround_codec: '', languages: null },
+      subtitles: { include: null, sidecars: false },
+      hls_settings: { master_playlist_name: '', segment_time: null },
+    });
+    expect(r).toEqual({
+      ok: true,
+      job: {
+        ...good,
+        audio_config: { codec: '', bitrate: '', surround: false, surround_codec: '' },
+        subtitles: { sidecars: false },
+        hls_settings: { master_playlist_name: '' },
+      },
+    });
+    expect(parseAssignedJob({ ...good, audio_config: null, subtitles: null })).toEqual({ ok: true, job: good });
+  });
+
+  it('keeps the new fields as sent, and names a field of the wrong type', () => {
+    const full = {
+      ...good,
+      output_base: 'processed/a',
+      audio_config: { codec: 'aac', bitrate: '160k', surround: true, surround_codec: 'ac3', languages: ['fr'] },
+      subtitles: { include: true, sidecars: false },
+      outputs: [{ ...good.outputs[0], audio_codec: 'aac', audio_bitrate: '96k' }],
+    };
+    expect(parseAssignedJob(full)).toEqual({ ok: true, job: full });
+    expect(parseAssignedJob({ ...good, subtitles: { sidecars: 1 } })).toMatchObject({
+      problem: 'subtitles.sidecars = 1: expected a boolean',
+    });
+    expect(parseAssignedJob({ ...good, audio_config: [] })).toMatchObject({ ok: false, jobId: 'job-1' });
+  });
+
   it('an empty Job struct, or anything without a job_id, is "no job"', () => {
     for (const raw of [{ job_id: '', outputs: null }, { outputs: [] }, 'job', 7, []])
       expect(parseAssignedJob(raw)).toMatchObject({ ok: false, empty: true });

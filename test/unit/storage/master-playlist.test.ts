@@ -19,6 +19,8 @@ describe('buildMasterPlaylist', () => {
         height: 480,
         frameRate: 25,
         codecs: ['avc1.64001E', 'mp4a.40.2'],
+        audioGroup: 'aac-128k',
+        subtitlesGroup: 'subs',
       },
       {
         uri: '1080p/stream.m3u8',
@@ -28,21 +30,64 @@ describe('buildMasterPlaylist', () => {
         height: 1080,
         frameRate: 29.97,
         codecs: ['avc1.640028', 'mp4a.40.2'],
+        audioGroup: 'aac-128k',
+        subtitlesGroup: 'subs',
       },
     ],
-    { version: 3, independentSegments: true },
+    {
+      version: 6,
+      independentSegments: true,
+      media: [
+        {
+          type: 'AUDIO',
+          groupId: 'aac-128k',
+          name: 'English',
+          language: 'en',
+          isDefault: true,
+          autoselect: true,
+          channels: '2',
+          uri: 'index_tracks/a0/stream.m3u8',
+        },
+        {
+          type: 'AUDIO',
+          groupId: 'aac-128k',
+          name: 'English (Audio Description)',
+          language: 'en',
+          isDefault: false,
+          autoselect: true,
+          characteristics: ['public.accessibility.describes-video'],
+          channels: '2',
+          uri: 'index_tracks/a1/stream.m3u8',
+        },
+        {
+          type: 'SUBTITLES',
+          groupId: 'subs',
+          name: 'Français (Forced)',
+          language: 'fr',
+          isDefault: false,
+          autoselect: true,
+          forced: true,
+          uri: 'index_tracks/s0/stream.m3u8',
+        },
+      ],
+      iframes: [{ uri: '480p/iframes.m3u8', bandwidth: 120_000, width: 854, height: 480, codecs: ['avc1.64001E'] }],
+    },
   );
 
-  it('writes every attribute the HLS spec and players want, highest bandwidth first', () => {
+  it('writes every attribute the HLS spec and players want, renditions first, highest bandwidth first', () => {
     expect(text).toBe(
       [
         '#EXTM3U',
-        '#EXT-X-VERSION:3',
+        '#EXT-X-VERSION:6',
         '#EXT-X-INDEPENDENT-SEGMENTS',
-        '#EXT-X-STREAM-INF:BANDWIDTH=5500000,AVERAGE-BANDWIDTH=5000000,RESOLUTION=1920x1080,FRAME-RATE=29.970,CODECS="avc1.640028,mp4a.40.2"',
+        '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aac-128k",NAME="English",LANGUAGE="en",DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2",URI="index_tracks/a0/stream.m3u8"',
+        '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aac-128k",NAME="English (Audio Description)",LANGUAGE="en",DEFAULT=NO,AUTOSELECT=YES,CHARACTERISTICS="public.accessibility.describes-video",CHANNELS="2",URI="index_tracks/a1/stream.m3u8"',
+        '#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="Français (Forced)",LANGUAGE="fr",DEFAULT=NO,AUTOSELECT=YES,FORCED=YES,URI="index_tracks/s0/stream.m3u8"',
+        '#EXT-X-STREAM-INF:BANDWIDTH=5500000,AVERAGE-BANDWIDTH=5000000,RESOLUTION=1920x1080,FRAME-RATE=29.970,CODECS="avc1.640028,mp4a.40.2",AUDIO="aac-128k",SUBTITLES="subs",CLOSED-CAPTIONS=NONE',
         '1080p/stream.m3u8',
-        '#EXT-X-STREAM-INF:BANDWIDTH=900000,AVERAGE-BANDWIDTH=800000,RESOLUTION=854x480,FRAME-RATE=25.000,CODECS="avc1.64001E,mp4a.40.2"',
+        '#EXT-X-STREAM-INF:BANDWIDTH=900000,AVERAGE-BANDWIDTH=800000,RESOLUTION=854x480,FRAME-RATE=25.000,CODECS="avc1.64001E,mp4a.40.2",AUDIO="aac-128k",SUBTITLES="subs",CLOSED-CAPTIONS=NONE',
         '480p/stream.m3u8',
+        '#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=120000,RESOLUTION=854x480,CODECS="avc1.64001E",URI="480p/iframes.m3u8"',
         '',
       ].join('\n'),
     );
@@ -51,12 +96,17 @@ describe('buildMasterPlaylist', () => {
   it('is read back by a maintained HLS parser with the same values', () => {
     const pl = HLS.parse(text) as HLS.types.MasterPlaylist;
     expect(pl.isMasterPlaylist).toBe(true);
-    expect(
-      pl.variants.map((v) => [v.uri, v.bandwidth, v.averageBandwidth, v.resolution, v.frameRate, v.codecs]),
-    ).toEqual([
+    const normal = pl.variants.filter((v) => !v.isIFrameOnly);
+    expect(normal.map((v) => [v.uri, v.bandwidth, v.averageBandwidth, v.resolution, v.frameRate, v.codecs])).toEqual([
       ['1080p/stream.m3u8', 5_500_000, 5_000_000, { width: 1920, height: 1080 }, 29.97, 'avc1.640028,mp4a.40.2'],
       ['480p/stream.m3u8', 900_000, 800_000, { width: 854, height: 480 }, 25, 'avc1.64001E,mp4a.40.2'],
     ]);
+    expect(normal[0]!.audio.map((a) => [a.name, a.language, a.isDefault])).toEqual([
+      ['English', 'en', true],
+      ['English (Audio Description)', 'en', false],
+    ]);
+    expect(normal[0]!.subtitles.map((a) => [a.name, a.forced])).toEqual([['Français (Forced)', true]]);
+    expect(pl.variants.filter((v) => v.isIFrameOnly).map((v) => v.uri)).toEqual(['480p/iframes.m3u8']);
   });
 });
 

@@ -21,16 +21,16 @@ afterEach(() => removeDir(tmp));
 const MB = 1024 * 1024;
 
 describe('estimateOutputBytes', () => {
-  it('sums video (at least maxrate) and audio per rendition over the duration, +20% and a fixed margin', () => {
+  it('sums video (at least maxrate) per rung and each audio rendition once, over the duration, +20% and a margin', () => {
     const bytes = estimateOutputBytes({
       source: { durationSec: 100 } as never,
-      audio: { bitrate: 128_000 } as never,
+      audioGroups: [{ renditions: [{ bitrate: 128_000 }, { bitrate: 128_000 }] }] as never,
       renditions: [
         { videoBitrate: 2_000_000, maxRate: 3_000_000 },
         { videoBitrate: 800_000, maxRate: 0 },
       ] as never,
     });
-    expect(bytes).toBe(Math.ceil((((3_000_000 + 128_000 + 800_000 + 128_000) * 100) / 8) * 1.2) + 32 * MB);
+    expect(bytes).toBe(Math.ceil((((3_000_000 + 800_000 + 2 * 128_000) * 100) / 8) * 1.2) + 32 * MB);
   });
 });
 

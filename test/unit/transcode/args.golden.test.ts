@@ -16,6 +16,8 @@ import {
   makeValidatedJob,
   NAS,
   STAGING,
+  disposition,
+  subtitleStream,
 } from '../../helpers/plan-fixtures.js';
 
 const hdr10 = makeSourceInfo(
@@ -50,7 +52,7 @@ function pretty(args: string[]): string {
 }
 
 describe('buildFfmpegArgs: software', () => {
-  it('three-rung libx264 ladder, MPEG-TS (exact array)', () => {
+  it('three-rung libx264 ladder, MPEG-TS, the audio track encoded once (exact array)', () => {
     const args = argv(makeValidatedJob(ladderOf()), makeSourceInfo(), makePlanOptions());
     expect(args).toEqual([
       '-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-progress', 'pipe:1', '-nostats',
@@ -59,34 +61,56 @@ describe('buildFfmpegArgs: software', () => {
       '[0:0]split=3[s0][s1][s2];' +
         '[s0]scale=w=1920:h=1080,setsar=1,format=yuv420p[v0];' +
         '[s1]scale=w=1280:h=720,setsar=1,format=yuv420p[v1];' +
-        '[s2]scale=w=854:h=480,setsar=1,format=yuv420p[v2]',
-      '-map', '[v0]', '-map', '0:1', '-map', '[v1]', '-map', '0:1', '-map', '[v2]', '-map', '0:1',
+        '[s2]scale=w=854:h=480,setsar=1,format=yuv420p[v2];' +
+        '[0:1]aresample=48000:async=1:first_pts=0[a0]',
+      '-map', '[v0]', '-map', '[v1]', '-map', '[v2]', '-map', '[a0]',
       '-c:v:0', 'libx264', '-preset:v:0', 'fast', '-profile:v:0', 'high', '-sc_threshold:v:0', '0',
       '-b:v:0', '5000k', '-maxrate:v:0', '6000k', '-bufsize:v:0', '10000k',
       '-g:v:0', '150', '-keyint_min:v:0', '150', '-force_key_frames:v:0', 'expr:gte(t,n_forced*6)',
-      '-c:a:0', 'aac', '-ac:a:0', '2', '-b:a:0', '128k',
       '-c:v:1', 'libx264', '-preset:v:1', 'fast', '-profile:v:1', 'high', '-sc_threshold:v:1', '0',
       '-b:v:1', '2500k', '-maxrate:v:1', '3000k', '-bufsize:v:1', '5000k',
       '-g:v:1', '150', '-keyint_min:v:1', '150', '-force_key_frames:v:1', 'expr:gte(t,n_forced*6)',
-      '-c:a:1', 'aac', '-ac:a:1', '2', '-b:a:1', '128k',
       '-c:v:2', 'libx264', '-preset:v:2', 'fast', '-profile:v:2', 'high', '-sc_threshold:v:2', '0',
       '-b:v:2', '1000k', '-maxrate:v:2', '1200k', '-bufsize:v:2', '2000k',
       '-g:v:2', '150', '-keyint_min:v:2', '150', '-force_key_frames:v:2', 'expr:gte(t,n_forced*6)',
-      '-c:a:2', 'aac', '-ac:a:2', '2', '-b:a:2', '128k',
+      '-c:a:0', 'aac', '-b:a:0', '128k',
       '-sn', '-dn', '-map_metadata', '-1', '-map_chapters', '-1', '-max_muxing_queue_size', '4096',
       '-f', 'hls', '-hls_time', '6', '-hls_playlist_type', 'vod', '-hls_flags', 'independent_segments',
       '-hls_segment_type', 'mpegts',
       '-hls_segment_filename', `${STAGING}/%v/seg_%05d.ts`,
-      '-master_pl_name', 'index.m3u8',
-      '-var_stream_map', 'v:0,a:0,name:v0 v:1,a:1,name:v1 v:2,a:2,name:v2',
+      '-var_stream_map', 'v:0,name:v0 v:1,name:v1 v:2,name:v2 a:0,name:index_tracks/a0',
       `${STAGING}/%v/stream.m3u8`,
     ]); // prettier-ignore
+  });
+
+  it('three audio tracks, two text subtitles, an image subtitle: each audio once, whole WebVTT outputs', async () => {
+    const src = makeSourceInfo(
+      {},
+      [
+        { index: 1, channels: 6, channelLayout: '5.1(side)', language: 'eng' },
+        { index: 2, channels: 2, language: 'fre', isDefault: false },
+        { index: 3, channels: 1, language: 'eng', isDefault: false, title: 'Commentary' },
+      ],
+      {
+        subtitles: [
+          subtitleStream({ index: 4, language: 'eng' }),
+          subtitleStream({ index: 5, codec: 'hdmv_pgs_subtitle', language: 'ger' }),
+          subtitleStream({ index: 6, codec: 'ass', language: 'fre', disposition: disposition({ forced: true }) }),
+        ],
+      },
+    );
+    const v = makeValidatedJob(ladderOf().slice(0, 2), {
+      audio: { codec: 'aac', bitrate: 128_000, surround: { codec: 'eac3', bitrate: 384_000 }, languages: [] },
+    });
+    const plan = planTranscode(v, src, makePlanOptions());
+    expect(plan.skippedSubtitles).toEqual([expect.objectContaining({ index: 5, codec: 'hdmv_pgs_subtitle' })]);
+    await expect(pretty(buildFfmpegArgs(plan))).toMatchFileSnapshot('./__golden__/software-languages.argv');
   });
 
   it('HDR10 HEVC 4K with 5.1 default audio -> libx265 fMP4: shrink, tone map once, tag BT.709, hvc1', async () => {
     const v = makeValidatedJob(ladderOf('libx265'), { segmentType: 'fmp4', segmentTime: 4 });
     await expect(
-      pretty(argv(v, { ...hdr10, video: { ...hdr10.video, fps: 24 } }, makePlanOptions())),
+      pretty(argv(v, { ...hdr10, video: { ...hdr10.video!, fps: 24 } }, makePlanOptions())),
     ).toMatchFileSnapshot('./__golden__/software-hdr10-x265-fmp4.argv');
   });
 
@@ -239,7 +263,7 @@ describe('buildFfmpegArgs: safety', () => {
     const values = args.filter((a, i) => i > 0 && args[i - 1]!.startsWith('-') && !a.startsWith('-'));
     expect(values.filter((a) => a.includes('-y'))).toEqual([`file:${NAS}/movies/-y .mkv`]);
     // Folder names never reach ffmpeg: the var_stream_map names (and so the %v folders) are synthetic.
-    expect(args[args.indexOf('-var_stream_map') + 1]).toBe('v:0,a:0,name:v0 v:1,a:1,name:v1');
+    expect(args[args.indexOf('-var_stream_map') + 1]).toBe('v:0,name:v0 v:1,name:v1 a:0,name:index_tracks/a0');
     expect(args.filter((a) => a.includes('processed'))).toEqual([]);
     expect(args.filter((a) => a.startsWith('-4') || a.startsWith('-y '))).toEqual([]);
     expect(args.at(-1)).toBe(`${STAGING}/%v/stream.m3u8`);

@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { JobValidationError } from '../../../src/errors.js';
 import { displaySize, fitRendition } from '../../../src/transcode/plan-geometry.js';
 import { planTranscode, softwareEquivalent } from '../../../src/transcode/plan.js';
+import { buildFfmpegArgs, buildFilterGraph } from '../../../src/transcode/args/index.js';
+import { CODEC_LIMITS } from '../../../src/media/codec-levels.js';
 import {
   ladderOf,
   makePlanOptions,
   makeSourceInfo,
   makeValidatedJob,
+  subtitleStream,
   type OutputSpec,
 } from '../../helpers/plan-fixtures.js';
 
@@ -57,7 +60,7 @@ describe('planTranscode: geometry', () => {
   it('applies a non-square SAR on an odd-sized source: even sides, display aspect kept, no upscale', () => {
     // 321x181 stored, 4:3 pixels: displayed as 428x181 (DAR 2.365).
     const source = makeSourceInfo({ width: 321, height: 181, sarNum: 4, sarDen: 3 });
-    expect(displaySize(source.video)).toEqual({ width: 428, height: 181 });
+    expect(displaySize(source.video!)).toEqual({ width: 428, height: 181 });
     const p = planTranscode(
       makeValidatedJob([
         { res: '720p', dest: 'p/m/720p' },
@@ -130,7 +133,7 @@ describe('planTranscode: keyframes, colour, audio', () => {
     expect(planTranscode(v, makeSourceInfo(), makePlanOptions()).deinterlace).toBe(false);
   });
 
-  it('takes the default audio track (else the first) as stereo AAC at the job bitrate', () => {
+  it('keeps every audio track once, in one AAC stereo group per distinct output bitrate', () => {
     const v = makeValidatedJob([
       { res: '720p', dest: 'p/m/720p', audioBitrate: 96_000 },
       { res: '480p', dest: 'p/m/480p' },
@@ -140,23 +143,65 @@ describe('planTranscode: keyframes, colour, audio', () => {
       { index: 2, channels: 2, isDefault: true, language: 'fra' },
     ]);
     const p = planTranscode(v, surround, makePlanOptions());
-    expect(p.audio).toEqual({ streamIndex: 2, channels: 2, bitrate: 128_000, sourceChannels: 2 });
-    expect(p.renditions.map((r) => r.audioBitrate)).toEqual([96_000, 128_000]);
-
-    const noDefault = makeSourceInfo({}, [
-      { index: 1, channels: 6, isDefault: false },
-      { index: 2, channels: 2, isDefault: false },
+    expect(p.tracksDir).toBe('index_tracks');
+    expect(p.audioGroups.map((g) => [g.id, g.codec, g.channels, g.bitrate])).toEqual([
+      ['aac-96k', 'aac', 2, 96_000],
+      ['aac-128k', 'aac', 2, 128_000],
     ]);
-    expect(planTranscode(v, noDefault, makePlanOptions()).audio).toMatchObject({
-      streamIndex: 1,
-      channels: 2,
-      sourceChannels: 6,
+    expect(p.renditions.map((r) => r.audioGroupId)).toEqual(['aac-96k', 'aac-128k']);
+    const [low, high] = p.audioGroups;
+    expect(high!.renditions.map((a) => [a.dir, a.streamIndex, a.sourceChannels, a.channels, a.label.language])).toEqual(
+      [
+        ['index_tracks/a2', 1, 6, 2, 'en'],
+        ['index_tracks/a3', 2, 2, 2, 'fr'],
+      ],
+    );
+    expect(low!.renditions.map((a) => a.dir)).toEqual(['index_tracks/a0', 'index_tracks/a1']);
+    // The source's default track is the default rendition.
+    expect(high!.renditions.map((a) => a.label.isDefault)).toEqual([false, true]);
+  });
+
+  it('adds a surround group (same tracks, 5.1 where the source has it) only when the job asks', () => {
+    const source = makeSourceInfo({}, [
+      { index: 1, channels: 6, language: 'eng', channelLayout: '5.1(side)' },
+      { index: 2, channels: 2, language: 'fre' },
+    ]);
+    const plain = planTranscode(makeValidatedJob(ladderOf()), source, makePlanOptions());
+    expect(plain.audioGroups.map((g) => g.id)).toEqual(['aac-128k']);
+    const v = makeValidatedJob(ladderOf(), {
+      audio: { codec: 'aac', bitrate: 128_000, surround: { codec: 'eac3', bitrate: 384_000 }, languages: [] },
     });
+    const p = planTranscode(v, source, makePlanOptions());
+    expect(p.audioGroups.map((g) => g.id)).toEqual(['aac-128k', 'ec3-5.1']);
+    expect(p.audioGroups[1]!.renditions.map((a) => [a.codec, a.channels, a.bitrate])).toEqual([
+      ['eac3', 6, 384_000],
+      ['eac3', 2, 192_000],
+    ]);
+    // A stereo-only source gets no surround group.
+    const stereo = planTranscode(v, makeSourceInfo(), makePlanOptions());
+    expect(stereo.audioGroups.map((g) => g.id)).toEqual(['aac-128k']);
+  });
+
+  it('keeps only the languages asked for, but never drops every track', () => {
+    const source = makeSourceInfo({}, [
+      { index: 1, language: 'eng' },
+      { index: 2, language: 'fre' },
+      { index: 3, language: 'ger' },
+    ]);
+    const only = (languages: string[]) =>
+      planTranscode(
+        makeValidatedJob(ladderOf(), { audio: { codec: 'aac', bitrate: 128_000, surround: null, languages } }),
+        source,
+        makePlanOptions(),
+      ).audioGroups[0]!.renditions.map((a) => a.streamIndex);
+    expect(only(['fr', 'de'])).toEqual([2, 3]);
+    expect(only(['ja'])).toEqual([1, 2, 3]);
   });
 
   it('plans no audio (not a failure) for a silent source', () => {
     const p = planTranscode(makeValidatedJob(ladderOf()), makeSourceInfo({}, []), makePlanOptions());
-    expect(p.audio).toBeNull();
+    expect(p.audioGroups).toEqual([]);
+    expect(p.renditions.every((r) => r.audioGroupId === undefined)).toBe(true);
   });
 });
 
@@ -370,5 +415,62 @@ describe('planTranscode: QSV decode', () => {
     });
     expect(planTranscode(v, makeSourceInfo({ hdr: 'pq', pixFmt: 'yuv420p10le' }), qsv).hwDecode).toBeNull();
     expect(planTranscode(v, makeSourceInfo({ rotation: 270 }), qsv).hwDecode).toBeNull();
+  });
+});
+
+describe('planTranscode: what Apple players take', () => {
+  const uhd = makeSourceInfo({ width: 3840, height: 2160, fps: 24 });
+  const rung4k = (codec: string) => makeValidatedJob([{ res: '2160p', dest: 'p/m/2160p', codec, bitrate: 20_000_000 }]);
+
+  it('refuses, before encoding, a rung no encoder setting can fit in the level limits; hls_codec_limits relaxes it', () => {
+    expect(() => planTranscode(rung4k('libx264'), uhd, makePlanOptions())).toThrow(JobValidationError);
+    expect(() => planTranscode(rung4k('libx264'), uhd, makePlanOptions())).toThrow(
+      /outputs\[0\] \(p\/m\/2160p, libx264\): H\.264 3840x2160@24 .*needs level 5\.1.*High@4\.2.*hls_codec_limits/,
+    );
+    // HEVC 2160p24 fits Main10@5.0.
+    expect(planTranscode(rung4k('libx265'), uhd, makePlanOptions()).renditions).toHaveLength(1);
+    const current = makePlanOptions({ codecLimits: CODEC_LIMITS.current });
+    expect(planTranscode(rung4k('libx264'), uhd, current).renditions[0]!.encoder).toBe('libx264');
+  });
+
+  it('thins a 120 fps source to 60 fps (Apple players take at most 60) with an fps filter, GOPs at the new rate', () => {
+    const v = makeValidatedJob([{ res: '720p', dest: 'p/m/720p' }], { segmentTime: 2 });
+    const p = planTranscode(v, makeSourceInfo({ fps: 119.88 }), makePlanOptions());
+    expect(p.fps).toBeCloseTo(59.94, 2);
+    expect(p.frameRateCap).toBeCloseTo(59.94, 2);
+    expect(p.gopFrames).toBe(120);
+    expect(buildFilterGraph(p)).toMatch(/^\[0:0\]fps=59\.94,/);
+    expect(planTranscode(v, makeSourceInfo({ fps: 50 }), makePlanOptions()).frameRateCap).toBeUndefined();
+  });
+
+  it('plans an audio-only source as audio renditions alone; its subtitles are reported, not kept', () => {
+    const source = { ...makeSourceInfo({}, [{ index: 0, language: 'eng' }]), video: null };
+    source.subtitles = [subtitleStream({ index: 1, language: 'eng' })];
+    const p = planTranscode(makeValidatedJob(ladderOf()), source, makePlanOptions());
+    expect(p.renditions).toEqual([]);
+    expect(p.hwDecode).toBeNull();
+    expect(p.audioGroups[0]!.renditions.map((a) => a.streamIndex)).toEqual([0]);
+    expect(p.subtitles).toEqual([]);
+    expect(p.skippedSubtitles).toEqual([
+      expect.objectContaining({ index: 1, reason: expect.stringMatching(/audio-only/) }),
+    ]);
+    const args = buildFfmpegArgs(p);
+    expect(args[args.indexOf('-filter_complex') + 1]).toBe('[0:0]aresample=48000:async=1:first_pts=0[a0]');
+    expect(args[args.indexOf('-var_stream_map') + 1]).toBe('a:0,name:index_tracks/a0');
+  });
+});
+
+describe('planTranscode: segment type', () => {
+  it('writes a ladder with an HEVC rung as fMP4 even when segment_type asked for MPEG-TS (no HEVC in TS)', () => {
+    const mixed = makeValidatedJob(
+      [
+        { res: '1080p', dest: 'p/m/1080p', codec: 'libx265' },
+        { res: '720p', dest: 'p/m/720p', codec: 'libx264' },
+      ],
+      { segmentType: 'ts' },
+    );
+    expect(planTranscode(mixed, makeSourceInfo(), makePlanOptions()).segmentType).toBe('fmp4');
+    const h264 = makeValidatedJob(ladderOf(), { segmentType: 'ts' });
+    expect(planTranscode(h264, makeSourceInfo(), makePlanOptions()).segmentType).toBe('ts');
   });
 });
