@@ -681,6 +681,15 @@ if (want('languages')) {
       row('audio half, now: the default track once (1 AAC)', m.audio_new1),
     ],
     savedPerEncodeMs: saved / 2,
+    // Raw medians (ms of child CPU) for the estimate below the table.
+    cpu: {
+      one: m.one.cpu,
+      today: m.today.cpu,
+      audioToday3: m.audio_today3.cpu,
+      audioNew3: m.audio_new3.cpu,
+      audioNew1: m.audio_new1.cpu,
+      oneFastestWall: m.one.fastest,
+    },
     savedPerMinuteMs: perMin(saved),
     runs: langs.runs.three.map((t, i) => `${sec(t.wall)}/${sec(langs.runs.one[i].wall)}`).join(', '),
     seconds: LANG_SECONDS,
@@ -721,6 +730,19 @@ then the two bare commands), each pair back to back with the first alternating; 
 per-round ratios, with the ratio of the medians in brackets. Job three/one wall per round (s): ${lang.runs}.
 Audio halves: ${lang.audioRounds} rounds of the four in rotating order. ${lang.load}.`
   : 'Every language (rows 5*): not measured yet (BENCH_ONLY=languages).';
+// The audio halves are short, steady runs: what they add to a whole run is a firmer estimate of the CPU ratios
+// than whole runs of ~15 s CPU whose run-to-run spread on a busy machine is as large as the difference sought.
+const langEstimate = lang?.cpu
+  ? `Estimate from the audio halves: the two extra tracks cost ${ms(lang.cpu.audioNew3 - lang.cpu.audioNew1)} of CPU ` +
+    `(audio now, 3 tracks minus 1), ${pct(lang.cpu.one + lang.cpu.audioNew3 - lang.cpu.audioNew1, lang.cpu.one)} ` +
+    `on the one-track job's ${sec(lang.cpu.one)} s (row 5's CPU ratio); three renditions against the old layout's ` +
+    `three encodes of one track: ${ms(lang.cpu.audioNew3 - lang.cpu.audioToday3)}, ` +
+    `${pct(lang.cpu.today + lang.cpu.audioNew3 - lang.cpu.audioToday3, lang.cpu.today)} on its ` +
+    `${sec(lang.cpu.today)} s (row 5a). In wall time the extra tracks add at most their CPU (if all of it ran on ` +
+    `the critical path, none beside x264's threads): ${pct(lang.cpu.oneFastestWall + lang.cpu.audioNew3 - lang.cpu.audioNew1, lang.cpu.oneFastestWall)} ` +
+    `of the fastest one-track job (${sec(lang.cpu.oneFastestWall)} s) on these 2 cores (not measured on more ` +
+    `cores, where x264 would finish sooner and the same audio work would weigh more if it is on the critical path).`
+  : '';
 const commitTable = sections.commit
   ? mdTable(['durable copy strategy (median)', 'time', 'throughput', 'vs cp -r'], sections.commit.variants)
   : 'Not measured yet (BENCH_ONLY=commit).';
@@ -786,6 +808,8 @@ ${langIntro}
 
 ${langTable}
 
+${langEstimate}
+
 Footprint (bench/footprint.mjs, ${fp?.idleSeconds ?? '?'} s idle, sync every 10 s, health server up):
 
 ${footprintTable}
@@ -802,6 +826,11 @@ Notes:
   and a three-track film made the old way (every track muxed into every rung) would have needed 9 encodes for 3
   rungs instead of 3. The new audio chain (float downmix with fixed BS.775 coefficients and a limiter, then
   aresample to 48 kHz) costs a little more per encode than the old \`-ac 2\` (compare the "once" rows).
+- Rows 5 and 5a swing with the load other sessions put on the 2 cores (the load average is given above the
+  table): two earlier complete runs on 2026-12-06 (load average 6 to 12) gave row 5 +15.3% and +4.1% wall (paired
+  medians), +6.5% and +2.8% CPU, and row 5a -6.2% and -1.0% wall, +0.7% and -3.4% CPU. One whole run is ~15 s of
+  CPU and its spread from run to run is as large as the difference sought, so the CPU ratios and above all the
+  estimate from the audio halves (short, steady runs) are the firmer figures; the wall ratio needs a quiet machine.
 - GPU figures (NVDEC decode for software ladders, the probe on an NVIDIA card without NVENC) come from a one-off
   device check on an H200 machine, not from this bench: bench/gpu-results.md.
 - "one pass" is the worker's own ffmpeg argv; "one ffmpeg per rendition" is the same builder with one rendition per run
