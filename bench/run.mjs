@@ -818,14 +818,14 @@ Notes:
 - Every language (rows 5*): "1 audio rendition" is the new worker on the same film with only its default track
   (the English 5.1, the track the worker before issue 11 kept): same track, same downmix, same video, so rows 5
   differ only by the two extra tracks (demux, decode, downmix, encode, segments, playlists). The argv before issue
-  11 (row 5a) is today's argv rebuilt with the old audio layout (\`-map [vN] -map 0:a:0\` and \`-c:a:N aac -ac:a:N 2\`
+  11 (row 5a) is the worker's own argv rebuilt with the old audio layout (\`-map [vN] -map 0:a:0\` and \`-c:a:N aac -ac:a:N 2\`
   per rung, var_stream_map v:N,a:N): the source's default track is decoded once but resampled, encoded and muxed
   once per rung. The audio halves are the same argvs without the picture (same input, audio chains, encoders and
-  muxer): the CPU saved (row 5b) is today's layout with 3 rungs minus the same with 1 rung, paired by round, i.e. two
+  muxer): the CPU saved (row 5b) is the old layout with 3 rungs minus the same with 1 rung, paired by round, i.e. two
   AAC encodes of the track (${lang ? ms(lang.savedPerEncodeMs) : '?'} each for ${lang?.seconds ?? '?'} s of film); a 5-rung ladder saves twice as much,
   and a three-track film made the old way (every track muxed into every rung) would have needed 9 encodes for 3
   rungs instead of 3. The new audio chain (float downmix with fixed BS.775 coefficients and a limiter, then
-  aresample to 48 kHz) costs a little more per encode than the old \`-ac 2\` (compare the "once" rows).
+  aresample to 48 kHz) costs as much per encode as the old \`-ac 2\`, within the noise (the two "once" rows).
 - Rows 5 and 5a swing with the load other sessions put on the 2 cores (the load average is given above the
   table): two earlier complete runs on 2026-12-06 (load average 6 to 12) gave row 5 +15.3% and +4.1% wall (paired
   medians), +6.5% and +2.8% CPU, and row 5a -6.2% and -1.0% wall, +0.7% and -3.4% CPU. One whole run is ~15 s of
