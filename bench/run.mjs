@@ -10,17 +10,25 @@
  *  3. the cost of HDR tone mapping: the same source tagged HDR10 (PQ, only the colour tags differ) through the
  *     same job;
  *  4. commit throughput (hidden sibling + fdatasync + rename) against `cp -r` (and `cp -r` + `sync`, the same
- *     durability) between the same folders (bench/commit-bench.mjs).
+ *     durability) between the same folders (bench/commit-bench.mjs);
+ *  5. every language (issue 11, bench/languages-bench.mjs): the ladder with three audio renditions (each source
+ *     track encoded once, shared by every rung) against video + one audio, on a generated 1280x720 film with three
+ *     audio tracks (5.1 + stereo + stereo) and the same film with its default track only, to a 720p/480p/360p
+ *     libx264 ladder; against the argv before issue 11 (the default track muxed into every rung); and the CPU
+ *     that encoding each track once saves, timed on the audio half of the commands alone.
  * Then the footprint bench (bench/footprint.mjs: idle RSS/CPU, next-job pickup latency).
  *
  * Sources are generated once into bench/out/ (git-ignored) and reused. Environment knobs:
  *   BENCH_ONLY: comma-separated parts to run, of e2e (rows 2, 2b and the overhead breakdown), seed (row 1),
- *     hdr (row 3), commit (rows 4*), footprint; default all. Rows of parts not run are kept from the previous
- *     run (kept as JSON at the end of bench/results.md) and say when they were measured.
+ *     hdr (row 3), commit (rows 4*), languages (rows 5*), footprint; default all. Rows of parts not run are kept
+ *     from the previous run (kept as JSON at the end of bench/results.md) and say when they were measured.
  *   BENCH_SECONDS (source length, default 5: shorter than the issue's ~10 s so the whole bench stays near 5
  *     minutes on 2 cores), BENCH_ROUNDS (job/bare pairs, default 6: even, so each side runs first equally often), BENCH_PRESET (libx264 preset, default
  *     veryfast), BENCH_COMMIT_ROUNDS (default 7), BENCH_COMMIT_SECONDS (content length of the commit tree,
- *     default 300), BENCH_COMMIT_SEGMENT (its segment length, default 6 s as jobs), BENCH_DIST (default dist/).
+ *     default 300), BENCH_COMMIT_SEGMENT (its segment length, default 6 s as jobs), BENCH_DIST (default dist/),
+ *     BENCH_LANG_SECONDS (length of the languages film, default 24), BENCH_LANG_ROUNDS (rounds of its two pairs of
+ *     full runs, default 8: even, as BENCH_ROUNDS), BENCH_LANG_AUDIO_ROUNDS (rounds of its four audio-only runs,
+ *     default 8: a multiple of 4, so each takes each place in the rotating order equally often).
  * Prints a table and writes bench/results.md.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -30,6 +38,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runCommitBench } from './commit-bench.mjs';
+import { LADDER as LANG_LADDER, runLanguagesBench } from './languages-bench.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -40,7 +49,10 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const COMMIT_ROUNDS = Number(process.env.BENCH_COMMIT_ROUNDS ?? 7);
 const COMMIT_SECONDS = Number(process.env.BENCH_COMMIT_SECONDS ?? 300);
 const COMMIT_SEGMENT = Number(process.env.BENCH_COMMIT_SEGMENT ?? 6);
-const PARTS = ['e2e', 'seed', 'hdr', 'commit', 'footprint'];
+const LANG_SECONDS = Number(process.env.BENCH_LANG_SECONDS ?? 24);
+const LANG_ROUNDS = Number(process.env.BENCH_LANG_ROUNDS ?? 8);
+const LANG_AUDIO_ROUNDS = Number(process.env.BENCH_LANG_AUDIO_ROUNDS ?? 8);
+const PARTS = ['e2e', 'seed', 'hdr', 'commit', 'languages', 'footprint'];
 const ONLY = new Set(
   (process.env.BENCH_ONLY ?? PARTS.join(','))
     .split(',')
@@ -72,7 +84,7 @@ const { validateJob } = await load('job/validate.js');
 const { probeSourceInfo } = await load('transcode/ffprobe.js');
 const { assertSourceComplete } = await load('transcode/ffprobe-completeness.js');
 const { planTranscode } = await load('transcode/plan.js');
-const { buildFfmpegArgs } = await load('transcode/args/index.js');
+const { buildFfmpegArgs, buildFilterGraph } = await load('transcode/args/index.js');
 const { commitOutputs } = await load('storage/commit.js');
 const { buildCommitSpec } = await load('storage/commit-spec.js');
 const { verifyStaging } = await load('storage/verify.js');
@@ -401,6 +413,39 @@ if (want('hdr')) {
   } else hdrBase = e2e.job;
 }
 
+// ---------------------------------------------------------------- 5: every language (audio renditions)
+/** codec_type of each stream of a media file, in order (JSON: csv would list a TS stream once per program too). */
+const probeStreams = async (file) =>
+  JSON.parse(
+    execFileSync(FFPROBE, ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'json', file], {
+      encoding: 'utf8',
+    }),
+  ).streams.map((s) => s.codec_type);
+let langs;
+if (want('languages')) {
+  log(`every language: ${LANG_SECONDS} s 720p film, three audio renditions vs one, vs the argv before issue 11`);
+  langs = await runLanguagesBench({
+    run,
+    measure,
+    runJob,
+    planFor,
+    buildFfmpegArgs,
+    buildFilterGraph,
+    probeStreams,
+    jobArgs,
+    jobStagingDir,
+    tempDir,
+    ffmpeg: FFMPEG,
+    nas,
+    out,
+    seconds: LANG_SECONDS,
+    rounds: LANG_ROUNDS,
+    audioRounds: LANG_AUDIO_ROUNDS,
+    log,
+    show,
+  });
+}
+
 // ---------------------------------------------------------------- 4: commit vs cp -r
 let commit;
 if (want('commit')) {
@@ -589,6 +634,73 @@ if (want('commit')) {
     rounds: COMMIT_ROUNDS,
   });
 }
+if (want('languages')) {
+  const m = langs.medians;
+  const perMin = (x) => (x / LANG_SECONDS) * 60;
+  const cpuMin = (x) => (x.cpu === undefined ? 'n/a' : ms(perMin(x.cpu)));
+  const row = (what, x) => [
+    what,
+    `${sec(x.wall)} s`,
+    `${sec(x.fastest)} s`,
+    x.cpu === undefined ? 'n/a' : ms(x.cpu),
+    cpuMin(x),
+  ];
+  const saved = langs.savedCpuMs;
+  put('languages', {
+    rows: [
+      [
+        '5. 3 audio renditions vs 1 (worker jobs)',
+        `${sec(m.three.wall)} s vs ${sec(m.one.wall)} s`,
+        `${pctOf(langs.pairedWall.jobs)} (medians ${pct(m.three.wall, m.one.wall)})`,
+        `${pctOf(langs.pairedCpu.jobs)} (medians ${cpuNote(m.three, m.one, pct)})`,
+        '<= +10%',
+      ],
+      [
+        '5a. 3 audio renditions vs the argv before (bare)',
+        `${sec(m.newThree.wall)} s vs ${sec(m.today.wall)} s`,
+        `${pctOf(langs.pairedWall.bare)} (medians ${pct(m.newThree.wall, m.today.wall)})`,
+        `${pctOf(langs.pairedCpu.bare)} (medians ${cpuNote(m.newThree, m.today, pct)})`,
+        '<= +10%',
+      ],
+      [
+        '5b. CPU saved: each audio track encoded once',
+        `${ms(perMin(saved))} per minute of film`,
+        '',
+        `${ratio(m.audio_today3.cpu, m.audio_today1.cpu)} (audio: 3 encodes ${ms(m.audio_today3.cpu)} vs 1 ${ms(m.audio_today1.cpu)})`,
+        'report',
+      ],
+    ],
+    table: [
+      row('worker job, three-track film: 3 rungs + 3 audio renditions', m.three),
+      row('worker job, one-track film: 3 rungs + 1 audio rendition', m.one),
+      row("bare ffmpeg, the three-track job's argv", m.newThree),
+      row('bare ffmpeg, the argv before issue 11 (default track muxed per rung)', m.today),
+      row('audio half, before: default track encoded once per rung (3 AAC)', m.audio_today3),
+      row('audio half, before, one rung only (1 AAC)', m.audio_today1),
+      row('audio half, now: 3 tracks, each encoded once (3 AAC)', m.audio_new3),
+      row('audio half, now: the default track once (1 AAC)', m.audio_new1),
+    ],
+    savedPerEncodeMs: saved / 2,
+    // Raw medians (ms of child CPU) for the estimate below the table.
+    cpu: {
+      one: m.one.cpu,
+      today: m.today.cpu,
+      audioToday3: m.audio_today3.cpu,
+      audioNew3: m.audio_new3.cpu,
+      audioNew1: m.audio_new1.cpu,
+      oneFastestWall: m.one.fastest,
+    },
+    savedPerMinuteMs: perMin(saved),
+    runs: langs.runs.three.map((t, i) => `${sec(t.wall)}/${sec(langs.runs.one[i].wall)}`).join(', '),
+    seconds: LANG_SECONDS,
+    rounds: LANG_ROUNDS,
+    audioRounds: LANG_AUDIO_ROUNDS,
+    ladder: LANG_LADDER.map(([r, b]) => `${r} ${b}`).join(', '),
+    load:
+      `1-minute load average after each full run: median ${langs.load.median.toFixed(1)}, max ` +
+      `${langs.load.max.toFixed(1)} (${os.cpus().length} cores)${langs.nice ? `; the bench ran at nice ${langs.nice}` : ''}`,
+  });
+}
 if (want('footprint') && footprint) put('footprint', { data: footprint });
 
 function mdTable(header, rows) {
@@ -597,7 +709,7 @@ function mdTable(header, rows) {
   return [line(header), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.map(line)].join('\n');
 }
 const when = (s) => (s ? s.at.slice(0, 16).replace('T', ' ') : '');
-const mainRows = ['seed', 'e2e', 'hdr', 'commit'].flatMap((part) =>
+const mainRows = ['seed', 'e2e', 'hdr', 'commit', 'languages'].flatMap((part) =>
   (sections[part]?.rows ?? []).map((r) => [...r, when(sections[part])]),
 );
 mainRows.sort((a, b) => a[0].localeCompare(b[0], 'en', { numeric: true }));
@@ -605,6 +717,32 @@ const table = mdTable(['measure', 'figures', 'wall ratio', 'CPU ratio', 'target'
 const piecesTable = sections.e2e
   ? mdTable(['job step outside ffmpeg (median of 3)', 'wall', 'child CPU', 'Node CPU'], sections.e2e.pieces)
   : 'Not measured yet (BENCH_ONLY=e2e).';
+const lang = sections.languages;
+const langTable = lang
+  ? mdTable(['every language: run (median)', 'wall', 'fastest wall', 'child CPU', 'CPU per minute of film'], lang.table)
+  : 'Not measured yet (BENCH_ONLY=languages).';
+const langIntro = lang
+  ? `Every language (rows 5*, bench/languages-bench.mjs, issue 11): a generated ${lang.seconds} s 1280x720 25 fps H.264 film
+with three audio tracks (English 5.1 AC-3 default, French stereo AAC, English commentary stereo AAC; tone plus
+noise each), and the same file with its default track only (copied, identical bits). Ladder ${lang.ladder},
+libx264 preset ${PRESET}, 2 s segments, MPEG-TS, stereo AAC 128k. ${lang.rounds} rounds of two pairs (the two jobs,
+then the two bare commands), each pair back to back with the first alternating; ratios are medians of the
+per-round ratios, with the ratio of the medians in brackets. Job three/one wall per round (s): ${lang.runs}.
+Audio halves: ${lang.audioRounds} rounds of the four in rotating order. ${lang.load}.`
+  : 'Every language (rows 5*): not measured yet (BENCH_ONLY=languages).';
+// The audio halves are short, steady runs: what they add to a whole run is a firmer estimate of the CPU ratios
+// than whole runs of ~15 s CPU whose run-to-run spread on a busy machine is as large as the difference sought.
+const langEstimate = lang?.cpu
+  ? `Estimate from the audio halves: the two extra tracks cost ${ms(lang.cpu.audioNew3 - lang.cpu.audioNew1)} of CPU ` +
+    `(audio now, 3 tracks minus 1), ${pct(lang.cpu.one + lang.cpu.audioNew3 - lang.cpu.audioNew1, lang.cpu.one)} ` +
+    `on the one-track job's ${sec(lang.cpu.one)} s (row 5's CPU ratio); three renditions against the old layout's ` +
+    `three encodes of one track: ${ms(lang.cpu.audioNew3 - lang.cpu.audioToday3)}, ` +
+    `${pct(lang.cpu.today + lang.cpu.audioNew3 - lang.cpu.audioToday3, lang.cpu.today)} on its ` +
+    `${sec(lang.cpu.today)} s (row 5a). In wall time the extra tracks add at most their CPU (if all of it ran on ` +
+    `the critical path, none beside x264's threads): ${pct(lang.cpu.oneFastestWall + lang.cpu.audioNew3 - lang.cpu.audioNew1, lang.cpu.oneFastestWall)} ` +
+    `of the fastest one-track job (${sec(lang.cpu.oneFastestWall)} s) on these 2 cores (not measured on more ` +
+    `cores, where x264 would finish sooner and the same audio work would weigh more if it is on the critical path).`
+  : '';
 const commitTable = sections.commit
   ? mdTable(['durable copy strategy (median)', 'time', 'throughput', 'vs cp -r'], sections.commit.variants)
   : 'Not measured yet (BENCH_ONLY=commit).';
@@ -630,6 +768,8 @@ console.log();
 console.log(piecesTable);
 console.log();
 console.log(commitTable);
+console.log();
+console.log(langTable);
 console.log();
 console.log(footprintTable);
 
@@ -664,11 +804,33 @@ Commit: durable copy strategies on this disk, same tree, same rounds (see the no
 
 ${commitTable}
 
+${langIntro}
+
+${langTable}
+
+${langEstimate}
+
 Footprint (bench/footprint.mjs, ${fp?.idleSeconds ?? '?'} s idle, sync every 10 s, health server up):
 
 ${footprintTable}
 
 Notes:
+- Every language (rows 5*): "1 audio rendition" is the new worker on the same film with only its default track
+  (the English 5.1, the track the worker before issue 11 kept): same track, same downmix, same video, so rows 5
+  differ only by the two extra tracks (demux, decode, downmix, encode, segments, playlists). The argv before issue
+  11 (row 5a) is the worker's own argv rebuilt with the old audio layout (\`-map [vN] -map 0:a:0\` and \`-c:a:N aac -ac:a:N 2\`
+  per rung, var_stream_map v:N,a:N): the source's default track is decoded once but resampled, encoded and muxed
+  once per rung. The audio halves are the same argvs without the picture (same input, audio chains, encoders and
+  muxer): the CPU saved (row 5b) is the old layout with 3 rungs minus the same with 1 rung, paired by round, i.e. two
+  AAC encodes of the track (${lang ? ms(lang.savedPerEncodeMs) : '?'} each for ${lang?.seconds ?? '?'} s of film); a 5-rung ladder saves twice as much,
+  and a three-track film made the old way (every track muxed into every rung) would have needed 9 encodes for 3
+  rungs instead of 3. The new audio chain (float downmix with fixed BS.775 coefficients and a limiter, then
+  aresample to 48 kHz) costs as much per encode as the old \`-ac 2\`, within the noise (the two "once" rows).
+- Rows 5 and 5a swing with the load other sessions put on the 2 cores (the load average is given above the
+  table): two earlier complete runs on 2026-12-06 (load average 6 to 12) gave row 5 +15.3% and +4.1% wall (paired
+  medians), +6.5% and +2.8% CPU, and row 5a -6.2% and -1.0% wall, +0.7% and -3.4% CPU. One whole run is ~15 s of
+  CPU and its spread from run to run is as large as the difference sought, so the CPU ratios and above all the
+  estimate from the audio halves (short, steady runs) are the firmer figures; the wall ratio needs a quiet machine.
 - GPU figures (NVDEC decode for software ladders, the probe on an NVIDIA card without NVENC) come from a one-off
   device check on an H200 machine, not from this bench: bench/gpu-results.md.
 - "one pass" is the worker's own ffmpeg argv; "one ffmpeg per rendition" is the same builder with one rendition per run
