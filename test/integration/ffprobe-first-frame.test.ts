@@ -75,11 +75,19 @@ describe('first-frame colour probe on real media (ffprobe 9.0 simulated on the h
     expect(info.video).toMatchObject({ colorTransfer: 'arib-std-b67', hdr: 'hlg' });
   });
 
-  it('an untagged SDR H.264 source stays SDR after the frame probe', async () => {
-    const sdr = await makeSource(dir, { name: 'sdr.mkv', duration: 1 });
+  it('an untagged 10-bit SDR H.264 source stays SDR after the frame probe', async () => {
+    const sdr = await makeSource(dir, { name: 'sdr10.mkv', tenBit: true, duration: 1 });
     const { runner, calls } = ffprobe9Like();
     const { info } = await probeSourceInfo(sdr, { ffprobePath: FFPROBE, runner, timeoutMs: 20_000 });
     expect(calls).toHaveLength(2);
+    expect(info.video!.hdr).toBeNull();
+  });
+
+  it('an untagged 8-bit source pays no frame probe (the commonest SDR file)', async () => {
+    const sdr = await makeSource(dir, { name: 'sdr8.mkv', duration: 1 });
+    const { runner, calls } = ffprobe9Like();
+    const { info } = await probeSourceInfo(sdr, { ffprobePath: FFPROBE, runner, timeoutMs: 20_000 });
+    expect(calls).toHaveLength(1);
     expect(info.video!.hdr).toBeNull();
   });
 
@@ -90,15 +98,20 @@ describe('first-frame colour probe on real media (ffprobe 9.0 simulated on the h
     expect(info.video).toMatchObject({ colorTransfer: 'unknown', hdr: null });
   });
 
-  it('costs nothing when the stream level states the transfer (ffprobe 5.1 and 7.1 on the same file)', async () => {
+  it('costs nothing when the stream level states the transfer (ffprobe 5.1 and 7.1; 9.0 does not state it)', async () => {
     const calls: string[][] = [];
-    const runner: CommandRunner = (cmd, args, o) => {
+    let firstStdout = '';
+    const runner: CommandRunner = async (cmd, args, o) => {
       calls.push([...args]);
-      return execaRunner(cmd, args, o);
+      const result = await execaRunner(cmd, args, o);
+      if (calls.length === 1) firstStdout = result.stdout;
+      return result;
     };
     const { info } = await probeSourceInfo(hdr10, { ffprobePath: FFPROBE, runner, timeoutMs: 20_000 });
     expect(info.video!.hdr).toBe('pq');
-    expect(calls).toHaveLength(1);
+    // The host's ffprobe 5.1 states it; run with TEST_FFPROBE=<ffprobe 9.0> the frame probe is what finds it.
+    const stated = /"color_transfer": "smpte2084"/.test(firstStdout);
+    expect(calls).toHaveLength(stated ? 1 : 2);
   });
 });
 
@@ -127,6 +140,8 @@ describe('first-frame colour, pure parts', () => {
     expect(needsFirstFrameProbe(video({ colorTransfer: 'bt709' }))).toBe(false);
     expect(needsFirstFrameProbe(video({ codec: 'mpeg2video' }))).toBe(false);
     expect(needsFirstFrameProbe(video({ codec: 'prores' }))).toBe(false);
+    expect(needsFirstFrameProbe(video({ codec: 'h264', pixFmt: 'yuv420p', bitDepth: 8 }))).toBe(false);
+    expect(needsFirstFrameProbe(video({ pixFmt: 'unknown', bitDepth: 8 }))).toBe(true);
   });
 
   it('reads the first frame and ignores "unknown" values', () => {
