@@ -69,7 +69,8 @@ function parseBitDepth(stream: Json, pixFmt: string): number {
   return 8;
 }
 
-function hdrOf(transfer: string | undefined): HdrTransfer | null {
+/** The HDR transfer a colour transfer name means: PQ, HLG, or none (SDR, unknown). */
+export function hdrOf(transfer: string | undefined): HdrTransfer | null {
   if (transfer === 'smpte2084') return 'pq';
   if (transfer === 'arib-std-b67') return 'hlg';
   return null;

@@ -1,12 +1,15 @@
 /**
  * Step 2 of the pipeline: know the source. One ffprobe call (argument array, bounded time), parsed by the pure
- * parseFfprobeJson. Unreadable files fail fast with a MediaError that quotes ffprobe's own reason. Whether the
- * file is whole is a second, short ffprobe (ffprobe-completeness.ts) that the pipeline runs beside ffmpeg.
+ * parseFfprobeJson. Unreadable files fail fast with a MediaError that quotes ffprobe's own reason. When the stream
+ * level leaves the colour transfer unknown (ffprobe 9.0 on untagged HEVC MKVs), a one-frame ffprobe reads it from
+ * the bitstream (ffprobe-first-frame.ts). Whether the file is whole is a second, short ffprobe
+ * (ffprobe-completeness.ts) that the pipeline runs beside ffmpeg.
  */
 import { open, stat } from 'node:fs/promises';
 import { JobCancelledError, MediaError, ToolchainError } from '../errors.js';
 import type { CommandRunner } from '../exec/runner.js';
 import { parseClock } from './clock.js';
+import { needsFirstFrameProbe, probeFirstFrameColour, withFrameColour } from './ffprobe-first-frame.js';
 import { parseFfprobeJson } from './ffprobe-parse.js';
 import {
   pinnedDemuxerOf,
@@ -116,14 +119,31 @@ export async function probeSourceInfo(inputPath: string, deps: ProbeSourceDeps):
   } catch {
     size = undefined;
   }
-  const info = parseFfprobeJson(json, inputPath, size);
+  const parsed = parseFfprobeJson(json, inputPath, size);
   // ffprobe already refused other demuxers (-format_whitelist); this also holds for an ffprobe that ignored it.
-  const demuxer = pinnedDemuxerOf(info.formatName);
-  if (demuxer === null) throw refusedSourceError(shown, info.formatName);
+  const demuxer = pinnedDemuxerOf(parsed.formatName);
+  if (demuxer === null) throw refusedSourceError(shown, parsed.formatName);
+  const info = await withInBandColour(parsed, inputPath, demuxer, deps);
   const format = (json as { format?: { start_time?: string } }).format;
   const start = Number(format?.start_time);
   const statedVideoSec = (info.video && videoDurationOf(json, info.video.index)) ?? info.durationSec;
   return { info, startSec: Number.isFinite(start) ? start : 0, statedVideoSec, demuxer };
+}
+
+/**
+ * The source with the colour fields its stream level left unknown read from the first frame (HDR detection on
+ * ffprobe 9.0); unchanged, at no cost, when the stream level states the transfer.
+ */
+async function withInBandColour(
+  info: SourceInfo,
+  inputPath: string,
+  demuxer: string,
+  deps: ProbeSourceDeps,
+): Promise<SourceInfo> {
+  if (!info.video || !needsFirstFrameProbe(info.video)) return info;
+  const frame = await probeFirstFrameColour(inputPath, demuxer, info.video.index, deps);
+  if (deps.signal?.aborted) throw new JobCancelledError('the job was cancelled while probing the source');
+  return { ...info, video: withFrameColour(info.video, frame) };
 }
 
 /**

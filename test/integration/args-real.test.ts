@@ -42,6 +42,7 @@ async function transcode(
   source: SourceOptions & { name: string },
   outputs: Job['outputs'],
   hls: Job['hls_settings'] = { segment_time: 1 },
+  edit: (args: string[]) => string[] = (a) => a,
 ): Promise<{ plan: TranscodePlan; args: string[] }> {
   await makeSource(path.join(nas, 'movies'), source);
   const job: Job = { job_id: `job-${++n}`, input: { source_url: `movies/${source.name}` }, outputs, hls_settings: hls };
@@ -52,7 +53,7 @@ async function transcode(
     info,
     makePlanOptions({ stagingDir: path.join(base, 'staging', job.job_id), softwarePreset: 'ultrafast' }),
   );
-  const args = buildFfmpegArgs(plan);
+  const args = edit(buildFfmpegArgs(plan));
   // As the pipeline does: ffmpeg's webvtt muxer writes the whole subtitle tracks into a folder that must exist.
   for (const sub of plan.subtitles) await mkdir(path.dirname(sub.fullVttPath), { recursive: true });
   const result = await execaRunner(FFMPEG, args, { timeoutMs: 60_000 });
@@ -140,6 +141,8 @@ describe('buildFfmpegArgs runs with real ffmpeg (software family)', () => {
       color_space: 'bt709',
     });
     expect(probed.streams.map((s) => s.codec_type)).toEqual(['video']);
+    // The source's HDR10 mastering display / light level metadata does not describe the SDR picture.
+    expect(JSON.stringify(video.side_data_list ?? [])).not.toMatch(/Mastering|light level/i);
     // The subtitle track, as one whole WebVTT file beside the ladder (cut into segments after ffmpeg).
     expect(plan.subtitles).toHaveLength(1);
     expect(await readFile(plan.subtitles[0]!.fullVttPath, 'utf8')).toMatch(/^WEBVTT/);
@@ -148,6 +151,28 @@ describe('buildFfmpegArgs runs with real ffmpeg (software family)', () => {
     expect((await probeJson(joined)).streams).toEqual([
       expect.objectContaining({ codec_type: 'audio', codec_name: 'aac', channels: 2, sample_rate: '48000' }),
     ]);
+  });
+
+  it('the filter graph alone tags the tone-mapped picture BT.709 (ffmpeg 7.1+ ignores the output options)', async () => {
+    const withoutOutputTags = (args: string[]): string[] =>
+      args.filter((a, k) => !/^-color/.test(a) && !/^-color/.test(args[k - 1] ?? ''));
+    const { plan, args } = await transcode(
+      { name: 'hdr-graph-tags.mkv', codec: 'libx265', hdr: 'pq', audioChannels: 0, duration: 1 },
+      [out('360p', 'processed/hdr-graph-tags/360p', 'libx264')],
+      { segment_time: 1, segment_type: 'fmp4' },
+      withoutOutputTags,
+    );
+    expect(args.some((a) => a.startsWith('-color'))).toBe(false);
+    const [init, first] = (await readStagedLadder(plan)).rungs[0]!.files;
+    const joined = path.join(base, 'joined-graph-tags.mp4');
+    await writeFile(joined, Buffer.concat([await readFile(init!), await readFile(first!)]));
+    const video = (await probeJson(joined)).streams.find((s) => s.codec_type === 'video')!;
+    expect(video).toMatchObject({
+      color_transfer: 'bt709',
+      color_primaries: 'bt709',
+      color_space: 'bt709',
+      color_range: 'tv',
+    });
   });
 
   it('portrait phone video stays portrait; odd size with 4:3 pixels becomes square pixels; no audio', async () => {

@@ -46,9 +46,29 @@ export function rate(bps: number): string {
 }
 
 /**
+ * The colour tags of a tone-mapped picture, set on the frames themselves. From ffmpeg 7.1 on, the encoder takes
+ * its colour description from the frames and the output -color_trc/-color_primaries options no longer override
+ * it, so the tags must come from the filter graph to be right on every version from 5.1 to 9.0 (the output
+ * options stay as well: harmless, and read by encoders on older versions). setparams only sets frame properties
+ * (on 7.1+ it also declares the colour space and range to format negotiation, which the zscale step before it
+ * already produces, so nothing is converted); the option names are those of 5.1's setparams.
+ */
+export const BT709_FRAME_TAGS = 'setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv';
+
+/**
+ * Drops the source's HDR10 mastering-display and content-light-level metadata from the tone-mapped frames. From
+ * ffmpeg 7.1 on the encoder also takes these from the frames: measured with 9.0.2, an SDR BT.709 output of an
+ * HDR10 source otherwise carried the source's mdcv/clli boxes and SEI (5.1 did not). sidedata exists in 5.1.
+ */
+export const DROP_HDR_SIDE_DATA = [
+  'sidedata=mode=delete:type=MASTERING_DISPLAY_METADATA',
+  'sidedata=mode=delete:type=CONTENT_LIGHT_LEVEL',
+];
+
+/**
  * The CPU tone-mapping chain, HDR (PQ or HLG, BT.2020) -> SDR BT.709 8-bit: linearise with zscale (input tags
  * given explicitly so badly tagged files still map), tone map in float RGB with Hable (desat=0 keeps highlights
- * saturated instead of washing them out), then back to BT.709 limited range 4:2:0.
+ * saturated instead of washing them out), then back to BT.709 limited range 4:2:0, tagged as such on the frames, without the source's HDR metadata.
  */
 export function toneMapCpu(plan: TranscodePlan): string[] {
   const tin = videoStreamOf(plan.source).hdr === 'hlg' ? 'arib-std-b67' : 'smpte2084';
@@ -59,6 +79,8 @@ export function toneMapCpu(plan: TranscodePlan): string[] {
     'tonemap=hable:desat=0',
     'zscale=t=bt709:m=bt709:r=tv',
     'format=yuv420p',
+    BT709_FRAME_TAGS,
+    ...DROP_HDR_SIDE_DATA,
   ];
 }
 
@@ -115,7 +137,11 @@ export function keyframeArgs(plan: TranscodePlan, i: number): string[] {
   ];
 }
 
-/** After tone mapping the picture is BT.709 SDR: say so, or players would still treat it as BT.2020 PQ. */
+/**
+ * After tone mapping the picture is BT.709 SDR: say so, or players would still treat it as BT.2020 PQ. These
+ * output options take effect up to ffmpeg 7.0; the frame tags (BT709_FRAME_TAGS, tonemap_vaapi's own) make it
+ * so on every version.
+ */
 export function colourTagArgs(plan: TranscodePlan, i: number): string[] {
   if (!plan.toneMap) return [];
   return [

@@ -31,7 +31,9 @@ export const vaapiBuilder: FamilyBuilder = {
   devicePreFilters(plan: TranscodePlan): string[] {
     const out: string[] = [];
     if (plan.deinterlace) out.push('deinterlace_vaapi=rate=frame:auto=1');
-    // To 8-bit NV12 in BT.709 on the GPU.
+    // To 8-bit NV12 in BT.709 on the GPU. tonemap_vaapi writes t/m/p into the output frames' own colour tags (every
+    // version from 5.1 on), which is what ffmpeg 7.1+ encoders read, so no setparams is needed here; the range is
+    // copied from the source frame (limited for HDR10 video). HLG takes the CPU chain, tagged by BT709_FRAME_TAGS.
     if (plan.toneMap) out.push('tonemap_vaapi=format=nv12:t=bt709:m=bt709:p=bt709');
     return out;
   },

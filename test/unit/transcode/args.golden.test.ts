@@ -231,6 +231,46 @@ describe('buildFfmpegArgs: NVDEC with software encoders (a GPU without NVENC)', 
   });
 });
 
+describe('buildFfmpegArgs: colour tags of tone-mapped frames (ffmpeg 7.1+ ignores the output options)', () => {
+  const tags = 'setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv';
+  const dropHdr = 'sidedata=mode=delete:type=MASTERING_DISPLAY_METADATA,sidedata=mode=delete:type=CONTENT_LIGHT_LEVEL';
+  const hlg = { ...hdr10, video: { ...hdr10.video!, hdr: 'hlg' as const, colorTransfer: 'arib-std-b67' } };
+  const cases: Array<[string, SourceInfo, PlanOptions, string]> = [
+    ['software PQ', hdr10, makePlanOptions(), 'libx264'],
+    ['NVIDIA PQ', hdr10, makePlanOptions({ verified: ['h264_nvenc'], hwaccels: ['cuda'] }), 'h264_nvenc'],
+    ['QSV PQ', hdr10, makePlanOptions({ verified: ['h264_qsv'], hwaccels: ['qsv'] }), 'h264_qsv'],
+    ['VAAPI HLG (CPU chain)', hlg, makePlanOptions({ verified: ['h264_vaapi'], hwaccels: ['vaapi'] }), 'h264_vaapi'],
+  ];
+  it.each(cases)(
+    '%s: the CPU tone map ends with setparams and drops HDR side data, before the split',
+    (_name, src, opts, encoder) => {
+      const plan = planTranscode(makeValidatedJob(ladderOf(encoder)), src, opts);
+      const head = buildFilterGraph(plan).split(';')[0]!;
+      expect(head).toMatch(
+        new RegExp(`tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p,${tags},${dropHdr},split=`),
+      );
+      // The output options stay too (older encoders read them).
+      expect(buildFfmpegArgs(plan)).toContain('-color_trc:v:0');
+    },
+  );
+
+  it('VAAPI PQ: tonemap_vaapi tags its output frames itself (t, m, p), no setparams on GPU frames', () => {
+    const plan = planTranscode(
+      makeValidatedJob(ladderOf('h264_vaapi')),
+      hdr10,
+      makePlanOptions({ verified: ['h264_vaapi'], hwaccels: ['vaapi'] }),
+    );
+    const graph = buildFilterGraph(plan);
+    expect(graph).toContain('tonemap_vaapi=format=nv12:t=bt709:m=bt709:p=bt709');
+    expect(graph).not.toContain('setparams');
+  });
+
+  it('SDR sources get no colour rewrite', () => {
+    const plan = planTranscode(makeValidatedJob(ladderOf()), makeSourceInfo(), makePlanOptions());
+    expect(buildFilterGraph(plan)).not.toContain('setparams');
+  });
+});
+
 describe('buildFfmpegArgs: safety', () => {
   it('reads the source as a local file with the file protocol only, through the demuxer the probe found', () => {
     const mp4 = makeSourceInfo({}, [{}], { formatName: 'mov,mp4,m4a,3gp,3g2,mj2' });
