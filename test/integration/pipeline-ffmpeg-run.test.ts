@@ -104,12 +104,14 @@ describe('runFfmpeg', () => {
     const err = await runFfmpeg([script], {
       ffmpegPath: process.execPath,
       durationSec: 10,
-      stallTimeoutMs: 800,
+      // Long enough for the fake to start and spawn its child on a loaded 2-core CI machine (Node's start-up alone
+      // took over 0.8 s there); the watchdog's clock runs from the spawn.
+      stallTimeoutMs: 3000,
       onSpawn: (p) => (pid = p),
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FfmpegError);
-    expect((err as Error).message).toMatch(/^ffmpeg made no progress for 0\.8 s and was stopped/);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(750);
+    expect((err as Error).message).toMatch(/^ffmpeg made no progress for 3 s and was stopped/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2950);
     expect(isAlive(pid)).toBe(false);
     const childPid = Number(await readFile(childPidFile, 'utf8'));
     await waitUntil(() => !isAlive(childPid), 'the grandchild process to die');
