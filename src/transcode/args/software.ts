@@ -66,10 +66,14 @@ function svtAv1Args(plan: TranscodePlan, i: number): string[] {
     String(svtAv1Preset(plan.softwarePreset)),
     // ffmpeg 5.1's libsvtav1 ignores -force_key_frames: keyframes come only from the fixed GOP (-g, from
     // keyframeArgs, a GOP of exactly one segment), with scene-change keyframes off so every rung keeps the same
-    // ones, and closed-GOP key frames (irefresh-type=2, KEY_FRAME rather than intra-only) so each segment decodes
-    // on its own. -b:v with a different -maxrate selects SVT's VBR mode (equal ones select CBR).
+    // ones, and closed-GOP key frames (irefresh-type=2: KEY_FRAME, not the open-GOP forward key frame that ffmpeg
+    // 6+ asks for without -flags +cgop) so each segment decodes on its own.
+    // -b:v with a different -maxrate selects SVT's VBR mode. SVT-AV1 2.x refuses a maximum bitrate outside CRF
+    // mode ("Max Bitrate only supported with CRF mode"; 1.4 takes it silently), so mbr=0 clears what -maxrate set
+    // (these params are applied after ffmpeg's own mapping): the VBR peak is not capped by the encoder, and the
+    // master's BANDWIDTH is measured from the segments as for every rung. -bufsize still sets SVT's buffer size.
     `-svtav1-params:v:${i}`,
-    'scd=0:irefresh-type=2',
+    'scd=0:irefresh-type=2:mbr=0',
   ];
 }
 

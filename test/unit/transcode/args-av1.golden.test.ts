@@ -36,7 +36,7 @@ describe('buildFfmpegArgs: AV1 rungs', () => {
     const opts = makePlanOptions({ verified: ['libx264', 'libsvtav1'] });
     const args = argv(makeValidatedJob(ladderOf('libsvtav1'), { segmentType: 'ts' }), opts);
     expect(valuesOf(args, '-hls_segment_type')).toEqual(['fmp4']);
-    expect(valuesOf(args, '-svtav1-params:v:1')).toEqual(['scd=0:irefresh-type=2']);
+    expect(valuesOf(args, '-svtav1-params:v:1')).toEqual(['scd=0:irefresh-type=2:mbr=0']);
     // The GOP is the keyframe mechanism libsvtav1 honours in ffmpeg 5.1: one segment of frames (6 s at 25 fps).
     expect(valuesOf(args, '-g:v:2')).toEqual(['150']);
     expect(valuesOf(args, '-preset:v:0')).toEqual(['10']);
@@ -86,6 +86,17 @@ describe('buildFfmpegArgs: AV1 rungs', () => {
     const args = argv(makeValidatedJob(ladderOf('av1_vaapi').slice(0, 2)), opts);
     expect(valuesOf(args, '-hls_segment_type')).toEqual(['fmp4']);
     await expect(pretty(args)).toMatchFileSnapshot('./__golden__/av1-vaapi.argv');
+  });
+
+  it('has no Apple level ceiling for AV1: a 2160p rung plans where H.264 is refused; 120 fps capped at 60 as for H.264', () => {
+    const uhd = makeSourceInfo({ width: 3840, height: 2160 });
+    const opts = makePlanOptions({ verified: ['libx264', 'libsvtav1'] });
+    const rung = (codec: string) => makeValidatedJob([{ res: '2160p', dest: 'processed/uhd/2160p', codec }]);
+    expect(planTranscode(rung('libsvtav1'), uhd, opts).renditions[0]).toMatchObject({ width: 3840, height: 2160 });
+    expect(() => planTranscode(rung('libx264'), uhd, opts)).toThrow(/needs level 5\.1/);
+    const fast = makeSourceInfo({ width: 1280, height: 720, fps: 120 });
+    const hfr = makeValidatedJob([{ res: '720p', dest: 'processed/hfr/720p', codec: 'libsvtav1' }]);
+    expect(planTranscode(hfr, fast, opts).fps).toBe(60);
   });
 
   it('a hardware AV1 rung the worker cannot run falls back to libsvtav1, not libx264', () => {
