@@ -1,8 +1,8 @@
 /**
  * The one table of encoders: each name ffmpeg knows it by, the hardware family that runs it and the format it
- * produces. The capability probe tests these candidates; a job may name the H.264/HEVC video ones (AV1 and VP9
- * cannot be carried in our HLS output: see job-fields.ts); the dev orchestrator's fit check and the encoder choice
- * read families and software equivalents from here. Adding an encoder or a family starts here.
+ * produces. The capability probe tests these candidates; a job may name the H.264, HEVC and AV1 video ones (AV1 in
+ * fMP4 segments only; VP9 and the slow AV1 encoders are refused: see job-fields.ts); the dev orchestrator's fit check
+ * and the encoder choice read families and software equivalents from here. Adding an encoder or a family starts here.
  */
 import type { EncoderFamily } from './types.js';
 
@@ -14,6 +14,8 @@ export interface EncoderCandidate {
   codec: VideoCodec | 'aac';
   /** Extra output options that make a software test encode fast (never options that change what is supported). */
   speedArgs?: readonly string[];
+  /** Probed and reported, but never a job's encoder (too slow for a ladder): libaom-av1. */
+  probeOnly?: true;
 }
 
 /** Order matters: supported_codecs keeps it, and within a family the first passing encoder is used for the session probe. */
@@ -29,7 +31,14 @@ export const ENCODER_CANDIDATES: readonly EncoderCandidate[] = [
   // Preset 8 exists in every SVT-AV1 release ffmpeg supports (the range grew from 0-8 to 0-13 over time).
   { name: 'libsvtav1', family: 'software', codec: 'av1', speedArgs: ['-preset', '8'] },
   // Real-time usage with cpu-used 8 (the wrapper's maximum in ffmpeg 5.x): the default "good" mode takes ~13 s for one 4K frame.
-  { name: 'libaom-av1', family: 'software', codec: 'av1', speedArgs: ['-usage', 'realtime', '-cpu-used', '8'] },
+  // A job's AV1 goes to libsvtav1 (the software equivalent of the hardware AV1 encoders): libaom is many times slower.
+  {
+    name: 'libaom-av1',
+    family: 'software',
+    codec: 'av1',
+    speedArgs: ['-usage', 'realtime', '-cpu-used', '8'],
+    probeOnly: true,
+  },
   // Real-time deadline without lookahead: the default takes about a second per 4K frame.
   {
     name: 'libvpx-vp9',
@@ -63,12 +72,15 @@ export function findCandidate(name: string): EncoderCandidate | undefined {
   return ENCODER_CANDIDATES.find((c) => c.name === name);
 }
 
-/** The formats a job's video renditions may use: what HLS players decode and MPEG-TS segments carry. */
-const JOB_VIDEO_CODECS: ReadonlySet<VideoCodec | 'aac'> = new Set(['h264', 'hevc']);
+/**
+ * The formats a job's video renditions may use: what HLS players decode. H.264 travels in MPEG-TS or fMP4; HEVC and
+ * AV1 only in fMP4 (the plan switches the whole ladder to fMP4 when a rung is HEVC or AV1).
+ */
+const JOB_VIDEO_CODECS: ReadonlySet<VideoCodec | 'aac'> = new Set(['h264', 'hevc', 'av1']);
 
 /** Video encoders a job may ask for, with the family that runs them, in table order. */
 export const JOB_VIDEO_ENCODERS: ReadonlyMap<string, EncoderCandidate> = new Map(
-  ENCODER_CANDIDATES.filter((c) => JOB_VIDEO_CODECS.has(c.codec)).map((c) => [c.name, c]),
+  ENCODER_CANDIDATES.filter((c) => JOB_VIDEO_CODECS.has(c.codec) && !c.probeOnly).map((c) => [c.name, c]),
 );
 
 /**

@@ -152,9 +152,11 @@ export function formatLevel(level: number): string {
  * Why a rung can never pass Apple's ceiling whatever the encoder does, or null when it can: the picture size and
  * frame rate (and peak bit rate, when given) need a level above the ceiling, or the frame rate is above 60.
  * For the plan, before encoding: e.g. H.264 3840x2160 needs level 5.1 (32400 MBs per frame; 4.2 allows 8704).
+ * AV1 has the frame-rate rule only: Apple's spec lists AV1 in fMP4 without a level ceiling (devices with AV1
+ * decode, from the iPhone 15 Pro and M3 Macs on, decode the levels a ladder uses).
  */
 export function appleLimitProblem(
-  codec: 'h264' | 'hevc',
+  codec: 'h264' | 'hevc' | 'av1',
   width: number,
   height: number,
   fps: number,
@@ -166,6 +168,7 @@ export function appleLimitProblem(
   if (fps > limits.maxFrameRate) {
     return `${size}: frame rates above ${limits.maxFrameRate} fps are not allowed (Apple HLS authoring spec 1.19)`;
   }
+  if (codec === 'av1') return null;
   if (codec === 'h264') {
     const need = h264LevelFor(width, height, fps, maxBitrate);
     if (need !== undefined && need <= limits.h264MaxLevel) return null;

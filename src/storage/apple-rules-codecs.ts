@@ -80,9 +80,10 @@ export function checkVideoCodec(
     }
     return out;
   }
+  if (codec.toLowerCase().startsWith('av01.')) return checkAv1Codec(codec, where, ctx);
   const hevc = parseHevcCodec(codec);
   if (!hevc) {
-    return [violation('video-codec-string', where, `"${codec}" is not an avc1/hvc1 codec string`, 'master')];
+    return [violation('video-codec-string', where, `"${codec}" is not an avc1/hvc1/av01 codec string`, 'master')];
   }
   if (hevc.sampleEntry !== 'hvc1') {
     out.push(
@@ -112,6 +113,25 @@ export function checkVideoCodec(
     out.push(levelBelow(where, codec, hevc.level, need, sized));
   }
   return out;
+}
+
+/**
+ * "av01.P.LLT.DD" with optional further fields (AV1-ISOBMFF "Codecs Parameter String"): profile 0-2, seq_level_idx
+ * 00-31 (two digits), tier M or H, bit depth 08, 10 or 12.
+ */
+const AV1_CODEC = /^av01\.[0-2]\.(?:[0-2]\d|3[01])[MH]\.(?:08|10|12)(?:\.\d+)*$/;
+
+/**
+ * AV1 is in Apple's current authoring spec for fMP4 segments (decoded in hardware from A17 Pro / M3 on), with no
+ * profile or level ceiling there, so only the string's form and the container are checked.
+ */
+function checkAv1Codec(codec: string, where: string, ctx: VideoContext): RuleViolation[] {
+  if (!AV1_CODEC.test(codec)) {
+    return [violation('video-codec-string', where, `"${codec}" is not an av01.P.LLT.DD codec string`, 'master')];
+  }
+  return ctx.segmentType === 'fmp4'
+    ? []
+    : [violation('video-codec-string', where, `AV1 (${codec}) is in ${ctx.segmentType} segments, not fMP4`, 'media')];
 }
 
 function levelBelow(

@@ -7,11 +7,14 @@
  * - fMP4: the segment's first moof, the mdat header and the first sample's bytes (trun data offset and size); the
  *   init section comes from the playlist's EXT-X-MAP.
  * In both, the first picture's NAL units are checked to be intra (iframe-pictures.ts), so a segment that does not
- * open with a keyframe is refused rather than listed as one.
+ * open with a keyframe is refused rather than listed as one; AV1 (fMP4 only) must open with a shown KEY_FRAME
+ * (iframe-av1.ts).
  * Pure functions over the head of a segment: `undefined` means "read more bytes"; bytes that make no sense throw an
  * Error saying why (the caller names the file).
  */
 
+import { OBU_SEQUENCE_HEADER, obus, parseAv1Config, parseAv1SequenceHeader } from './av1-config.js';
+import { av1KeyFrameProblem } from './iframe-av1.js';
 import { annexBNalHeads, firstPictureProblem, lengthPrefixedNalHeads, type VideoCodec } from './iframe-pictures.js';
 
 export type { VideoCodec } from './iframe-pictures.js';
@@ -25,11 +28,13 @@ export interface IFrameRange {
 /** What the media segments of an fMP4 rendition rely on from its init section (moov). */
 export interface Fmp4Track {
   trackId: number;
-  codec: VideoCodec;
+  codec: VideoCodec | 'av1';
   /** avc3/hev1 sample entries: parameter sets travel in the samples, not (only) in the init section. */
   inBandParameterSets: boolean;
-  /** Bytes of each NAL unit's length prefix in the samples (avcC/hvcC lengthSizeMinusOne + 1). */
+  /** Bytes of each NAL unit's length prefix in the samples (avcC/hvcC lengthSizeMinusOne + 1; 0 for AV1). */
   nalLengthSize: number;
+  /** AV1: the init section's sequence header says reduced_still_picture_header (every frame a shown key frame). */
+  av1ReducedStillPictureHeader?: boolean;
   /** trex defaults, used when a fragment states neither. */
   defaultSampleSize?: number;
   defaultSampleFlags?: number;
@@ -189,10 +194,10 @@ export function readFmp4Track(init: Uint8Array): Fmp4Track {
     if (!tkhd || !entry) throw new Error('has a video track without a header or sample description');
     // tkhd: version/flags, creation and modification times (4 or 8 bytes each by version), then track_ID.
     const trackId = u32(init, tkhd.body + (init[tkhd.body] === 1 ? 20 : 12));
-    const config = child(init, entry, 'avcC', 78) ?? child(init, entry, 'hvcC', 78);
-    if (!config) throw new Error(`has a video sample entry ${entry.type} that is neither H.264 nor HEVC`);
-    const codec: VideoCodec = config.type === 'avcC' ? 'h264' : 'hevc';
-    const nalLengthSize = (init[config.body + (codec === 'h264' ? 4 : 21)]! & 3) + 1;
+    const config = child(init, entry, 'avcC', 78) ?? child(init, entry, 'hvcC', 78) ?? child(init, entry, 'av1C', 78);
+    if (!config) throw new Error(`has a video sample entry ${entry.type} that is neither H.264, HEVC nor AV1`);
+    const codec = config.type === 'avcC' ? 'h264' : config.type === 'hvcC' ? 'hevc' : 'av1';
+    const nalLengthSize = codec === 'av1' ? 0 : (init[config.body + (codec === 'h264' ? 4 : 21)]! & 3) + 1;
     const mvex = child(init, moov, 'mvex');
     const trex = mvex && [...children(init, mvex)].find((b) => b.type === 'trex' && u32(init, b.body + 4) === trackId);
     return {
@@ -200,12 +205,24 @@ export function readFmp4Track(init: Uint8Array): Fmp4Track {
       codec,
       inBandParameterSets: entry.type === 'avc3' || entry.type === 'hev1',
       nalLengthSize,
+      ...(codec === 'av1' ? { av1ReducedStillPictureHeader: av1Reduced(init.subarray(config.body, config.end)) } : {}),
       // trex: version/flags, track_ID, sample_description_index, duration, size, flags.
       defaultSampleSize: trex && u32(init, trex.body + 16),
       defaultSampleFlags: trex && u32(init, trex.body + 20),
     };
   }
   throw new Error('has no video track');
+}
+
+/** Whether the av1C record's sequence header says reduced_still_picture_header; throws when the record is not AV1's. */
+function av1Reduced(av1C: Uint8Array): boolean {
+  const config = parseAv1Config(av1C);
+  if (!config) throw new Error('has an av1C box that is not an AV1 codec configuration record');
+  for (const obu of obus(config.configObus)) {
+    if (obu.type === OBU_SEQUENCE_HEADER)
+      return parseAv1SequenceHeader(obu.payload)?.reducedStillPictureHeader ?? false;
+  }
+  return false;
 }
 
 /** sample_is_non_sync_sample, and sample_depends_on = 1 (depends on other samples): not an I-frame. */
@@ -268,8 +285,14 @@ export function fmp4IFrameRange(head: Uint8Array, complete: boolean, track: Fmp4
   }
   if (dataStart + size > head.length) return needMore(complete, 'ends inside its first sample');
   const sample = head.subarray(dataStart, dataStart + size);
-  const nals = lengthPrefixedNalHeads(sample, track.nalLengthSize);
-  const problem = firstPictureProblem(nals, track.codec, track.inBandParameterSets);
+  const problem =
+    track.codec === 'av1'
+      ? av1KeyFrameProblem(sample, track.av1ReducedStillPictureHeader)
+      : firstPictureProblem(
+          lengthPrefixedNalHeads(sample, track.nalLengthSize),
+          track.codec,
+          track.inBandParameterSets,
+        );
   if (problem) throw new Error(`does not start with an I-frame: ${problem}`);
   return { offset: moof.start, length: dataStart + size - moof.start };
 }

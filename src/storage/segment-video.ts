@@ -1,9 +1,11 @@
 /**
  * Finds the video sequence parameter set at the start of an HLS segment and reads it (sps-parse.ts): the avcC /
  * hvcC box of an fMP4 init section, or the first video PES of an MPEG-TS segment (PAT -> PMT -> video PID, TS
- * packet headers and the PES header removed, so an SPS split across two 188-byte packets still reads whole).
+ * packet headers and the PES header removed, so an SPS split across two 188-byte packets still reads whole). AV1
+ * (fMP4 only) from the av1C box and its sequence header OBU (av1-config.ts).
  * Bytes in, facts out: no process, no ffprobe.
  */
+import { av1ParamsFromConfig } from './av1-config.js';
 import { parseH264Sps, parseHevcSps, type VideoParams } from './sps-parse.js';
 
 export type { VideoParams } from './sps-parse.js';
@@ -34,7 +36,10 @@ function indexOfFourCc(buf: Uint8Array, fourCc: string, from = 0): number {
   return -1;
 }
 
-/** The SPS inside an avcC or hvcC decoder configuration record (the box body follows its four-character code). */
+/**
+ * The SPS inside an avcC or hvcC decoder configuration record, or the av1C record (the box body follows its
+ * four-character code).
+ */
 function fromMp4(buf: Uint8Array): VideoParams | undefined {
   const avcC = indexOfFourCc(buf, 'avcC');
   if (avcC >= 0) {
@@ -43,6 +48,13 @@ function fromMp4(buf: Uint8Array): VideoParams | undefined {
     if (buf[at] !== 1 || ((buf[at + 5] ?? 0) & 0x1f) === 0) return undefined;
     const len = ((buf[at + 6] ?? 0) << 8) | (buf[at + 7] ?? 0);
     return parseH264Sps(buf.subarray(at + 8, at + 8 + len));
+  }
+  const av1C = indexOfFourCc(buf, 'av1C');
+  if (av1C >= 4) {
+    // The box size (the four bytes before the type) bounds the record and its configOBUs.
+    const size = ((buf[av1C - 4]! << 24) | (buf[av1C - 3]! << 16) | (buf[av1C - 2]! << 8) | buf[av1C - 1]!) >>> 0;
+    if (size < 12 || av1C - 4 + size > buf.length) return undefined;
+    return av1ParamsFromConfig(buf.subarray(av1C + 4, av1C - 4 + size));
   }
   const hvcC = indexOfFourCc(buf, 'hvcC');
   if (hvcC < 0) return undefined;

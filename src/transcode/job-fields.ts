@@ -7,28 +7,21 @@ import type { EncoderFamily } from '../capabilities/types.js';
 import { isKnownLanguage, toBcp47 } from '../media/languages.js';
 
 /**
- * AV1 encoders are refused on purpose: AV1 cannot be carried in MPEG-TS segments (our default), Safari/iOS only
- * plays it on recent hardware, and ffmpeg 5.1's hls muxer writes no usable CODECS string for it. A job asking
- * for one gets a clear message instead of an unplayable ladder.
+ * The AV1 encoders a job may not name: libaom-av1 and librav1e are far too slow for a ladder (libsvtav1 makes the
+ * same format), and av1_amf has no argv builder yet. libsvtav1, av1_nvenc, av1_qsv and av1_vaapi are job encoders
+ * (encoder-table.ts): their rungs go in fMP4 segments, the only HLS container that carries AV1.
  */
-export const REFUSED_AV1_ENCODERS = new Set([
-  'libsvtav1',
-  'libaom-av1',
-  'librav1e',
-  'av1_nvenc',
-  'av1_qsv',
-  'av1_vaapi',
-  'av1_amf',
-]);
+export const REFUSED_AV1_ENCODERS = new Set(['libaom-av1', 'librav1e', 'av1_amf']);
 
 /** The family running a video encoder a job may name; undefined for any other name. */
 export function encoderFamilyOf(encoder: string): EncoderFamily | undefined {
   return JOB_VIDEO_ENCODERS.get(encoder)?.family;
 }
 
-/** "h264" or "hevc": the video format an encoder produces. */
-export function encoderFormatOf(encoder: string): 'h264' | 'hevc' {
-  return JOB_VIDEO_ENCODERS.get(encoder)?.codec === 'hevc' ? 'hevc' : 'h264';
+/** "h264", "hevc" or "av1": the video format an encoder produces ("h264" for a name a job may not use). */
+export function encoderFormatOf(encoder: string): 'h264' | 'hevc' | 'av1' {
+  const codec = JOB_VIDEO_ENCODERS.get(encoder)?.codec;
+  return codec === 'hevc' || codec === 'av1' ? codec : 'h264';
 }
 
 const BITRATE_RE = /^(\d+(?:\.\d+)?)([kKmM]?)$/;

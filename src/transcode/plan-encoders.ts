@@ -1,15 +1,17 @@
 /**
  * Pure encoder choice for each rung of the ladder:
  * - the requested encoder when this worker verified it and the configured hwaccel mode allows its family;
- * - otherwise its software equivalent (h264_* -> libx264, hevc_* -> libx265) when allow_software_fallback is on;
+ * - otherwise its software equivalent (h264_* -> libx264, hevc_* -> libx265, av1_* -> libsvtav1) when
+ *   allow_software_fallback is on;
  * - otherwise a JobValidationError that says why.
  * Then the session cap: never more hardware renditions than the probe's max sessions. The excess rungs, the
  * smallest first (the cheapest to encode on the CPU), move to software.
  */
+import { softwareEquivalentOf } from '../capabilities/encoder-table.js';
 import type { EncoderFamily } from '../capabilities/types.js';
 import type { Config } from '../config.js';
 import { JobValidationError } from '../errors.js';
-import { encoderFamilyOf, encoderFormatOf } from './job-fields.js';
+import { encoderFamilyOf } from './job-fields.js';
 
 export interface EncoderOptions {
   encoders: { verified: (name: string) => boolean; maxSessions: number };
@@ -28,9 +30,12 @@ export interface EncoderChoice {
   family: EncoderFamily;
 }
 
-/** The CPU encoder producing the same format: h264_* -> libx264, hevc_* -> libx265 (software encoders map to themselves). */
+/**
+ * The CPU encoder producing the same format: h264_* -> libx264, hevc_* -> libx265, av1_* -> libsvtav1 (software
+ * encoders map to themselves; a name a job may not use, to libx264).
+ */
 export function softwareEquivalent(encoder: string): string {
-  return encoderFormatOf(encoder) === 'hevc' ? 'libx265' : 'libx264';
+  return softwareEquivalentOf(encoder) ?? 'libx264';
 }
 
 /** Config hwaccel value -> the one family it allows (undefined: any verified family). */

@@ -229,10 +229,11 @@ export function planTranscode(v: ValidatedJob, source: SourceInfo, opts: PlanOpt
     : { subtitles: [], skipped: source.subtitles.map((s) => audioOnlySkip(s)) };
   const renditions = video ? planVideoRungs(v, video, opts, audio.groupOfOutput, playlistName) : [];
   assertWithinCodecLimits(renditions, fps, limits);
-  // HEVC travels in fMP4 only (Apple's authoring spec 1.5; hls.js and Safari play no HEVC in MPEG-TS): a ladder
-  // with an HEVC rung is written as fMP4 whatever segment_type said, for every rung, so they switch cleanly.
-  const hevc = renditions.some((r) => encoderFormatOf(r.encoder) === 'hevc');
-  const segmentType = hevc ? 'fmp4' : v.segmentType;
+  // HEVC and AV1 travel in fMP4 only (Apple's authoring spec 1.5; hls.js and Safari play no HEVC in MPEG-TS, and
+  // MPEG-TS has no AV1 mapping ffmpeg 5.1 writes): a ladder with such a rung is written as fMP4 whatever
+  // segment_type said, for every rung, so they switch cleanly.
+  const fmp4Only = renditions.some((r) => encoderFormatOf(r.encoder) !== 'h264');
+  const segmentType = fmp4Only ? 'fmp4' : v.segmentType;
 
   return {
     jobId: v.job.job_id,

@@ -193,16 +193,20 @@ describe('test-encode argv', () => {
 });
 
 describe('the encoders a job may name', () => {
-  it('are the H.264/HEVC video candidates, with their families', () => {
+  it('are the H.264/HEVC/AV1 video candidates (not libaom-av1), with their families', () => {
     expect(Object.fromEntries([...JOB_VIDEO_ENCODERS].map(([name, c]) => [name, c.family]))).toEqual({
       libx264: 'software',
       libx265: 'software',
+      libsvtav1: 'software',
       h264_nvenc: 'nvidia',
       hevc_nvenc: 'nvidia',
+      av1_nvenc: 'nvidia',
       h264_qsv: 'qsv',
       hevc_qsv: 'qsv',
+      av1_qsv: 'qsv',
       h264_vaapi: 'vaapi',
       hevc_vaapi: 'vaapi',
+      av1_vaapi: 'vaapi',
       h264_v4l2m2m: 'v4l2m2m',
       hevc_v4l2m2m: 'v4l2m2m',
       h264_amf: 'amf',
@@ -210,6 +214,8 @@ describe('the encoders a job may name', () => {
     });
     expect(softwareEquivalentOf('hevc_qsv')).toBe('libx265');
     expect(softwareEquivalentOf('h264_amf')).toBe('libx264');
-    expect(softwareEquivalentOf('libsvtav1')).toBeUndefined();
+    expect(softwareEquivalentOf('av1_nvenc')).toBe('libsvtav1');
+    expect(softwareEquivalentOf('libsvtav1')).toBe('libsvtav1');
+    expect(softwareEquivalentOf('libaom-av1')).toBeUndefined();
   });
 });

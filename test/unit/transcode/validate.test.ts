@@ -200,7 +200,7 @@ describe('validateJob: every bad field names the field and the value', () => {
     [{ resolution: '99999x10' }, 'outputs[0].resolution = "99999x10"'],
     [{ codec: 'libfoo' }, 'outputs[0].codec = "libfoo": expected an H.264/HEVC encoder name'],
     [{ codec: '-y' }, 'outputs[0].codec = "-y"'],
-    [{ codec: 'libsvtav1' }, 'outputs[0].codec = "libsvtav1": AV1 is not supported'],
+    [{ codec: 'libaom-av1' }, 'outputs[0].codec = "libaom-av1": AV1 is not supported'],
     [{ audio_bitrate: 'loud' }, 'outputs[0].audio_bitrate = "loud": expected an AAC bitrate'],
     [
       { dest_path: 'processed/a/720p; rm -rf /' },
