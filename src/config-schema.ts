@@ -188,7 +188,9 @@ export const configSchema = {
     arg: 'allow-software-fallback',
   },
   x264_preset: {
-    doc: 'Preset of libx264/libx265 (speed vs size). "auto" picks by host: veryfast on small ARM boards, fast elsewhere.',
+    doc:
+      'Preset of libx264/libx265 (speed vs size); libsvtav1 takes the matching SVT-AV1 preset (veryfast 11, fast ' +
+      '10, medium 8). "auto" picks by host: veryfast on small ARM boards, fast elsewhere.',
     format: ['auto', 'ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow'],
     default: 'auto',
     env: 'WORKER_X264_PRESET',

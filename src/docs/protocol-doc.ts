@@ -59,7 +59,8 @@ orchestrator needs; the reference implementation is the dev orchestrator ([dev-o
 - **Serial workers.** A worker runs one job at a time. Assign only to a worker that reports \`status: "IDLE"\`,
   \`hardware_stats.is_busy: false\` and \`current_job_id: ""\`. BUSY also means "the host is loaded by its owner".
 - **Capabilities.** Give a job only to a worker whose \`supported_codecs\` contain every output codec, or its software
-  equivalent (\`h264_*\` -> \`libx264\`, \`hevc_*\` -> \`libx265\`: the worker falls back to software), and whose
+  equivalent (\`h264_*\` -> \`libx264\`, \`hevc_*\` -> \`libx265\`, \`av1_*\` -> \`libsvtav1\`: the worker falls back to
+  software), and whose
   \`max_resolution\` is at least the largest output.
 - **The job is gone.** An answer **404, 409 or 410 to PATCH or finalize** tells the worker the job is no longer its
   own: it aborts the job (ffmpeg stopped, staging removed, nothing committed) and sends no finalize.

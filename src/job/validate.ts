@@ -59,12 +59,13 @@ function checkCodec(field: string, codec: string): string {
     fail(
       field,
       codec,
-      'AV1 is not supported for HLS output by this worker; use libx264, libx265 or a hardware H.264/HEVC encoder',
+      'this AV1 encoder is not offered (too slow for a ladder, or no HLS-ready output); use libsvtav1, av1_nvenc, ' +
+        'av1_qsv or av1_vaapi for AV1 rungs',
     );
   return fail(
     field,
     codec,
-    'expected an H.264/HEVC encoder name such as libx264, libx265, h264_nvenc, h264_qsv or h264_vaapi',
+    'expected an H.264/HEVC/AV1 encoder name such as libx264, libx265, libsvtav1, h264_nvenc, h264_qsv or h264_vaapi',
   );
 }
 

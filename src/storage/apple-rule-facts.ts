@@ -8,7 +8,8 @@
 /** The rules, by id, with where each comes from. A violation names its rule by id. */
 export const APPLE_RULES = {
   // Video codec (checked on the codec string read from the segments).
-  'video-codec-string': 'Apple 1.1, RFC 6381 3.3, ISO/IEC 14496-15 E.3: H.264 as avc1.PPCCLL or HEVC as hvc1.P.C.Lnn',
+  'video-codec-string':
+    'Apple 1.1, RFC 6381 3.3, ISO/IEC 14496-15 E.3, AV1-ISOBMFF: avc1.PPCCLL, hvc1.P.C.Lnn or av01.P.LLT.DD (AV1 in fMP4 only)',
   'h264-profile': 'Apple 1.3: H.264 profile at most High (Baseline 66, Main 77, High 100)',
   'h264-level': 'Apple 1.3: H.264 level at most 4.2',
   'hevc-profile': 'Apple 1.6: HEVC profile at most Main10 (general_profile_idc 1 or 2, profile space 0)',

@@ -136,9 +136,20 @@ export function hevcCodecString(profile: string | undefined, level: number | und
   return `hvc1.${idc}.${compat}.L${lvl}.B0`;
 }
 
+/**
+ * "av01.P.LLT.DD" from ffprobe's AV1 profile name and level (seq_level_idx): the fallback when the av1C box could
+ * not be read in-process (av1-config.ts reads the exact one, bit depth and tier included); Main tier, 8-bit assumed.
+ */
+export function av1CodecFromProbe(profile: string | undefined, level: number | undefined): string {
+  const p = { main: 0, high: 1, professional: 2 }[(profile ?? '').toLowerCase()] ?? 0;
+  const lvl = level !== undefined && level >= 0 && level < 32 ? level : 8;
+  return `av01.${p}.${String(lvl).padStart(2, '0')}M.08`;
+}
+
 /** Codec string of a video stream as ffprobe describes it. */
 export function videoCodecString(codecName: string, profile: string | undefined, level: number | undefined): string {
   if (codecName === 'hevc' || codecName === 'h265') return hevcCodecString(profile, level);
+  if (codecName === 'av1') return av1CodecFromProbe(profile, level);
   return avcCodecString(profile, level);
 }
 

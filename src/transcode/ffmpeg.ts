@@ -47,6 +47,9 @@ export async function runFfmpeg(args: readonly string[], opts: RunFfmpegOptions)
     windowsHide: true,
     // Kill ffmpeg if this Node process dies.
     cleanup: true,
+    // SVT-AV1 prints a dozen "Svt[info]" lines per encoder to stderr whatever -loglevel says: warnings and errors
+    // only, so the stderr tail keeps the real cause of a failure (the user's own SVT_LOG wins).
+    env: { SVT_LOG: process.env.SVT_LOG ?? '2' },
   });
 
   if (child.pid !== undefined) opts.onSpawn?.(child.pid);

@@ -198,9 +198,9 @@ describe('validateJob: every bad field names the field and the value', () => {
     [{ resolution: '999p' }, 'outputs[0].resolution = "999p": expected 240p'],
     [{ resolution: '$(reboot)' }, 'outputs[0].resolution = "$(reboot)"'],
     [{ resolution: '99999x10' }, 'outputs[0].resolution = "99999x10"'],
-    [{ codec: 'libfoo' }, 'outputs[0].codec = "libfoo": expected an H.264/HEVC encoder name'],
+    [{ codec: 'libfoo' }, 'outputs[0].codec = "libfoo": expected an H.264/HEVC/AV1 encoder name'],
     [{ codec: '-y' }, 'outputs[0].codec = "-y"'],
-    [{ codec: 'libaom-av1' }, 'outputs[0].codec = "libaom-av1": AV1 is not supported'],
+    [{ codec: 'libaom-av1' }, 'outputs[0].codec = "libaom-av1": this AV1 encoder is not offered'],
     [{ audio_bitrate: 'loud' }, 'outputs[0].audio_bitrate = "loud": expected an AAC bitrate'],
     [
       { dest_path: 'processed/a/720p; rm -rf /' },
