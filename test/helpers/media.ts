@@ -126,6 +126,8 @@ export async function makeSource(dir: string, opts: SourceOptions = {}): Promise
 
   const vf: string[] = [];
   if (opts.sar) vf.push(`setsar=${opts.sar.replace(':', '/')}`);
+  // Top field first, marked on the frames (ffmpeg 7+ removed the -top option; setfield works on every version).
+  if (opts.interlaced && codec !== 'libx264') vf.push('setfield=tff');
   if (vf.length) args.push('-vf', vf.join(','));
 
   args.push('-c:v', codec);
@@ -161,7 +163,7 @@ export async function makeSource(dir: string, opts: SourceOptions = {}): Promise
 
   if (opts.interlaced) {
     if (codec === 'libx264') args.push('-flags', '+ildct+ilme', '-x264opts', 'tff=1');
-    else args.push('-flags', '+ildct+ilme', '-top', '1');
+    else args.push('-flags', '+ildct+ilme');
     args.push('-field_order', 'tt');
   }
 
@@ -178,13 +180,28 @@ export async function makeSource(dir: string, opts: SourceOptions = {}): Promise
     await runFfmpeg(args);
     return out;
   }
-  // ffmpeg 5.1 turns the rotate tag into a display matrix only when stream-copying, so encode first, then remux.
+  // Encode first, then remux with the rotation: ffmpeg 5.1 turns the rotate tag into a display matrix only when
+  // stream-copying; ffmpeg 6+ ignores that tag and takes the input option -display_rotation (degrees
+  // anticlockwise, where the tag was clockwise).
   const tmp = path.join(dir, `.unrotated-${path.basename(name)}`);
   args.push('-t', String(duration), tmp);
   await runFfmpeg(args);
-  await runFfmpeg(['-i', tmp, '-map', '0', '-c', 'copy', '-metadata:s:v:0', `rotate=${opts.rotate}`, out]);
+  const rotation = (await hasDisplayRotation())
+    ? ['-display_rotation', String(-opts.rotate), '-i', tmp, '-map', '0', '-c', 'copy']
+    : ['-i', tmp, '-map', '0', '-c', 'copy', '-metadata:s:v:0', `rotate=${opts.rotate}`];
+  await runFfmpeg([...rotation, out]);
   await rm(tmp, { force: true });
   return out;
+}
+
+let displayRotation: Promise<boolean> | undefined;
+
+/** Whether this ffmpeg has the -display_rotation input option (6.0 and later), asked once. */
+function hasDisplayRotation(): Promise<boolean> {
+  displayRotation ??= promisify(execFile)(FFMPEG, ['-hide_banner', '-h', 'full'], { maxBuffer: 64 * 1024 * 1024 })
+    .then((r) => r.stdout.includes('-display_rotation'))
+    .catch(() => false);
+  return displayRotation;
 }
 
 /** An audio-only file (AAC in .m4a by default). */
