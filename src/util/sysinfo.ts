@@ -11,7 +11,7 @@ import type si from 'systeminformation';
 const require = createRequire(import.meta.url);
 
 export const sysinfo = {
-  cpu: (): Pick<typeof si, 'cpu' | 'currentLoad'> => require('systeminformation/lib/cpu.js') as typeof si,
+  cpu: (): Pick<typeof si, 'cpu'> => require('systeminformation/lib/cpu.js') as typeof si,
   memory: (): Pick<typeof si, 'mem'> => require('systeminformation/lib/memory.js') as typeof si,
   graphics: (): Pick<typeof si, 'graphics'> => require('systeminformation/lib/graphics.js') as typeof si,
 };

@@ -1,3 +1,4 @@
+import { createCpuLoadSampler } from '../util/cpu-load.js';
 import { sysinfo } from '../util/sysinfo.js';
 import type { HardwareStats } from '../protocol/schemas.js';
 import type { Logger } from '../log.js';
@@ -11,16 +12,16 @@ export interface HostLoad {
 export type HostLoadReader = () => Promise<HostLoad>;
 
 /**
- * CPU over the interval since the previous call (systeminformation keeps the previous /proc/stat sample), and RAM
+ * CPU over the interval since the previous call (util/cpu-load.ts: os.cpus() times, no child process), and RAM
  * as used-minus-reclaimable: page cache is not pressure, so "available" is what matters on a NAS-adjacent box.
  */
 export function createHostLoadReader(): HostLoadReader {
-  const cpu = sysinfo.cpu();
+  const cpuLoad = createCpuLoadSampler();
   const memory = sysinfo.memory();
   return async () => {
-    const [load, mem] = await Promise.all([cpu.currentLoad(), memory.mem()]);
+    const mem = await memory.mem();
     const ramPercent = mem.total > 0 ? ((mem.total - mem.available) / mem.total) * 100 : 0;
-    return { cpuPercent: round1(load.currentLoad), ramPercent: round1(ramPercent) };
+    return { cpuPercent: round1(cpuLoad()), ramPercent: round1(ramPercent) };
   };
 }
 

@@ -71,7 +71,7 @@ void createApp;`);
     expect(esm.filter((u) => u.includes('/node_modules/hls-parser/'))).toEqual([]);
   });
 
-  it('the host-load reader requires only the cpu and memory parts of systeminformation', async () => {
+  it('the host-load reader requires only the memory part of systeminformation (CPU comes from os.cpus)', async () => {
     const { cjs } = await loadedBy(`import { createHostLoadReader } from ${JSON.stringify(dist('worker/host-load.js'))};
 const load = await createHostLoadReader()();
 if (!(load.ramPercent > 0)) throw new Error('no RAM reading: ' + JSON.stringify(load));`);
@@ -79,8 +79,8 @@ if (!(load.ramPercent > 0)) throw new Error('no RAM reading: ' + JSON.stringify(
       .filter((f) => f.includes(`${path.sep}systeminformation${path.sep}`))
       .map((f) => path.basename(f))
       .sort();
-    expect(si).toContain('cpu.js');
     expect(si).toContain('memory.js');
+    expect(si).not.toContain('cpu.js');
     expect(si).not.toContain('index.js');
     expect(si).not.toContain('graphics.js');
   });
