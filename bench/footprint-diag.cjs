@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS preload for node -r */
 // Preloaded (node -r) into one diagnostic run of bench/footprint-node24.mjs: every 20 s prints one JSON line to stderr
 // with process.memoryUsage() and V8's per-space committed sizes, to tell the young generation from the rest of RSS.
 // Not used by the measured runs (its own timer would add wake-ups).

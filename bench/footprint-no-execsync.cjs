@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS preload for node -r */
 // Preloaded (node -r) by bench/footprint-node24.mjs to measure what the idle worker would cost without
 // systeminformation's per-sync `execSync('cat /proc/stat 2>/dev/null | grep cpu')` (cpu.js getLoad, Linux): it answers
 // that one command from /proc/stat in-process and leaves every other execSync alone. A measurement aid, not a fix.
