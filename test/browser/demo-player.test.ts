@@ -6,24 +6,20 @@
  * so the page is tested apart from the worker's pipeline. Skipped where /usr/bin/chromium is absent.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { HAS_CHROMIUM, HLS_JS, launchChromium, warnIfNoChromium } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoPlayerPage } from '../../src/demo.js';
 import { multilingualSampleArgs, sampleSubtitleFiles } from '../../src/media/sample-source.js';
 import { FFMPEG, makeTempDir, removeDir } from '../helpers/media.js';
 
 const execFileP = promisify(execFile);
-const CHROMIUM = process.env.TEST_CHROMIUM ?? '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-if (!HAS_CHROMIUM) console.warn(`skipping the demo player test: ${CHROMIUM} not found (apt-get install chromium)`);
-const HLS_JS = fileURLToPath(new URL('../../node_modules/hls.js/dist/hls.min.js', import.meta.url));
+warnIfNoChromium('the demo player test');
 const SECONDS = 2;
 
 const MASTER = `#EXTM3U
@@ -158,16 +154,7 @@ describe.skipIf(!HAS_CHROMIUM)('the demo player page', () => {
     dir = await makeTempDir('tw-demo-player-');
     await makeLadder(dir);
     server = await serve(path.join(dir, 'hls'));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {

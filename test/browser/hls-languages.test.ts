@@ -11,23 +11,18 @@
  * One playback per ladder (about 4 s of media) records everything; the tests assert over that record.
  * Skipped, with a message, where /usr/bin/chromium is absent (.ci/run installs it).
  */
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { cpus, loadavg } from 'node:os';
+import { HAS_CHROMIUM, launchChromium, serveNas, warnIfNoChromium } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGLISH_CUES, TRACK_TONES, makeMultiLanguageFilm } from '../helpers/multilang-source.js';
 import { createPipelineHarness, ladderJob, type PipelineHarness } from '../helpers/pipeline-harness.js';
 
-const CHROMIUM = process.env.TEST_CHROMIUM ?? '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-if (!HAS_CHROMIUM) console.warn(`skipping the browser language test: ${CHROMIUM} not found (apt-get install chromium)`);
+warnIfNoChromium('the browser language test');
 
-const HLS_JS = fileURLToPath(new URL('../../node_modules/hls.js/dist/hls.min.js', import.meta.url));
 /** The film's length (s): the tests play about 3 s of it. */
 const FILM_SECONDS = 6;
 const LADDERS = ['ts', 'fmp4'] as const;
@@ -35,16 +30,6 @@ type Ladder = (typeof LADDERS)[number];
 const [CUE_START, , CUE_TEXT] = ENGLISH_CUES[1]!;
 /** How far a heard tone may be from the track's (Hz); the tones are 220 Hz apart. */
 const TONE_TOLERANCE_HZ = 10;
-
-const TYPES: Record<string, string> = {
-  '.m3u8': 'application/vnd.apple.mpegurl',
-  '.ts': 'video/mp2t',
-  '.m4s': 'video/iso.segment',
-  '.mp4': 'video/mp4',
-  '.vtt': 'text/vtt',
-  '.js': 'text/javascript',
-  '.html': 'text/html; charset=utf-8',
-};
 
 /**
  * The page records into window.state: hls.js errors, 'waiting' events, the first presented frame's media time
@@ -99,31 +84,6 @@ const PAGE = `<!doctype html><html><body><video id="v" playsinline></video>
     return ctx.state;
   };
 </script></body></html>`;
-
-/** Serves the NAS folder, hls.js and the test page; nothing else. */
-function serve(nas: string): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
-    void (async () => {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      try {
-        if (url.pathname === '/index.html') return send(res, '.html', Buffer.from(PAGE));
-        if (url.pathname === '/hls.min.js') return send(res, '.js', await readFile(HLS_JS));
-        const rel = decodeURIComponent(url.pathname).split('/').filter(Boolean);
-        if (rel.some((p) => p === '..' || p.startsWith('.'))) throw new Error('refused');
-        const file = path.join(nas, ...rel);
-        send(res, path.extname(file), await readFile(file));
-      } catch {
-        res.writeHead(404).end();
-      }
-    })();
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-function send(res: http.ServerResponse, ext: string, body: Buffer): void {
-  res.writeHead(200, { 'content-type': TYPES[ext] ?? 'application/octet-stream', 'content-length': body.length });
-  res.end(body);
-}
 
 interface Tone {
   hz: number;
@@ -265,22 +225,8 @@ describe.skipIf(!HAS_CHROMIUM)('every language in Chromium with hls.js', () => {
       if (!r.ok) throw r.error;
       masters[segment_type] = r.result.manifestUrl;
     }
-    server = await serve(h.nas);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        // Unmuted playback without a click, so the analyser hears the video.
-        '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
+    server = await serveNas(h.nas, PAGE);
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {

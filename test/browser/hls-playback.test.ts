@@ -3,31 +3,16 @@
  * served from a local static server. Skipped, with a message, where /usr/bin/chromium is absent
  * (.ci/run installs it).
  */
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { HAS_CHROMIUM, launchChromium, serveNas, warnIfNoChromium } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSource } from '../helpers/media.js';
 import { createPipelineHarness, ladderJob, type PipelineHarness } from '../helpers/pipeline-harness.js';
 
-const CHROMIUM = process.env.TEST_CHROMIUM ?? '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-if (!HAS_CHROMIUM) console.warn(`skipping the browser playback test: ${CHROMIUM} not found (apt-get install chromium)`);
-
-const HLS_JS = fileURLToPath(new URL('../../node_modules/hls.js/dist/hls.min.js', import.meta.url));
-
-const TYPES: Record<string, string> = {
-  '.m3u8': 'application/vnd.apple.mpegurl',
-  '.ts': 'video/mp2t',
-  '.m4s': 'video/iso.segment',
-  '.mp4': 'video/mp4',
-  '.js': 'text/javascript',
-  '.html': 'text/html; charset=utf-8',
-};
+warnIfNoChromium('the browser playback test');
 
 const PAGE = `<!doctype html><html><body><video id="v" muted playsinline></video>
 <script src="/hls.min.js"></script>
@@ -42,32 +27,6 @@ const PAGE = `<!doctype html><html><body><video id="v" muted playsinline></video
   hls.loadSource(new URLSearchParams(location.search).get('src'));
   hls.attachMedia(video);
 </script></body></html>`;
-
-/** Serves the NAS folder, hls.js and the test page; nothing else. Records each NAS file served (decoded path). */
-function serve(nas: string, served: string[]): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
-    void (async () => {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      try {
-        if (url.pathname === '/index.html') return send(res, '.html', Buffer.from(PAGE));
-        if (url.pathname === '/hls.min.js') return send(res, '.js', await readFile(HLS_JS));
-        const rel = decodeURIComponent(url.pathname).split('/').filter(Boolean);
-        if (rel.some((p) => p === '..' || p.startsWith('.'))) throw new Error('refused');
-        const file = path.join(nas, ...rel);
-        send(res, path.extname(file), await readFile(file));
-        served.push(rel.join('/'));
-      } catch {
-        res.writeHead(404).end();
-      }
-    })();
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-function send(res: http.ServerResponse, ext: string, body: Buffer): void {
-  res.writeHead(200, { 'content-type': TYPES[ext] ?? 'application/octet-stream', 'content-length': body.length });
-  res.end(body);
-}
 
 describe.skipIf(!HAS_CHROMIUM)('HLS output in a real browser', () => {
   let h: PipelineHarness;
@@ -90,21 +49,8 @@ describe.skipIf(!HAS_CHROMIUM)('HLS output in a real browser', () => {
     );
     if (!r.ok) throw r.error;
     manifestUrl = r.result.manifestUrl;
-    server = await serve(h.nas, served);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
+    server = await serveNas(h.nas, PAGE, served);
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
