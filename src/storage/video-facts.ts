@@ -3,11 +3,11 @@
  * its first segment or init section in-process (segment-video.ts), with ffprobe as the fallback for a stream the
  * reader does not understand.
  */
-import { open } from 'node:fs/promises';
 import type { CommandRunner } from '../exec/runner.js';
 import type { RenditionPlan } from '../transcode/types.js';
 import { avcCodecFromBytes, videoCodecString } from './master-playlist.js';
 import { readVideoParams } from './segment-video.js';
+import { readHead } from '../util/read-head.js';
 
 export interface VideoFactsOptions {
   runner: CommandRunner;
@@ -74,15 +74,4 @@ async function probeVideoWithFfprobe(
       ? videoCodecString(String(s.codec_name ?? ''), s.profile as string | undefined, Number(s.level) || undefined)
       : videoCodecString(hevc ? 'hevc' : 'h264', undefined, undefined));
   return { codec, width: Number(s?.width) || r.width, height: Number(s?.height) || r.height };
-}
-
-async function readHead(file: string, bytes: number): Promise<Buffer> {
-  const fh = await open(file, 'r');
-  try {
-    const buf = Buffer.alloc(bytes);
-    const { bytesRead } = await fh.read(buf, 0, bytes, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
 }

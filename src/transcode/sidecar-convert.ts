@@ -5,10 +5,10 @@
  * Windows-1252, what most non-UTF-8 European subtitle files are; a file ffmpeg cannot read is skipped by the
  * caller with a warning, never failing the job.
  */
-import { open } from 'node:fs/promises';
 import type { CommandRunner } from '../exec/runner.js';
 import { sourceUrl } from './source-format.js';
 import type { SubtitlePlan } from './types.js';
+import { readHead } from '../util/read-head.js';
 
 type SidecarSource = Extract<SubtitlePlan['source'], { kind: 'sidecar' }>;
 
@@ -50,17 +50,6 @@ export function sidecarConvertArgs(source: SidecarSource, outPath: string, chars
   ];
 }
 
-async function readAll(file: string, max: number): Promise<Buffer> {
-  const fh = await open(file, 'r');
-  try {
-    const buf = Buffer.alloc(max);
-    const { bytesRead } = await fh.read(buf, 0, max, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
-}
-
 export interface SidecarConvertDeps {
   runner: CommandRunner;
   ffmpegPath: string;
@@ -75,7 +64,7 @@ export async function convertSidecar(
 ): Promise<string | null> {
   let charset: string | undefined;
   try {
-    charset = looksUtf8(await readAll(source.path, 10 * 1024 * 1024)) ? undefined : 'CP1252';
+    charset = looksUtf8(await readHead(source.path, 10 * 1024 * 1024)) ? undefined : 'CP1252';
   } catch (err) {
     return `cannot be read: ${(err as Error).message}`;
   }

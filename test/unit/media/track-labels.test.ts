@@ -272,19 +272,11 @@ describe('hlsQuotedStringSafe', () => {
 
 describe('labelAudioTracks: layouts in titles', () => {
   it('drops a trailing layout from a title (the name serves the stereo and the surround group alike)', () => {
-    const d = {
-      default: false,
-      forced: false,
-      comment: false,
-      hearingImpaired: false,
-      visualImpaired: false,
-      descriptions: false,
-    };
     const names = labelAudioTracks([
-      { language: 'eng', title: 'English 5.1', channels: 6, disposition: { ...d, default: true } },
-      { language: 'fre', title: 'Français (Stereo)', channels: 2, disposition: d },
-      { language: 'ger', title: 'Deutsch - Surround 7.1', channels: 8, disposition: d },
-      { language: 'spa', title: 'Castellano', channels: 2, disposition: d },
+      { language: 'eng', title: 'English 5.1', channels: 6, disposition: d({ default: true }) },
+      { language: 'fre', title: 'Français (Stereo)', channels: 2, disposition: d() },
+      { language: 'ger', title: 'Deutsch - Surround 7.1', channels: 8, disposition: d() },
+      { language: 'spa', title: 'Castellano', channels: 2, disposition: d() },
     ]).map((l) => l.name);
     expect(names).toEqual(['English', 'Français', 'Deutsch', 'Castellano']);
   });
