@@ -83,7 +83,8 @@ describe('verifyStaging: size and codec of each rendition', () => {
     expect(facts).toMatchObject({ width: 320, height: 180 });
     // No HLS player takes MPEG-2 video, and no I-frame playlist can point into it: verification names the segment.
     await expect(verifyStaging(plan, { runner, ffprobePath: FFPROBE })).rejects.toThrow(
-      /stream0\.ts has no H\.264 or HEVC video stream/,
+      // Segments are read side by side: whichever is read first is named.
+      /mpeg2\/stream\d+\.ts has no H\.264 or HEVC video stream/,
     );
   });
 });
