@@ -33,6 +33,8 @@ import { JobPauser } from './job-pauser.js';
 import { createOwnerLoadReader, type OwnerLoadReader } from './owner-load.js';
 import { createTreeSuspender, type TreeSuspender } from '../exec/suspend.js';
 import { cpuPriorityValue } from '../exec/priority.js';
+import { execaRunner } from '../exec/runner.js';
+import { createNvidiaOwnerCheck } from './nvidia-load.js';
 
 export interface RunningJob extends CurrentJobView {
   job: Job;
@@ -222,6 +224,12 @@ export class JobRunner {
     const p = this.deps.pausing ?? {};
     if (!config.pause_on_owner_load && !p.holdReason) return undefined;
     const pids = () => running.ffmpegPids;
+    // The NVIDIA check only where the probe found an NVIDIA GPU: elsewhere nvidia-smi is not even looked for.
+    const gpuReason =
+      p.gpuReason ??
+      (this.deps.status.probe?.capabilities.gpu_type === 'nvidia'
+        ? createNvidiaOwnerCheck({ runner: execaRunner, threshold: config.busy_cpu_percent })
+        : undefined);
     return new JobPauser({
       pauseAfterMs: config.pause_after,
       resumeAfterMs: config.resume_after,
@@ -229,7 +237,7 @@ export class JobRunner {
       holdReason: p.holdReason,
       thresholds: { cpu: config.busy_cpu_percent, ram: config.busy_ram_percent },
       readLoad: (p.ownerLoad ?? (() => createOwnerLoadReader()))(),
-      gpuReason: p.gpuReason && config.pause_on_owner_load ? () => p.gpuReason!(pids) : undefined,
+      gpuReason: gpuReason && config.pause_on_owner_load ? () => gpuReason(pids) : undefined,
       suspender: p.suspender ?? createTreeSuspender(),
       normalPriority: cpuPriorityValue(config.process_priority),
       tickMs: p.tickMs ?? 1000,
