@@ -248,7 +248,7 @@ export const configSchema = {
     arg: 'pause-on-owner-load',
   },
   pause_after: {
-    doc: 'How long the other programs\' load must stay over the thresholds before the job is paused.',
+    doc: "How long the other programs' load must stay over the thresholds before the job is paused.",
     format: 'duration',
     default: '10s',
     env: 'WORKER_PAUSE_AFTER',
