@@ -5,13 +5,14 @@
  */
 
 /**
- * Names from `-filters`: rows such as " T.C zscale   V->V   Apply resizing..." (three flag columns, the name,
- * then the pads). The legend above the table has no "->" and is skipped.
+ * Names from `-filters`: rows such as " .SC zscale   V->V   Apply resizing..." (flag columns, the name, then the
+ * pads: "N->V" for libplacebo from 7.1 on). 5.1 to 8.x print three flag columns (T, S, C), 9.0 two (" .S zscale").
+ * The legend above the table has no "->" and is skipped.
  */
 export function parseFilterList(stdout: string): Set<string> {
   const names = new Set<string>();
   for (const line of stdout.split(/\r?\n/)) {
-    const m = /^\s*[A-Z.|]{3}\s+(\S+)\s+\S*->\S*/.exec(line);
+    const m = /^\s*[A-Z.|]{2,3}\s+(\S+)\s+\S*->\S*/.exec(line);
     if (m) names.add(m[1]!);
   }
   return names;

@@ -65,7 +65,11 @@ export function vaapiToneMapChain(): string[] {
  * `-h filter=vpp_qsv`). Intel's VPP maps HDR10 (PQ) only, so HLG takes another mapper.
  */
 export function qsvToneMapChain(): string[] {
-  return ['vpp_qsv=tonemap=1:format=nv12', ...SDR_TAIL];
+  // out_color_* (there wherever tonemap is: 6.1+) make VPP's output colour explicit; setparams tags the frames.
+  return [
+    'vpp_qsv=tonemap=1:format=nv12:out_color_matrix=bt709:out_color_primaries=bt709:out_color_transfer=bt709',
+    ...SDR_TAIL,
+  ];
 }
 
 /** tonemap_opencl itself: Hable as in the CPU chain, straight to 8-bit NV12 BT.709 limited range. PQ and HLG. */
