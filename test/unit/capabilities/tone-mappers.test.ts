@@ -13,7 +13,14 @@ import {
 } from '../../../src/capabilities/tone-mappers.js';
 import type { HostSnapshot } from '../../../src/capabilities/host.js';
 import type { CommandRunner, RunResult } from '../../../src/exec/runner.js';
-import { CPU_ONLY_HOST, INTEL_BOX, NVIDIA_DESKTOP } from '../../helpers/capability-fakes.js';
+import { createCapabilityProber } from '../../../src/capabilities/probe.js';
+import {
+  CPU_ONLY_HOST,
+  INTEL_BOX,
+  NVIDIA_DESKTOP,
+  createFakeFfmpeg,
+  fakeProberDeps,
+} from '../../helpers/capability-fakes.js';
 
 // Excerpts as the builds print them: 5.1 and 7.1 have three flag columns, 9.0 two; libplacebo is N->V from 7.1.
 const FILTERS_51 = `Filters:
@@ -198,5 +205,58 @@ describe('checkToneMappers', () => {
     expect(cpuVk.libplacebo).toMatchObject({ ok: true, cpuDevice: true });
     expect(usableToneMappers(Object.values(cpuVk))).not.toContain('libplacebo');
     expect(usableToneMappers(undefined)).toBeUndefined();
+  });
+});
+
+describe('the probe with tone mappers', () => {
+  /** A 7.1-like build on an Intel box: the fake encoders, plus the filter listings; tonemap_vaapi fails once asked. */
+  function intelBuild(vaapiFails: () => boolean) {
+    const fake = createFakeFfmpeg({ encoders: ['libx264', 'h264_vaapi', 'aac'], hwaccels: ['vaapi'] });
+    const calls: string[][] = [];
+    const runner: CommandRunner = async (cmd, args, opts) => {
+      calls.push([...args]);
+      if (args.includes('-filters'))
+        return { exitCode: 0, stdout: FILTERS_51, stderr: '', timedOut: false, durationMs: 1 };
+      if (args.includes('filter=vpp_qsv'))
+        return { exitCode: 0, stdout: VPP_QSV_71, stderr: '', timedOut: false, durationMs: 1 };
+      if (args.join(' ').includes('tonemap_vaapi') && vaapiFails())
+        return {
+          exitCode: 1,
+          stdout: '',
+          stderr: '[error] Failed to create VAAPI device\n',
+          timedOut: false,
+          durationMs: 1,
+        };
+      return fake.runner(cmd, args, opts);
+    };
+    return { runner, calls };
+  }
+
+  it("reports every path, keeps them in the cache, and re-checks a family's paths after a device error", async () => {
+    let broken = false;
+    const { runner, calls } = intelBuild(() => broken);
+    const { deps } = await fakeProberDeps(runner, INTEL_BOX);
+    const first = await createCapabilityProber(deps).probe();
+    const names = (first.toneMappers ?? []).filter((t) => t.ok).map((t) => t.name);
+    // sidedata is absent from this listing but is not required; every path whose filters exist ran.
+    expect(names.sort()).toEqual(['cpu', 'libplacebo', 'opencl', 'opencl-qsv', 'opencl-vaapi', 'qsv', 'vaapi']);
+    expect(calls.filter((c) => c.includes('filter=vpp_qsv'))).toHaveLength(1);
+
+    const cached = await createCapabilityProber(deps).probe();
+    expect(cached.fromCache).toBe(true);
+    expect(cached.toneMappers).toEqual(first.toneMappers);
+
+    broken = true;
+    calls.length = 0;
+    const prober = createCapabilityProber(deps);
+    const again = await prober.reprobeFamily('vaapi');
+    expect(again.toneMappers?.find((t) => t.name === 'vaapi')).toMatchObject({
+      ok: false,
+      reason: 'Failed to create VAAPI device',
+    });
+    // Only the VAAPI family's tone-mapping paths ran again.
+    const toneRuns = calls.filter((c) => c.includes('level+verbose')).map((c) => c[c.indexOf('-vf') + 1]!);
+    expect(toneRuns).toHaveLength(2);
+    expect(toneRuns.every((vf) => vf.includes('hwupload,') && !vf.includes('vpp_qsv'))).toBe(true);
   });
 });
