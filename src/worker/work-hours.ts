@@ -51,7 +51,9 @@ function parseDay(word: string, range: string): Weekday {
   const w = word.toLowerCase();
   const i = DAY_NAMES.findIndex((name) => name === w || (w.length === 3 && name.startsWith(w)));
   if (i < 0)
-    throw new WorkHoursError(`"${range}": "${word}" is not a weekday (use ${DAY_SHORT.join(', ')} or their full names)`);
+    throw new WorkHoursError(
+      `"${range}": "${word}" is not a weekday (use ${DAY_SHORT.join(', ')} or their full names)`,
+    );
   return i as Weekday;
 }
 
