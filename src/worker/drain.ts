@@ -81,6 +81,8 @@ export class Drain {
       return;
     }
     this.lastProblem = undefined;
+    // An earlier run's request (a SIGUSR2 may come before dropStale ran): never applied.
+    if (found.mtimeMs < this.deps.processStartedAt) return;
     if (requestKey(found.value) === this.appliedKey) return;
     this.apply(found.value);
   }

@@ -84,7 +84,10 @@ describe('isWithin', () => {
       "[m.isWithin(m.parseWorkHours('22:00-07:00'), Date.parse('2026-07-01T21:30:00Z')), " +
       "m.wallClock(Date.parse('2026-07-01T21:30:00Z')).minutes])))";
     const run = (tz: string) =>
-      spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { env: { ...process.env, TZ: tz }, encoding: 'utf8' });
+      spawnSync(process.execPath, ['--import', 'tsx', '-e', code], {
+        env: { ...process.env, TZ: tz },
+        encoding: 'utf8',
+      });
     // One child (each costs a second or more of tsx start-up): its TZ is not this process's (UTC in CI).
     const la = run('America/Los_Angeles');
     expect(la.stderr).toBe('');
