@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SHORT, ladderJob, makeWorld, type World } from './fixture.js';
@@ -18,6 +18,26 @@ afterEach(async () => {
   await world?.dispose();
   world = undefined;
 });
+
+/**
+ * The first worker's probe result (state_dir/capabilities.json), given to the later ones: their start-up then skips
+ * the test encodes, which are most of a test's time here and not what these tests are about.
+ */
+let probeCache: string | undefined;
+
+async function startWorker(w: World, env: Record<string, string> = {}) {
+  if (probeCache !== undefined) {
+    await mkdir(w.dirs.state, { recursive: true });
+    await writeFile(path.join(w.dirs.state, 'capabilities.json'), probeCache);
+  }
+  const handle = await w.start(env);
+  if (probeCache === undefined)
+    void w.orch
+      .waitForRequest('register', { timeoutMs: 60_000 })
+      .then(async () => (probeCache = await readFile(path.join(w.dirs.state, 'capabilities.json'), 'utf8')))
+      .catch(() => undefined);
+  return handle;
+}
 
 /** `transcode-worker drain ...` with the worker's environment (so the same state_dir); resolves on its exit. */
 function drainCommand(w: World, args: string[]): { done: Promise<{ code: number | null; out: string }> } {
@@ -43,7 +63,7 @@ describe('work hours (black box)', () => {
     // The child runs in UTC (no TZ is passed): a one-hour window starting two hours from now excludes now.
     const h = new Date().getUTCHours();
     const hh = (n: number) => `${String(n % 24).padStart(2, '0')}:00`;
-    const w = await world.start({ WORKER_WORK_HOURS: `${hh(h + 2)}-${hh(h + 3)}` });
+    const w = await startWorker(world, { WORKER_WORK_HOURS: `${hh(h + 2)}-${hh(h + 3)}` });
     const queued = await orch.enqueue(ladderJob(SHORT, 'processed/queued'));
     await orch.waitFor((o) => o.requestsTo('sync').length >= 3, { timeoutMs: 30_000, message: '3 syncs' });
     for (const s of orch.requestsTo('sync')) {
@@ -96,7 +116,7 @@ describe('drain (black box)', () => {
       await gate;
       return undefined;
     });
-    const w = await world.start();
+    const w = await startWorker(world);
     const first = await orch.enqueue(ladderJob(SHORT, 'processed/first', [['240p', '200k']]));
     await orch.waitForRequest('finalize', { timeoutMs: 60_000 });
 
@@ -133,7 +153,7 @@ describe('drain (black box)', () => {
   it('`drain --wait` returns once idle; `drain --cancel` takes jobs again; no worker: says so', async () => {
     world = await makeWorld({}, false);
     const { orch } = world;
-    const w = await world.start();
+    const w = await startWorker(world);
     await orch.waitForRequest('sync', { timeoutMs: 30_000, where: (r) => r.body?.status === 'IDLE' });
 
     const drained = await drainCommand(world, ['--wait']).done;
