@@ -32,7 +32,10 @@ export class Admission {
     return this.deps.drain.noNewJobReason() ?? this.deps.window.noNewJobReason(this.deps.now());
   }
 
-  /** After each sync: records the drain's progress; asks for the exit once when it is due. Never throws. */
+  /**
+   * After each sync (ok or not) and on SIGUSR2: records the drain's progress; asks for the exit once when it is due.
+   * Never throws.
+   */
   async afterSync(): Promise<void> {
     const exitNow = await this.deps.drain.report(this.deps.isIdle());
     if (exitNow && !this.exitCalled) {

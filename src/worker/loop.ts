@@ -82,7 +82,8 @@ export class WorkerLoop {
       }
       await deps.admission?.beforeSync();
       const result = await this.syncOnce();
-      if (result === 'ok') await deps.admission?.afterSync();
+      // Also after a failed sync: an idle worker draining with exit stops even while the orchestrator is away.
+      await deps.admission?.afterSync();
       if (result === 'not-registered' && !this.stopping && !answering404) {
         deps.log.warn('orchestrator does not know this worker (it restarted?); registering again');
         registered = false;

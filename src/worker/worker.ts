@@ -232,6 +232,9 @@ export class Worker {
   /** SIGUSR2 (main.ts): drain (drain.ts), and sync now so that the orchestrator hears BUSY at once. */
   async drainBySignal(): Promise<void> {
     await this.drain.onSignal();
+    // Checked here too, not only after the next sync: a worker that cannot reach its orchestrator (still
+    // registering) must still be able to stop on `drain --exit` while idle.
+    if (this.loopDone) await this.admission.afterSync();
     this.loop.wake();
   }
 
