@@ -214,6 +214,28 @@ export const configSchema = {
     env: 'WORKER_COMMIT_CONCURRENCY',
     arg: 'commit-concurrency',
   },
+  // ---- work hours (src/worker/work-hours.ts, docs/drain-and-work-hours.md) ----
+  work_hours: {
+    doc:
+      'When this worker takes jobs, in local time (the TZ environment variable): ranges separated by commas, each ' +
+      '"HH:MM-HH:MM" with optional weekdays before it, e.g. "22:00-07:00" or "Mon-Fri 18:00-08:00, Sat-Sun ' +
+      '00:00-24:00". A range that crosses midnight belongs to the weekday it starts on. Outside them the worker ' +
+      'syncs as BUSY and takes no job. Empty: always.',
+    format: String,
+    default: '',
+    env: 'WORKER_WORK_HOURS',
+    arg: 'work-hours',
+  },
+  work_hours_running_job: {
+    doc:
+      'What a job still running when the work hours end does: finish (it runs to its end) or pause (its ffmpeg is ' +
+      'paused until the work hours start again, as for load from the owner).',
+    format: ['finish', 'pause'],
+    default: 'finish',
+    env: 'WORKER_WORK_HOURS_RUNNING_JOB',
+    arg: 'work-hours-running-job',
+  },
+  // ---- end of work hours ----
   busy_cpu_percent: {
     doc: 'Above this host CPU load (from any process) the worker reports BUSY so the host is left alone.',
     format: 'percent',

@@ -96,6 +96,7 @@ export class WorkerStatus {
       state_dir_problem: this.stateProblem() ?? null,
       capabilities: this.probe?.capabilities ?? null,
       encoders: this.probe?.encoders.map((e) => ({ name: e.name, ok: e.ok, reason: e.reason })) ?? [],
+      tone_mappers: this.probe?.toneMappers?.map((t) => ({ name: t.name, ok: t.ok, reason: t.reason })) ?? [],
     };
   }
 }
