@@ -16,11 +16,12 @@
  *     audio tracks (5.1 + stereo + stereo) and the same film with its default track only, to a 720p/480p/360p
  *     libx264 ladder; against the argv before issue 11 (the default track muxed into every rung); and the CPU
  *     that encoding each track once saves, timed on the audio half of the commands alone.
- * Then the footprint bench (bench/footprint.mjs: idle RSS/CPU, next-job pickup latency).
+ * Then the footprint bench (bench/footprint.mjs: idle RSS/CPU, next-job pickup latency), and the priority bench
+ * (bench/priority-bench.mjs, issue 13: what a CPU-bound program keeps of its speed beside a job, by priority).
  *
  * Sources are generated once into bench/out/ (git-ignored) and reused. Environment knobs:
  *   BENCH_ONLY: comma-separated parts to run, of e2e (rows 2, 2b and the overhead breakdown), seed (row 1),
- *     hdr (row 3), commit (rows 4*), languages (rows 5*), footprint; default all. Rows of parts not run are kept
+ *     hdr (row 3), commit (rows 4*), languages (rows 5*), footprint, priority; default all. Rows of parts not run are kept
  *     from the previous run (kept as JSON at the end of bench/results.md) and say when they were measured.
  *   BENCH_SECONDS (source length, default 5: shorter than the issue's ~10 s so the whole bench stays near 5
  *     minutes on 2 cores), BENCH_ROUNDS (job/bare pairs, default 6: even, so each side runs first equally often), BENCH_PRESET (libx264 preset, default
@@ -39,6 +40,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runCommitBench } from './commit-bench.mjs';
 import { LADDER as LANG_LADDER, runLanguagesBench } from './languages-bench.mjs';
+import { priorityTable, runPriorityBench } from './priority-bench.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -52,7 +54,7 @@ const COMMIT_SEGMENT = Number(process.env.BENCH_COMMIT_SEGMENT ?? 6);
 const LANG_SECONDS = Number(process.env.BENCH_LANG_SECONDS ?? 24);
 const LANG_ROUNDS = Number(process.env.BENCH_LANG_ROUNDS ?? 8);
 const LANG_AUDIO_ROUNDS = Number(process.env.BENCH_LANG_AUDIO_ROUNDS ?? 8);
-const PARTS = ['e2e', 'seed', 'hdr', 'commit', 'languages', 'footprint'];
+const PARTS = ['e2e', 'seed', 'hdr', 'commit', 'languages', 'footprint', 'priority'];
 const ONLY = new Set(
   (process.env.BENCH_ONLY ?? PARTS.join(','))
     .split(',')
@@ -472,6 +474,13 @@ if (want('footprint')) {
   }
 }
 
+// ---------------------------------------------------------------- priority (bench/priority-bench.mjs)
+let priority;
+if (want('priority')) {
+  log('priority: a CPU-bound program beside a running job, ffmpeg at normal / low / idle priority');
+  priority = await runPriorityBench();
+}
+
 // ---------------------------------------------------------------- report
 const now = new Date().toISOString();
 const cpus = os.cpus();
@@ -702,6 +711,7 @@ if (want('languages')) {
   });
 }
 if (want('footprint') && footprint) put('footprint', { data: footprint });
+if (want('priority') && priority) put('priority', { data: priority });
 
 function mdTable(header, rows) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -772,6 +782,10 @@ console.log();
 console.log(langTable);
 console.log();
 console.log(footprintTable);
+const pr = sections.priority?.data;
+const prioTable = pr ? priorityTable(pr) : 'Not measured yet (BENCH_ONLY=priority).';
+console.log();
+console.log(prioTable);
 
 const machines = [...new Set(Object.values(sections).map((s) => s.machine))];
 const md = `# Benchmark results
@@ -813,6 +827,11 @@ ${langEstimate}
 Footprint (bench/footprint.mjs, ${fp?.idleSeconds ?? '?'} s idle, sync every 10 s, health server up):
 
 ${footprintTable}
+
+Priority (bench/priority-bench.mjs${pr ? `, ${when(sections.priority)}: one busy loop per core for ${pr.seconds} s, ${pr.rounds} rounds, medians; load average ${pr.loadavg.toFixed(1)} on ${pr.cores} cores` : ''}):
+a CPU-bound program started beside a running libx264 job keeps this share of its solo speed:
+
+${prioTable}
 
 Notes:
 - Every language (rows 5*): "1 audio rendition" is the new worker on the same film with only its default track

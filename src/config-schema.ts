@@ -250,6 +250,39 @@ export const configSchema = {
     env: 'WORKER_BUSY_RAM_PERCENT',
     arg: 'busy-ram-percent',
   },
+  // Issue 13, a good guest (docs/good-guest.md): priority and stepping aside while the owner needs the machine.
+  process_priority: {
+    doc:
+      'CPU priority of ffmpeg and ffprobe: low (nice 10 / BELOW_NORMAL class, and best-effort-7 I/O on Linux), ' +
+      'idle (nice 19 / IDLE class, idle I/O) or normal (unchanged).',
+    format: ['low', 'normal', 'idle'],
+    default: 'low',
+    env: 'WORKER_PROCESS_PRIORITY',
+    arg: 'process-priority',
+  },
+  pause_on_owner_load: {
+    doc:
+      'Pause the running ffmpeg while other programs load the host past busy_cpu_percent or busy_ram_percent ' +
+      '(or use an NVIDIA GPU or its encoder): SIGSTOP on Linux/macOS, the idle priority class on Windows.',
+    format: Boolean,
+    default: true,
+    env: 'WORKER_PAUSE_ON_OWNER_LOAD',
+    arg: 'pause-on-owner-load',
+  },
+  pause_after: {
+    doc: "How long the other programs' load must stay over the thresholds before the job is paused.",
+    format: 'duration',
+    default: '10s',
+    env: 'WORKER_PAUSE_AFTER',
+    arg: 'pause-after',
+  },
+  resume_after: {
+    doc: 'How long their load must stay under the thresholds before a paused job resumes.',
+    format: 'duration',
+    default: '30s',
+    env: 'WORKER_RESUME_AFTER',
+    arg: 'resume-after',
+  },
 } as const satisfies ConfigSchemaShape;
 
 interface LeafShape {

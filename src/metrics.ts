@@ -84,6 +84,11 @@ export function createMetrics() {
       help: 'Failed attempts to write or remove a file in state_dir (each is retried with backoff).',
       registers: [registry],
     }),
+    pausedSeconds: new Counter({
+      name: 'transcode_worker_paused_seconds_total',
+      help: 'Time the running job spent paused because the host was needed by other programs (or held by the work hours).',
+      registers: [registry],
+    }),
   };
   m.stateDirWritable.set(1);
   return m;

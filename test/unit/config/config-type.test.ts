@@ -35,6 +35,10 @@ interface ExpectedConfig {
   work_hours_running_job: 'finish' | 'pause';
   busy_cpu_percent: number;
   busy_ram_percent: number;
+  process_priority: 'low' | 'normal' | 'idle';
+  pause_on_owner_load: boolean;
+  pause_after: number;
+  resume_after: number;
 }
 
 describe('Config', () => {
