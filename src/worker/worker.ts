@@ -149,6 +149,12 @@ export class Worker {
       now: this.now,
       stopSignal,
       onEnded: () => this.loop.wake(),
+      // The work-hours "pause" mode holds a running job's ffmpeg outside the window (only when configured, so
+      // that a worker with pausing off runs no pauser at all).
+      pausing:
+        config.work_hours_running_job === 'pause' && config.work_hours.trim() !== ''
+          ? { holdReason: () => this.holdReason() }
+          : undefined,
       onDeviceFailures: (families) => {
         // A hardware family failed at run time: re-test it before the next job (the loop does, between jobs).
         for (const family of families) {

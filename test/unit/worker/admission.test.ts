@@ -3,6 +3,8 @@
  * BUSY syncs and refused assignments outside the window, jobs again once it opens; a drain request file picked up
  * at the next sync; the pause controller's hold reason.
  */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SyncResponse } from '../../../src/protocol/schemas.js';
 import { writeDrainRequest } from '../../../src/worker/drain-files.js';
@@ -81,4 +83,48 @@ describe('admission in the loop', () => {
     expect(syncs(h)[2]).toMatchObject({ status: 'IDLE', hardware_stats: { is_busy: false } });
     expect(h.worker.status()).toMatchObject({ drain: null, no_new_jobs: null, work_hours: null });
   });
+
+  it.skipIf(process.platform !== 'linux')(
+    'pause mode: the running job is stopped when the window ends, and goes on when it opens again',
+    async () => {
+      // The window is open at the clock's start (00:00 UTC) and closes at 00:02; owner-load pausing is off, so only
+      // the work-hours hold can stop the stand-in for ffmpeg (a real child process: real SIGSTOP/SIGCONT).
+      h = await startHarness({
+        start: false,
+        env: {
+          WORKER_WORK_HOURS: '00:00-00:02',
+          WORKER_WORK_HOURS_RUNNING_JOB: 'pause',
+          WORKER_PAUSE_ON_OWNER_LOAD: 'false',
+        },
+        timeZone: 'UTC',
+      });
+      const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      const pausedCalls: boolean[] = [];
+      try {
+        h.client.syncAnswers.push(assign('long'));
+        await h.worker.start();
+        await until(() => h!.started.length === 1, 'the job to start');
+        h.started[0]!.ctx.onProcess?.(child.pid!, {
+          pid: child.pid!,
+          exited,
+          setPaused: (p) => pausedCalls.push(p),
+        });
+        const state = () => readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0];
+        expect(state()).not.toBe('T');
+
+        h.clock.t = Date.parse('2026-01-01T00:03:00Z'); // past the window's end
+        await waitFor(() => state() === 'T', { timeoutMs: 5000, message: 'the process stopped at the window end' });
+        expect(pausedCalls).toEqual([true]);
+        expect(h.worker.status()).toMatchObject({ paused: { reason: expect.stringContaining('outside work hours') } });
+
+        h.clock.t = Date.parse('2026-01-02T00:00:30Z'); // the next day's window
+        await waitFor(() => state() !== 'T', { timeoutMs: 5000, message: 'the process resumed in the window' });
+        expect(pausedCalls).toEqual([true, false]);
+      } finally {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
+  );
 });
