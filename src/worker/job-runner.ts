@@ -182,6 +182,7 @@ export class JobRunner {
       intervalMs: deps.config.progress_interval,
       signal: running.signal,
       progress: () => running.progress,
+      paused: () => running.pause !== undefined,
       onGone: () => running.cancel(new JobNoLongerOursError()),
     });
     const pauser = this.createPauser(running);

@@ -113,6 +113,11 @@ describe.runIf(linux)('a good guest: low priority, and a pause while the owner n
     // Still stopped a while later (the stall watchdog does not count paused time), and reported as such: the PATCHes
     // since the pause say fps 0, the syncs BUSY.
     await orch.waitFor((o) => o.requestsTo('sync').some((r) => r.at > since + 1000), { message: 'a sync' });
+    // The PATCHes go on while paused (the same figures, every progress_interval): the job is alive.
+    await orch.waitFor(
+      (o) => o.requestsTo('progress').filter((r) => r.jobId === job.job_id && r.at > since + 500).length >= 2,
+      { message: 'two progress reports while paused' },
+    );
     expect(procState(pid)?.state).toBe('T');
     const patches = orch.requestsTo('progress').filter((r) => r.jobId === job.job_id);
     expect(patches.at(-1)?.body.current_fps).toBe(0);
