@@ -17,6 +17,7 @@ set -euo pipefail
 ROOT="$(git rev-parse --show-toplevel)"
 TOOLS="${OCI_TOOLS:-$ROOT/../shared/tools}"
 IMAGE="localhost/transcode-worker-matrix"
+BASE_IMAGE="docker.io/library/node:24-trixie-slim" # test/matrix/Dockerfile's default BASE_IMAGE
 LEGS="${FFMPEG_MATRIX:-host,trixie,sid}"
 # The version each leg must run (a prefix of `ffmpeg -version`): a leg that silently ran another ffmpeg fails.
 declare -A EXPECT=([trixie]=7.1 [sid]=9.)
@@ -81,7 +82,10 @@ if ((${#container_legs[@]} > 0)); then
     skip_containers="SKIP_CONTAINERS=1"
   elif [[ "$(id -u)" != 0 ]]; then
     skip_containers="not root: podman on these machines runs rootful only"
-  elif [[ -f "$TOOLS/oci-setup.sh" ]]; then
+  elif [[ -f "$TOOLS/oci-setup.sh" ]] &&
+    ! { command -v podman >/dev/null && podman image exists "$BASE_IMAGE"; }; then
+    # Only when the base is missing: oci-setup.sh waits for any other run of itself (an arm64 debootstrap next door
+    # takes minutes), and with the base present it would have nothing to do.
     log "oci-setup.sh --suite trixie (podman and the Debian 13 stand-ins; ~1 min the first time)"
     bash "$TOOLS/oci-setup.sh" --suite trixie >"$WORK/oci-setup.log" 2>&1 || {
       tail -n 40 "$WORK/oci-setup.log"
