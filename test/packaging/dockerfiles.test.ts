@@ -78,12 +78,25 @@ describe.each(FILES)('%s', (file) => {
   const runtime = stage(df, -1);
   const runtimeText = runtime.map(args).join('\n');
 
-  it('builds from ARG BASE_IMAGE (default node:24-bookworm-slim) in every stage', () => {
-    const arg = df.getARGs().find((a) => a.getProperty()?.getName() === 'BASE_IMAGE');
-    expect(arg?.getProperty()?.getValue()).toBe('docker.io/library/node:24-bookworm-slim');
+  it('builds from ARG BASE_IMAGE (default node:24-trixie-slim); the build stage may run on another image', () => {
+    const argOf = (name: string) =>
+      df
+        .getARGs()
+        .find((a) => a.getProperty()?.getName() === name)
+        ?.getProperty();
+    expect(argOf('BASE_IMAGE')?.getValue()).toBe('docker.io/library/node:24-trixie-slim');
+    // BUILD_IMAGE (the host-arch twin for an emulated build) defaults to the same image.
+    expect(argOf('BUILD_IMAGE')?.getValue()).toBe('${BASE_IMAGE}');
     const froms = df.getFROMs();
     expect(froms.map((f) => f.getBuildStage())).toEqual(['build', 'prod-deps', 'runtime']);
-    for (const f of froms) expect(f.getImage()).toBe('${BASE_IMAGE}');
+    expect(froms.map((f) => f.getImage())).toEqual(['${BUILD_IMAGE}', '${BASE_IMAGE}', '${BASE_IMAGE}']);
+    // The build stage is the only one that may run on the build machine's platform: it leaves only JS behind.
+    const platformOf = (f: (typeof froms)[number]) =>
+      f
+        .getFlags()
+        .find((x) => x.getName() === 'platform')
+        ?.getValue();
+    expect(froms.map(platformOf)).toEqual(['$BUILDPLATFORM', undefined, undefined]);
   });
 
   it('compiles in the build stage and ships only production dependencies, dist/ and package.json', () => {
@@ -173,9 +186,18 @@ describe.each(FILES)('%s', (file) => {
 });
 
 describe('hardware-specific Dockerfiles', () => {
-  it('Dockerfile.nvidia asks the NVIDIA runtime for the video (NVENC/NVDEC) driver libraries', () => {
-    const env = envOf(stage(parse('Dockerfile.nvidia'), -1));
-    expect(env.get('NVIDIA_DRIVER_CAPABILITIES')?.split(',').sort()).toEqual(['compute', 'utility', 'video']);
+  it('Dockerfile.nvidia asks the NVIDIA runtime for the video, CUDA/OpenCL and Vulkan driver libraries', () => {
+    const runtime = stage(parse('Dockerfile.nvidia'), -1);
+    const env = envOf(runtime);
+    // graphics: the driver's Vulkan ICD for libplacebo; compute: libcuda and libnvidia-opencl.
+    expect(env.get('NVIDIA_DRIVER_CAPABILITIES')?.split(',').sort()).toEqual([
+      'compute',
+      'graphics',
+      'utility',
+      'video',
+    ]);
+    // The toolkit mounts libnvidia-opencl.so.1 but no ICD file: the image names it for the OpenCL loader.
+    expect(runtime.map(args).join('\n')).toMatch(/echo libnvidia-opencl.so.1 >\/etc\/OpenCL\/vendors\/nvidia.icd/);
     expect(env.get('NVIDIA_VISIBLE_DEVICES')).toBe('all');
     // The base-image choice is explained in the file.
     expect(readFileSync(path.join(ROOT, 'Dockerfile.nvidia'), 'utf8')).toMatch(/Why no nvidia\/cuda base image/);
@@ -184,7 +206,8 @@ describe('hardware-specific Dockerfiles', () => {
   it('Dockerfile.vaapi installs the Intel (iHD, i965) and AMD (Mesa) VA drivers, vainfo, and no root', () => {
     const runtime = stage(parse('Dockerfile.vaapi'), -1);
     const text = runtime.map(args).join('\n');
-    for (const pkg of ['vainfo', 'mesa-va-drivers', 'i965-va-driver', 'libmfx1']) expect(text).toContain(pkg);
+    // libmfx-gen1.2: Intel's VPL GPU runtime, what ffmpeg 7.1's libvpl QSV loads on Tiger Lake and newer.
+    for (const pkg of ['vainfo', 'mesa-va-drivers', 'i965-va-driver', 'libmfx-gen1.2']) expect(text).toContain(pkg);
     expect(text).toMatch(/INTEL_MEDIA_DRIVER/);
     const arg = ofKind(runtime, 'ARG')
       .map(args)
@@ -193,6 +216,17 @@ describe('hardware-specific Dockerfiles', () => {
     expect(text).toMatch(/usermod -a -G video node/);
     expect(ofKind(runtime, 'USER').map(args).at(-1)).toBe('node');
   });
+});
+
+describe('the lean runtime (Mesa GL, LLVM, z3 purged from the cpu and nvidia images)', () => {
+  it.each(['Dockerfile.cpu', 'Dockerfile.nvidia'])(
+    "%s purges trixie's package names and proves ffmpeg still links",
+    (file) => {
+      const text = stage(parse(file), -1).map(args).join('\n');
+      expect(text).toMatch(/dpkg --purge --force-depends libgl1-mesa-dri mesa-libgallium libllvm19 libz3-4/);
+      expect(text).toMatch(/ldd \/usr\/bin\/ffmpeg \/usr\/bin\/ffprobe \| grep 'not found'/);
+    },
+  );
 });
 
 describe('.dockerignore', () => {
