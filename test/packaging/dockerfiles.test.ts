@@ -5,12 +5,13 @@
  * The real builds run in scripts/ci-containers.sh.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { DockerfileParser, type Dockerfile, type Instruction } from 'dockerfile-ast';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { schemaLeaves } from '../../src/config-schema.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -125,7 +126,7 @@ describe.each(FILES)('%s', (file) => {
     const users = ofKind(runtime, 'USER').map(args);
     expect(users.at(-1)).toBe('node');
     const entry = runtime.filter((i) => i.getKeyword() === 'ENTRYPOINT').at(-1)!;
-    expect(JSON.parse(args(entry))).toEqual(['/usr/bin/tini', '--', 'node', '/app/dist/main.js']);
+    expect(JSON.parse(args(entry))).toEqual(['/usr/bin/tini', '--', '/app/entrypoint.sh']);
     expect(JSON.parse(args(ofKind(runtime, 'CMD').at(-1)!))).toEqual(['start']);
     expect(runtimeText).toMatch(
       /apt-get install -y --no-install-recommends [^\n]*\bffmpeg\b[^\n]*\btini\b|pkgs="ffmpeg tini/,
@@ -227,6 +228,44 @@ describe('the lean runtime (Mesa GL, LLVM, z3 purged from the cpu and nvidia ima
       expect(text).toMatch(/ldd \/usr\/bin\/ffmpeg \/usr\/bin\/ffprobe \| grep 'not found'/);
     },
   );
+});
+
+describe.skipIf(process.platform === 'win32')('docker/entrypoint.sh (node flags of the image)', () => {
+  // A `node` that prints its arguments, first on PATH: the script's exec is all there is to see.
+  const stubs = mkdtempSync(path.join(tmpdir(), 'tw-entry-'));
+  writeFileSync(path.join(stubs, 'node'), '#!/bin/sh\necho "node $*"\n');
+  chmodSync(path.join(stubs, 'node'), 0o755);
+  afterAll(() => rmSync(stubs, { recursive: true, force: true }));
+  const entry = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync('sh', [path.join(ROOT, 'docker/entrypoint.sh'), ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${stubs}${path.delimiter}${process.env.PATH}`, ...env },
+    }).stdout.trim();
+
+  it('runs `start` under --lite-mode, every other command with V8 defaults, and can be told not to', () => {
+    expect(entry(['start'])).toBe('node --lite-mode /app/dist/main.js start');
+    expect(entry(['start', '--log-level', 'debug'])).toBe('node --lite-mode /app/dist/main.js start --log-level debug');
+    for (const cmd of ['probe', 'run-job', 'demo', 'dev-orchestrator'])
+      expect(entry([cmd, 'x'])).toBe(`node /app/dist/main.js ${cmd} x`);
+    expect(entry(['start'], { TRANSCODE_WORKER_LITE_MODE: '0' })).toBe('node /app/dist/main.js start');
+  });
+
+  it('is executable in git (the Dockerfiles COPY it without chmod)', () => {
+    const r = spawnSync('git', ['ls-files', '-s', 'docker/entrypoint.sh'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.stdout).toMatch(/^100755 /);
+  });
+
+  it('`start` code uses neither fetch nor WebAssembly, which lite mode turns off (the one-shot commands may)', () => {
+    const offenders: string[] = [];
+    const oneShot = /^(demo\.ts|dev-orchestrator\/|docs\/)/;
+    for (const file of readdirSync(path.join(ROOT, 'src'), { recursive: true }) as string[]) {
+      const rel = file.split(path.sep).join('/');
+      if (!rel.endsWith('.ts') || oneShot.test(rel)) continue;
+      const text = readFileSync(path.join(ROOT, 'src', file), 'utf8').replace(/^\s*(\/\/|\*).*$/gm, '');
+      if (/\bfetch\(|\bWebAssembly\b|from 'undici'/.test(text)) offenders.push(rel);
+    }
+    expect(offenders).toEqual([]);
+  });
 });
 
 describe('.dockerignore', () => {
