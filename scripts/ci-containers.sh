@@ -12,8 +12,9 @@
 #      Docker-compatible API socket.
 #   4. Dockerfile.cpu for linux/arm64 (Raspberry Pi 4/5), emulated with QEMU: the image is arm64 through and through,
 #      its ffmpeg has libx264 and the Pi 4's h264_v4l2m2m, `probe` passes, and one tiny real job (2 s, 160x90, one
-#      rung) completes against the dev orchestrator on the host. Its build stage (npm ci + tsc) runs on amd64, from
-#      the cache of part 1 (BUILD_IMAGE; see Dockerfile.cpu), so QEMU runs only the apt and production npm steps.
+#      rung) completes against the dev orchestrator on the host. The whole build runs under QEMU: buildah 1.28 ignores
+#      FROM --platform=$BUILDPLATFORM, and it refuses an amd64 image as a stage of an arm64 build ("image not known",
+#      tried by name and through a local manifest list), so npm ci and tsc cannot be moved to the host's arch here.
 # Prints image sizes and build times at the end.
 #
 # Skips (exit 0, with a message) when SKIP_CONTAINERS=1, when not root, or when neither podman nor the shared
@@ -28,8 +29,6 @@ TAG_PREFIX="${CI_IMAGE_PREFIX:-localhost/transcode-worker}"
 ONLY="${CI_CONTAINERS_ONLY:-all}"
 # The images are Debian 13 (trixie) based; oci-setup.sh --suite trixie makes the stand-in under this official name.
 STAND_IN="docker.io/library/node:24-trixie-slim"
-# Its amd64 entry under Docker Hub's per-arch name, once the name is a multi-arch list (--arch arm64).
-STAND_IN_AMD64="docker.io/amd64/node:24-trixie-slim"
 
 log() { printf '[ci-containers %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 fail() {
@@ -291,14 +290,10 @@ check_arm64_image() {
     return 0
   fi
   local t0=$SECONDS
-  # Build stage on the host's arch (see the header); the per-arch name exists only once oci-setup made the list.
-  local build_stage=()
-  [[ "$(uname -m)" == x86_64 ]] && podman image exists "$STAND_IN_AMD64" &&
-    build_stage=(--build-arg BUILD_IMAGE="$STAND_IN_AMD64")
-  BUILD_SUFFIX=-arm64 build_image cpu --platform linux/arm64 "${build_stage[@]}"
+  BUILD_SUFFIX=-arm64 build_image cpu --platform linux/arm64
   local img="$TAG_PREFIX:cpu-arm64-ci"
 
-  # arm64 through and through: the image's platform, and what runs in it (the amd64 build stage left only JS).
+  # arm64 through and through: the image's platform, and what runs in it.
   [[ "$(podman image inspect -f '{{.Architecture}}' "$img")" == arm64 ]] || fail "the arm64 build is not labelled arm64"
   local arches
   arches="$("${OCI_RUN[@]}" --entrypoint sh "$img" -c 'uname -m; node -p process.arch' 2>/dev/null | tr '\n' ' ')"

@@ -38,11 +38,10 @@ describe('scripts/ci-containers.sh', () => {
     expect(r.stdout).not.toMatch(/oci-setup|building/);
   });
 
-  it('has an arm64 part that builds for linux/arm64, compiles on the host arch and runs probe and a job emulated', () => {
+  it('has an arm64 part that builds for linux/arm64 and runs probe and a job in it, emulated', () => {
     const text = readFileSync(SCRIPT, 'utf8');
     const part = text.slice(text.indexOf('check_arm64_image() {'));
     expect(part).toMatch(/build_image cpu --platform linux\/arm64/);
-    expect(part).toMatch(/BUILD_IMAGE="\$STAND_IN_AMD64"/);
     expect(part).toMatch(/WORKER_PROBE_TIMEOUT=60s "\$img" probe/);
     expect(part).toMatch(/run-demo\.mjs/);
     // Run by default (CI_CONTAINERS_ONLY=all), with the arm64 stand-ins made by oci-setup.sh.

@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { arch, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findKubectl, findObject, parseManifests, renderKustomization } from '../helpers/k8s-manifests.js';
@@ -79,16 +79,6 @@ describe.skipIf(process.platform === 'win32')('scripts/push-images.sh', () => {
       at('--platform linux/arm64'),
     );
   });
-
-  it.skipIf(arch() !== 'x64')(
-    'podman: the foreign-arch build compiles on the host arch (BUILD_IMAGE), the native one does not',
-    () => {
-      const r = push('--dry-run', '--tool', 'podman', '--only', 'cpu', 'reg.example', 't1');
-      const [amd64, arm64] = r.commands.filter((c) => c.startsWith('podman build'));
-      expect(arm64).toContain('--build-arg BUILD_IMAGE=docker.io/amd64/node:24-trixie-slim');
-      expect(amd64).not.toContain('BUILD_IMAGE');
-    },
-  );
 
   it('docker: one buildx build per image with all its platforms and --push', () => {
     const r = push('--dry-run', '--tool', 'docker', 'reg.example', '2.0.0');
