@@ -19,6 +19,8 @@
 #
 # Skips (exit 0, with a message) when SKIP_CONTAINERS=1, when not root, or when neither podman nor the shared
 # oci tools are available; part 4 alone is skipped when SKIP_ARM64=1 or when the kernel cannot run arm64 binaries.
+# The workers run with WORKER_BUSY_CPU_PERCENT=100: what is checked is the container, and a CI machine is busy (QEMU,
+# parallel work), which would otherwise keep a queued job waiting for the host to calm down.
 # Set CI_CONTAINERS_ONLY=cpu|gpu|compose|arm64 to run one part while developing, CI_IMAGE_PREFIX to tag the images
 # elsewhere than localhost/transcode-worker (so that two checkouts on one machine do not share tags).
 set -euo pipefail
@@ -186,7 +188,7 @@ check_cpu_image() {
   CLEANUP+=("podman rm -f -v $name")
   "${OCI_RUN[@]}" --host-net --keep -d --name "$name" \
     -e WORKER_ORCHESTRATOR_URL="http://127.0.0.1:$orch_port" -e WORKER_ID=ci-container \
-    -e WORKER_SYNC_INTERVAL=500ms -e WORKER_HTTP_PORT="$metrics_port" \
+    -e WORKER_SYNC_INTERVAL=500ms -e WORKER_HTTP_PORT="$metrics_port" -e WORKER_BUSY_CPU_PERCENT=100 \
     -v "$nas:/data/nas" "$img" >/dev/null
   wait_http "http://127.0.0.1:$metrics_port/readyz" 120 || {
     podman logs "$name" 2>&1 | tail -n 30 >&2
@@ -196,6 +198,10 @@ check_cpu_image() {
     "awk '/^Uid:/{print \$2}' /proc/[0-9]*/status | sort -u | tr '\n' ' '")"
   [[ "$(podman exec "$name" sh -c "awk '/^Uid:/{print \$2}' /proc/[0-9]*/status | sort -u")" == 1000 ]] ||
     fail "a process in the container is not uid 1000"
+  # The image's entrypoint runs the service under V8's lite mode (docker/entrypoint.sh).
+  podman exec "$name" sh -c 'for p in /proc/[0-9]*; do tr "\0" " " <"$p/cmdline"; echo; done' 2>/dev/null |
+    grep -q '^node --lite-mode /app/dist/main.js start' || fail "the worker does not run as node --lite-mode ... start"
+  log "the worker runs as: node --lite-mode /app/dist/main.js start"
 
   DEMO_ORCHESTRATOR_URL="http://127.0.0.1:$orch_port" DEMO_NAS="$nas" DEMO_JOB="$ROOT/docker/demo/job.json" \
     DEMO_TIMEOUT_S=180 node docker/demo/run-demo.mjs || {
@@ -331,7 +337,8 @@ JSON
   CLEANUP+=("podman rm -f -v $name")
   "${OCI_RUN[@]}" --host-net --keep -d --name "$name" \
     -e WORKER_ORCHESTRATOR_URL="http://127.0.0.1:$orch_port" -e WORKER_ID=ci-arm64 -e WORKER_PROBE_TIMEOUT=60s \
-    -e WORKER_SYNC_INTERVAL=500ms -e WORKER_HTTP_PORT="$metrics_port" -v "$nas:/data/nas" "$img" >/dev/null
+    -e WORKER_SYNC_INTERVAL=500ms -e WORKER_HTTP_PORT="$metrics_port" -e WORKER_BUSY_CPU_PERCENT=100 \
+    -v "$nas:/data/nas" "$img" >/dev/null
   wait_http "http://127.0.0.1:$metrics_port/readyz" 300 || {
     podman logs "$name" 2>&1 | tail -n 30 >&2
     fail "the worker in the arm64 container never became ready (/readyz)"
