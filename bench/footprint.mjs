@@ -88,13 +88,14 @@ export async function runFootprintBench() {
   const orch = await startDevOrchestrator({ host: '127.0.0.1', port: 0, log: false });
   const children = [];
   try {
-    // The floor: Node importing this project's runtime dependencies and doing nothing.
+    // The floor: Node importing the runtime dependencies the idle worker loads and doing nothing (axios left out since
+    // issue 13: the orchestrator client uses Node's http).
     const floor = spawn(
       process.execPath,
       [
         '--input-type=module',
         '-e',
-        "await Promise.all(['fastify','axios','execa','systeminformation','pino','convict','prom-client','@sinclair/typebox','ajv','yaml','exponential-backoff','commander'].map((m)=>import(m)));setInterval(()=>{},1e9)",
+        "await Promise.all(['fastify','execa','systeminformation','pino','convict','prom-client','@sinclair/typebox','ajv','yaml','exponential-backoff','commander'].map((m)=>import(m)));setInterval(()=>{},1e9)",
       ],
       { cwd: ROOT, stdio: 'ignore' },
     );

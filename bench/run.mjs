@@ -16,11 +16,14 @@
  *     audio tracks (5.1 + stereo + stereo) and the same film with its default track only, to a 720p/480p/360p
  *     libx264 ladder; against the argv before issue 11 (the default track muxed into every rung); and the CPU
  *     that encoding each track once saves, timed on the audio half of the commands alone.
- * Then the footprint bench (bench/footprint.mjs: idle RSS/CPU, next-job pickup latency).
+ * Then the footprint bench (bench/footprint.mjs: idle RSS/CPU, next-job pickup latency), the priority bench
+ * (bench/priority-bench.mjs, issue 13: what a CPU-bound program keeps of its speed beside a job, by priority) and
+ * the idle bench (bench/idle-bench.mjs, issue 13: idle CPU at the default sync interval, wake-ups, CPU per sync; set
+ * BENCH_IDLE_BEFORE_DIST to a build of another commit to measure it beside this one).
  *
  * Sources are generated once into bench/out/ (git-ignored) and reused. Environment knobs:
  *   BENCH_ONLY: comma-separated parts to run, of e2e (rows 2, 2b and the overhead breakdown), seed (row 1),
- *     hdr (row 3), commit (rows 4*), languages (rows 5*), footprint; default all. Rows of parts not run are kept
+ *     hdr (row 3), commit (rows 4*), languages (rows 5*), footprint, priority, idle; default all. Rows of parts not run are kept
  *     from the previous run (kept as JSON at the end of bench/results.md) and say when they were measured.
  *   BENCH_SECONDS (source length, default 5: shorter than the issue's ~10 s so the whole bench stays near 5
  *     minutes on 2 cores), BENCH_ROUNDS (job/bare pairs, default 6: even, so each side runs first equally often), BENCH_PRESET (libx264 preset, default
@@ -39,6 +42,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runCommitBench } from './commit-bench.mjs';
 import { LADDER as LANG_LADDER, runLanguagesBench } from './languages-bench.mjs';
+import { priorityTable, runPriorityBench } from './priority-bench.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -52,7 +56,7 @@ const COMMIT_SEGMENT = Number(process.env.BENCH_COMMIT_SEGMENT ?? 6);
 const LANG_SECONDS = Number(process.env.BENCH_LANG_SECONDS ?? 24);
 const LANG_ROUNDS = Number(process.env.BENCH_LANG_ROUNDS ?? 8);
 const LANG_AUDIO_ROUNDS = Number(process.env.BENCH_LANG_AUDIO_ROUNDS ?? 8);
-const PARTS = ['e2e', 'seed', 'hdr', 'commit', 'languages', 'footprint'];
+const PARTS = ['e2e', 'seed', 'hdr', 'commit', 'languages', 'footprint', 'priority', 'idle'];
 const ONLY = new Set(
   (process.env.BENCH_ONLY ?? PARTS.join(','))
     .split(',')
@@ -90,6 +94,7 @@ const { buildCommitSpec } = await load('storage/commit-spec.js');
 const { verifyStaging } = await load('storage/verify.js');
 const { jobStagingDir } = await load('storage/paths.js');
 const { runFootprintBench } = await import(pathToFileURL(path.join(here, 'footprint.mjs')).href);
+const { runIdleBench } = await import(pathToFileURL(path.join(here, 'idle-bench.mjs')).href);
 
 function run(cmd, args) {
   return new Promise((resolve, reject) => {
@@ -472,6 +477,24 @@ if (want('footprint')) {
   }
 }
 
+// ---------------------------------------------------------------- priority (bench/priority-bench.mjs)
+let priority;
+if (want('priority')) {
+  log('priority: a CPU-bound program beside a running job, ffmpeg at normal / low / idle priority');
+  priority = await runPriorityBench();
+}
+
+// ---------------------------------------------------------------- idle (bench/idle-bench.mjs, issue 13)
+let idle;
+if (want('idle')) {
+  log('idle: idle CPU at the default sync interval, wake-ups, RSS, CPU per sync');
+  try {
+    idle = await runIdleBench();
+  } catch (err) {
+    log(`idle bench failed: ${err.message}`);
+  }
+}
+
 // ---------------------------------------------------------------- report
 const now = new Date().toISOString();
 const cpus = os.cpus();
@@ -702,6 +725,8 @@ if (want('languages')) {
   });
 }
 if (want('footprint') && footprint) put('footprint', { data: footprint });
+if (want('priority') && priority) put('priority', { data: priority });
+if (want('idle') && idle) put('idle', { data: idle });
 
 function mdTable(header, rows) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -763,6 +788,31 @@ const footprintTable = fp
       ],
     )
   : 'Footprint bench not run yet, or it failed (see the bench log).';
+const idleData = sections.idle?.data;
+const idleTable = idleData
+  ? mdTable(
+      ['idle worker (issue 13)', 'idle CPU, % of a core', 'wake-ups/s', 'RSS', 'CPU per sync', 'of which kernel'],
+      idleData.results.map((r) => [
+        r.name,
+        r.idleCpuPercent.toFixed(3) + '%',
+        r.idleWakeupsPerSec.toFixed(1),
+        `${r.idleRssMb.toFixed(1)} MB`,
+        `${r.perSyncMs.toFixed(2)} ms`,
+        `${r.perSyncKernelMs.toFixed(2)} ms`,
+      ]),
+    )
+  : 'Idle bench not run yet, or it failed (see the bench log).';
+const idleRatios = idleData
+  ? idleData.results
+      .slice(1)
+      .map(
+        (r) =>
+          `as built / ${r.name}: idle CPU ${ratio(idleData.results[0].idleCpuPercent, r.idleCpuPercent)}, ` +
+          `wake-ups ${ratio(idleData.results[0].idleWakeupsPerSec, r.idleWakeupsPerSec)}, ` +
+          `CPU per sync ${ratio(idleData.results[0].perSyncMs, r.perSyncMs)}.`,
+      )
+      .join(' ')
+  : '';
 console.log(table);
 console.log();
 console.log(piecesTable);
@@ -772,6 +822,12 @@ console.log();
 console.log(langTable);
 console.log();
 console.log(footprintTable);
+const pr = sections.priority?.data;
+const prioTable = pr ? priorityTable(pr) : 'Not measured yet (BENCH_ONLY=priority).';
+console.log();
+console.log(prioTable);
+console.log();
+console.log(idleTable);
 
 const machines = [...new Set(Object.values(sections).map((s) => s.machine))];
 const md = `# Benchmark results
@@ -813,6 +869,25 @@ ${langEstimate}
 Footprint (bench/footprint.mjs, ${fp?.idleSeconds ?? '?'} s idle, sync every 10 s, health server up):
 
 ${footprintTable}
+
+Priority (bench/priority-bench.mjs${pr ? `, ${when(sections.priority)}: one busy loop per core for ${pr.seconds} s, ${pr.rounds} rounds, medians; load average ${pr.loadavg.toFixed(1)} on ${pr.cores} cores` : ''}):
+a CPU-bound program started beside a running libx264 job keeps this share of its solo speed:
+
+${prioTable}
+
+Idle (bench/idle-bench.mjs, issue 13 "invisible when idle"; targets: at most 0.3% of one core at the default sync
+interval, at most 3 ms of CPU per sync), measured ${when(sections.idle)} UTC${idleData?.loadAverage ? `, 1-minute load average ${idleData.loadAverage.toFixed(1)} on the 2 cores (other sessions' work)` : ''}:
+registered workers against the dev orchestrator, health server up, nobody scraping /metrics, log level info,
+${idleData?.settleSeconds ?? '?'} s settle after registration then ${idleData?.windowSeconds ?? '?'} s measured, all variants side by side. Idle CPU and
+wake-ups (context switches of all threads) of a worker at sync_interval 10 s; CPU per sync from a second worker of
+the same build syncing every ${idleData?.syncFastMs ?? '?'} ms, less the idle worker's CPU over the same time, per sync. CPU from
+/proc (all threads, GC included), so the measuring adds nothing to the measured process. "event-loop monitor at
+10 ms" is this build with prom-client's default resolution put back by a preload (bench/idle-precision.mjs);
+"before" is the commit before issue 13 (BENCH_IDLE_BEFORE_DIST).
+
+${idleTable}
+
+${idleRatios}
 
 Notes:
 - Every language (rows 5*): "1 audio rendition" is the new worker on the same film with only its default track

@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
+# lavapipe, a CPU Vulkan driver: ffmpeg's libplacebo tone mapping runs on it exactly as on a GPU, so
+# test/integration/tone-map-gpu.test.ts runs the GPU path for real (skipped without it). Debian/Ubuntu only.
+if command -v dpkg >/dev/null 2>&1 && ! dpkg -s mesa-vulkan-drivers >/dev/null 2>&1; then
+  need+=(mesa-vulkan-drivers)
+fi
 if [ "${SKIP_BROWSER:-0}" != "1" ] && ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
   need+=(chromium)
 fi

@@ -10,7 +10,8 @@ import { buildServer } from './http/server.js';
 import { createOrchestratorClient, type OrchestratorClient } from './orchestrator/client.js';
 import { Worker } from './worker/worker.js';
 import { createHostLoadReader, type HostLoadReader } from './worker/host-load.js';
-import { execaRunner, type CommandRunner } from './exec/runner.js';
+import { execaRunner, withPriority, type CommandRunner } from './exec/runner.js';
+import { createPrioritySetter } from './exec/priority.js';
 import { createCapabilityProber } from './capabilities/probe.js';
 import type { CapabilityProber } from './capabilities/types.js';
 import type { JobExecutor } from './job/contract.js';
@@ -55,7 +56,9 @@ export function createApp(config: Config, log: Logger, overrides: AppOverrides =
 
   // The worker hands each job its probe report and reads the hardware that failed from the outcome, so the
   // executor needs nothing of the worker.
-  const executor = overrides.executor ?? createLazyJobExecutor({ config, runner, log });
+  // A job's children (ffprobe, the sidecar conversions) run at process_priority like its ffmpeg; the probe does not.
+  const jobRunner = withPriority(runner, config.process_priority, createPrioritySetter({ log }));
+  const executor = overrides.executor ?? createLazyJobExecutor({ config, runner: jobRunner, log });
   const w = new Worker({
     config,
     log,

@@ -214,6 +214,28 @@ export const configSchema = {
     env: 'WORKER_COMMIT_CONCURRENCY',
     arg: 'commit-concurrency',
   },
+  // ---- work hours (src/worker/work-hours.ts, docs/drain-and-work-hours.md) ----
+  work_hours: {
+    doc:
+      'When this worker takes jobs, in local time (the TZ environment variable): ranges separated by commas, each ' +
+      '"HH:MM-HH:MM" with optional weekdays before it, e.g. "22:00-07:00" or "Mon-Fri 18:00-08:00, Sat-Sun ' +
+      '00:00-24:00". A range that crosses midnight belongs to the weekday it starts on. Outside them the worker ' +
+      'syncs as BUSY and takes no job. Empty: always.',
+    format: String,
+    default: '',
+    env: 'WORKER_WORK_HOURS',
+    arg: 'work-hours',
+  },
+  work_hours_running_job: {
+    doc:
+      'What a job still running when the work hours end does: finish (it runs to its end) or pause (its ffmpeg is ' +
+      'paused until the work hours start again, as for load from the owner).',
+    format: ['finish', 'pause'],
+    default: 'finish',
+    env: 'WORKER_WORK_HOURS_RUNNING_JOB',
+    arg: 'work-hours-running-job',
+  },
+  // ---- end of work hours ----
   busy_cpu_percent: {
     doc: 'Above this host CPU load (from any process) the worker reports BUSY so the host is left alone.',
     format: 'percent',
@@ -227,6 +249,39 @@ export const configSchema = {
     default: 90,
     env: 'WORKER_BUSY_RAM_PERCENT',
     arg: 'busy-ram-percent',
+  },
+  // Issue 13, a good guest (docs/good-guest.md): priority and stepping aside while the owner needs the machine.
+  process_priority: {
+    doc:
+      'CPU priority of ffmpeg and ffprobe: low (nice 10 / BELOW_NORMAL class, and best-effort-7 I/O on Linux), ' +
+      'idle (nice 19 / IDLE class, idle I/O) or normal (unchanged).',
+    format: ['low', 'normal', 'idle'],
+    default: 'low',
+    env: 'WORKER_PROCESS_PRIORITY',
+    arg: 'process-priority',
+  },
+  pause_on_owner_load: {
+    doc:
+      'Pause the running ffmpeg while other programs load the host past busy_cpu_percent or busy_ram_percent ' +
+      '(or use an NVIDIA GPU or its encoder): SIGSTOP on Linux/macOS, the idle priority class on Windows.',
+    format: Boolean,
+    default: true,
+    env: 'WORKER_PAUSE_ON_OWNER_LOAD',
+    arg: 'pause-on-owner-load',
+  },
+  pause_after: {
+    doc: "How long the other programs' load must stay over the thresholds before the job is paused.",
+    format: 'duration',
+    default: '10s',
+    env: 'WORKER_PAUSE_AFTER',
+    arg: 'pause-after',
+  },
+  resume_after: {
+    doc: 'How long their load must stay under the thresholds before a paused job resumes.',
+    format: 'duration',
+    default: '30s',
+    env: 'WORKER_RESUME_AFTER',
+    arg: 'resume-after',
   },
 } as const satisfies ConfigSchemaShape;
 

@@ -12,7 +12,9 @@ import { schemaLeaves } from './config-schema.js';
 import { ConfigError, errorMessage } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { VERSION } from './version.js';
-import { onShutdownSignal } from './util/signals.js';
+import { onDrainSignal, onShutdownSignal } from './util/signals.js';
+import { parseDuration } from './config-formats.js';
+import { workHoursOf } from './worker/work-window.js';
 
 // nvidia-smi numbers GPUs by PCI bus; CUDA (and so ffmpeg's -hwaccel_device and nvenc's -gpu) numbers them fastest
 // first unless told otherwise. One numbering for both, so the GPU chosen from nvidia-smi is the one ffmpeg opens.
@@ -47,6 +49,7 @@ function configArgs(flags: ConfigFlags): string[] {
 
 function readConfig(flags: ConfigFlags, requireNas: boolean): Config {
   const config = loadConfig({ args: configArgs(flags), configFile: flags.config, requireNas });
+  workHoursOf(config); // a bad work_hours is a config error (exit 2) for every command, not a surprise at start
   // ffmpeg's CUDA filters (scale_cuda, yadif_cuda) ship as PTX that the driver compiles on first use: 6.6-8.5 s
   // per ffmpeg run on an H200 when the compiled kernels cannot be cached, 0.9 s with the cache (bench/
   // gpu-results.md). The driver caches in ~/.nv, which a read-only container or a service user without a home
@@ -66,17 +69,28 @@ function fail(err: unknown): never {
 }
 
 /**
- * First SIGINT/SIGTERM (SIGBREAK on Windows): graceful stop with a hard deadline. Second signal: exit at once.
+ * The one graceful stop of the service, with a hard deadline. Asked by the first SIGINT/SIGTERM (SIGBREAK on
+ * Windows), or by a finished drain with exit; a signal while a signal's stop runs exits at once (one while a drain's
+ * stop runs only makes it a signal's: Kubernetes sends SIGTERM when preStop returns).
  */
-function onShutdownSignals(log: Logger, stop: () => Promise<void>, hardDeadlineMs = 10_000): void {
-  let stopping = false;
-  const handler = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      log.warn({ signal }, 'second signal: exiting now');
+function gracefulStopper(
+  log: Logger,
+  stop: () => Promise<void>,
+  hardDeadlineMs = 10_000,
+): (why: { signal: NodeJS.Signals } | 'drain') => void {
+  let stopping: 'signal' | 'drain' | undefined;
+  return (why) => {
+    if (stopping === 'signal' && why !== 'drain') {
+      log.warn({ signal: why.signal }, 'second signal: exiting now');
       process.exit(130);
     }
-    stopping = true;
-    log.info({ signal }, 'signal received: shutting down gracefully (send it again to exit at once)');
+    if (stopping) {
+      if (why !== 'drain') stopping = 'signal';
+      return;
+    }
+    stopping = why === 'drain' ? 'drain' : 'signal';
+    if (why === 'drain') log.info('drained: stopping (drain --exit)');
+    else log.info({ signal: why.signal }, 'signal received: shutting down gracefully (send it again to exit at once)');
     const deadline = setTimeout(() => {
       log.error('graceful shutdown took too long; exiting');
       process.exit(1);
@@ -90,7 +104,6 @@ function onShutdownSignals(log: Logger, stop: () => Promise<void>, hardDeadlineM
       },
     );
   };
-  onShutdownSignal(handler);
 }
 
 /**
@@ -111,6 +124,13 @@ async function cmdStart(flags: ConfigFlags): Promise<void> {
   const config = readConfig(flags, true);
   const log = createLogger({ level: config.log_level, secrets: configSecrets(config) });
   logUnhandledRejections(log);
+  // SIGUSR2 (drain) is caught before the lock is taken: `transcode-worker drain` signals whoever holds the lock, and
+  // SIGUSR2's default action would end the process. One that arrives before the worker exists is kept for it.
+  const drain: { pending: boolean; bySignal?: () => Promise<void> } = { pending: false };
+  onDrainSignal(() => {
+    if (drain.bySignal) void drain.bySignal();
+    else drain.pending = true;
+  });
   // One worker per state_dir, taken before anything reads it: a second one exits 2 naming the first
   // (StateDirInUseError). Released when this process exits; a SIGKILL leaves a stale lock the next start takes over.
   // run-job does not take it: it keeps no running-job record or outbox, only reads and atomically replaces the
@@ -119,7 +139,12 @@ async function cmdStart(flags: ConfigFlags): Promise<void> {
   await acquireStateLock(config.state_dir, log);
   const { createApp } = await import('./app.js');
   const app = createApp(config, log);
-  onShutdownSignals(log, () => app.stop(), Math.max(10_000, config.shutdown_timeout + 5000));
+  const stopGracefully = gracefulStopper(log, () => app.stop(), Math.max(10_000, config.shutdown_timeout + 5000));
+  onShutdownSignal((signal) => stopGracefully({ signal }));
+  app.worker.onDrainedForExit(() => stopGracefully('drain'));
+  // Never rejects: the drain logs its own failures.
+  drain.bySignal = () => app.worker.drainBySignal();
+  if (drain.pending) void drain.bySignal();
   await app.start();
 }
 
@@ -195,6 +220,30 @@ async function cmdRunJob(file: string, flags: ConfigFlags): Promise<void> {
   process.stdout.write('', () => process.exit(code));
 }
 
+async function cmdDrain(
+  flags: ConfigFlags & { exit?: boolean; cancel?: boolean; wait?: boolean; timeout?: string },
+): Promise<void> {
+  const config = readConfig(flags, false);
+  let timeoutMs = 0;
+  if (flags.timeout !== undefined) {
+    try {
+      timeoutMs = parseDuration(flags.timeout);
+    } catch (err) {
+      throw new ConfigError(`invalid --timeout = ${JSON.stringify(flags.timeout)}: ${errorMessage(err)}`);
+    }
+  }
+  const { runDrainCommand } = await import('./worker/drain-command.js');
+  const code = await runDrainCommand({
+    stateDir: config.state_dir,
+    exit: Boolean(flags.exit),
+    cancel: Boolean(flags.cancel),
+    wait: Boolean(flags.wait),
+    timeoutMs,
+    out: process.stdout,
+  });
+  process.stdout.write('', () => process.exit(code));
+}
+
 async function cmdDevOrchestrator(opts: {
   host: string;
   port: string;
@@ -248,6 +297,18 @@ export function buildCli(): Command {
       .description('run one job spec (JSON) locally with no orchestrator; prints the finalize payload')
       .argument('<file>', 'job JSON file (the assigned_job object of the protocol)'),
   ).action((file: string, flags: ConfigFlags) => cmdRunJob(file, flags).catch(fail));
+
+  addConfigOptions(
+    program
+      .command('drain')
+      .description(
+        'ask the worker running on this state_dir to finish its job and take no new one (until --cancel or it stops)',
+      )
+      .option('--exit', 'then stop the worker (exit 0) once it is idle')
+      .option('--cancel', 'take jobs again (undo a drain)')
+      .option('--wait', 'block until the worker has exited (--exit) or is idle: for a Kubernetes preStop hook')
+      .option('--timeout <duration>', 'with --wait: give up (exit 1) after this long, e.g. "10m"'),
+  ).action((flags) => cmdDrain(flags).catch(fail));
 
   program
     .command('dev-orchestrator')

@@ -1,12 +1,24 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
+ * How often prom-client's event-loop monitor (perf_hooks.monitorEventLoopDelay, the nodejs_eventloop_lag_*_seconds
+ * gauges) samples the loop. Its default, 10 ms, wakes an idle worker 100 times a second, measured as most of its idle
+ * CPU (bench/idle-bench.mjs: 0.72% of a core at 10 ms, 0.25% at 100 ms, 0.15% at 1000 ms on the bench machine).
+ * The worker's own work runs in ffmpeg, so what the gauges are for is a loop stalled long enough to delay syncs,
+ * progress reports or /healthz (hundreds of ms and more): at one sample a second a stall of a second or more always
+ * shows in the max, shorter ones in proportion to their length, and a 15-60 s Prometheus scrape (the histogram is reset
+ * at each scrape) still gets 15-60 samples for the mean and percentiles. nodejs_eventloop_lag_seconds, measured at
+ * scrape time, does not depend on it.
+ */
+export const EVENT_LOOP_MONITOR_RESOLUTION_MS = 1000;
+
+/**
  * One registry per app instance (never prom-client's global one), so two workers in one test process, or a test
  * that builds the app twice, never share or double-register metrics.
  */
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_MONITOR_RESOLUTION_MS });
   const m = {
     registry,
     jobsTotal: new Counter({
@@ -82,6 +94,11 @@ export function createMetrics() {
     stateWriteFailures: new Counter({
       name: 'transcode_worker_state_write_failures_total',
       help: 'Failed attempts to write or remove a file in state_dir (each is retried with backoff).',
+      registers: [registry],
+    }),
+    pausedSeconds: new Counter({
+      name: 'transcode_worker_paused_seconds_total',
+      help: 'Time the running job spent paused because the host was needed by other programs (or held by the work hours).',
       registers: [registry],
     }),
   };

@@ -12,7 +12,8 @@ import { writeJsonDurably } from '../util/durable-file.js';
 import type { HostSnapshot } from './host.js';
 import type { ProbeReport } from './types.js';
 
-const CACHE_FORMAT = 1;
+// 2: reports hold toneMappers (a format-1 report would leave every job on the CPU chain until re-probed).
+const CACHE_FORMAT = 2;
 
 export function cacheFile(stateDir: string): string {
   return path.join(stateDir, 'capabilities.json');

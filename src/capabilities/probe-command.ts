@@ -66,6 +66,17 @@ export function formatProbeTable(report: ProbeReport): string {
     ['HWACCEL', 'RESULT', 'TIME', 'REASON'],
     report.hwaccels.map((h) => [h.name, resultOf(h), `${h.durationMs}ms`, h.reason ?? '']),
   );
+  // A CPU driver (lavapipe) passes but jobs do not use it: say so in the result column.
+  const toneMappers = formatTable(
+    ['TONE MAPPER', 'RESULT', 'TIME', 'DEVICE', 'REASON'],
+    (report.toneMappers ?? []).map((t) => [
+      t.name,
+      t.ok && t.cpuDevice ? 'ok (cpu driver, unused)' : resultOf(t),
+      `${t.durationMs}ms`,
+      t.device ?? '-',
+      t.reason ?? '',
+    ]),
+  );
   const caps = report.capabilities;
   const gpus = report.gpus.length
     ? report.gpus
@@ -79,6 +90,8 @@ export function formatProbeTable(report: ProbeReport): string {
     encoders,
     '',
     hwaccels,
+    '',
+    toneMappers,
     '',
     `GPUs:\n${gpus}`,
     '',

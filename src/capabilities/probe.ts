@@ -3,7 +3,8 @@
  *
  * probe(): toolchain check and host facts (in parallel) -> cache lookup -> `-encoders`/`-hwaccels`/`-decoders` ->
  * test encodes of every listed candidate whose device exists (bounded parallelism) -> sessions of the hardware
- * families that passed -> hwaccel test decodes -> payload -> cache.
+ * families that passed -> hwaccel test decodes -> payload -> cache. Beside the encoder checks, `-filters` (and
+ * vpp_qsv's options) -> a real run of every tone-mapping path whose filters and device exist (tone-mappers.ts).
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,6 +17,8 @@ import { familySkipReason, listGpus, renderNodesToTest, testDeviceFor } from './
 import { ENCODER_CANDIDATES, isHardwareFamily } from './encoder-table.js';
 import { HWACCEL_CANDIDATES, HWACCEL_FAMILY } from './encoders.js';
 import { parseCodecList, parseHwaccels } from './ffmpeg-output.js';
+import { parseFilterList, parseFilterOptions } from './filters.js';
+import { checkToneMappers, TONE_MAPPER_PATHS } from './tone-mappers.js';
 import { createHostReader, type HostSnapshot, type ReadHost } from './host.js';
 import { buildCapabilities } from './payload.js';
 import {
@@ -29,7 +32,15 @@ import {
 } from './test-encode.js';
 import { mapLimit } from '../util/pool.js';
 import { checkToolchain, type Tool } from './toolchain.js';
-import type { CapabilityProber, EncoderCheck, EncoderFamily, HwaccelCheck, ProbeReport } from './types.js';
+import type {
+  CapabilityProber,
+  EncoderCheck,
+  EncoderFamily,
+  HwaccelCheck,
+  ProbeReport,
+  ToneMapperCheck,
+  ToneMapperPath,
+} from './types.js';
 
 export interface ProberDeps {
   config: Pick<
@@ -44,12 +55,30 @@ export interface ProberDeps {
   now?: () => Date;
   /** Test encodes run at once. Three keeps a 2-core host busy without starving it. */
   concurrency?: number;
+  /** Try Vulkan/OpenCL tone mapping on a host without a GPU (CPU drivers such as lavapipe); tests use it. */
+  tryToneMapWithoutGpu?: boolean;
+}
+
+/** Tone-mapping paths that run on a family's device: re-checked when that family is re-probed. */
+const TONE_PATHS_OF_FAMILY: Partial<Record<EncoderFamily, readonly ToneMapperPath[]>> = {
+  vaapi: ['vaapi', 'opencl-vaapi'],
+  qsv: ['qsv', 'opencl-qsv'],
+  nvidia: ['libplacebo', 'opencl'],
+};
+
+interface Checks {
+  encoders: EncoderCheck[];
+  hwaccels: HwaccelCheck[];
+  toneMappers: ToneMapperCheck[];
 }
 
 interface Listing {
   encoders: Set<string>;
   hwaccels: Set<string>;
   decoders: Set<string>;
+  filters: Set<string>;
+  /** vpp_qsv's options (its tonemap option exists from 7.1 on); empty when vpp_qsv is absent. */
+  vppQsvOptions: Set<string>;
 }
 
 export function createCapabilityProber(deps: ProberDeps): CapabilityProber {
@@ -62,10 +91,42 @@ export function createCapabilityProber(deps: ProberDeps): CapabilityProber {
   const ctxFor = (ffmpeg: Tool): TestContext => ({ runner, ffmpeg: ffmpeg.path, timeoutMs: config.probe_timeout });
 
   async function listFfmpeg(ffmpeg: Tool): Promise<Listing> {
-    const run = (flag: string) =>
-      runner(ffmpeg.path, ['-hide_banner', flag], { timeoutMs: config.probe_timeout }).then((r) => r.stdout);
-    const [enc, hw, dec] = await Promise.all([run('-encoders'), run('-hwaccels'), run('-decoders')]);
-    return { encoders: parseCodecList(enc), hwaccels: parseHwaccels(hw), decoders: parseCodecList(dec) };
+    const run = (...flags: string[]) =>
+      runner(ffmpeg.path, ['-hide_banner', ...flags], { timeoutMs: config.probe_timeout }).then((r) => r.stdout);
+    const [enc, hw, dec, filt] = await Promise.all([
+      run('-encoders'),
+      run('-hwaccels'),
+      run('-decoders'),
+      run('-filters'),
+    ]);
+    const filters = parseFilterList(filt);
+    // Only where it matters: vpp_qsv's tonemap option decides the QSV tone-mapping path.
+    const vppQsvOptions = filters.has('vpp_qsv')
+      ? parseFilterOptions(await run('-h', 'filter=vpp_qsv'))
+      : new Set<string>();
+    return {
+      encoders: parseCodecList(enc),
+      hwaccels: parseHwaccels(hw),
+      decoders: parseCodecList(dec),
+      filters,
+      vppQsvOptions,
+    };
+  }
+
+  function toneMapperChecks(
+    ffmpeg: Tool,
+    host: HostSnapshot,
+    listing: Listing,
+    paths: readonly ToneMapperPath[] = TONE_MAPPER_PATHS,
+  ): Promise<ToneMapperCheck[]> {
+    const input = {
+      filters: listing.filters,
+      vppQsvOptions: listing.vppQsvOptions,
+      host,
+      config,
+      ...(deps.tryToneMapWithoutGpu ? { tryWithoutGpu: true } : {}),
+    };
+    return checkToneMappers(ctxFor(ffmpeg), input, limit, paths);
   }
 
   /** Checks every candidate of the given families (all when omitted). */
@@ -137,7 +198,7 @@ export function createCapabilityProber(deps: ProberDeps): CapabilityProber {
   function assemble(
     tools: { ffmpeg: Tool; ffprobe: Tool },
     host: HostSnapshot,
-    checks: { encoders: EncoderCheck[]; hwaccels: HwaccelCheck[] },
+    checks: Checks,
     started: number,
   ): ProbeReport {
     const video = checks.encoders.filter((e) => e.ok && e.family !== 'audio');
@@ -161,6 +222,7 @@ export function createCapabilityProber(deps: ProberDeps): CapabilityProber {
       }),
       encoders: checks.encoders,
       hwaccels: checks.hwaccels,
+      toneMappers: checks.toneMappers,
       gpus: listGpus(host),
       ffmpeg: tools.ffmpeg,
       ffprobe: tools.ffprobe,
@@ -202,14 +264,18 @@ export function createCapabilityProber(deps: ProberDeps): CapabilityProber {
         if (cached) {
           // The test results come from the cache; CPU, RAM and GPU load are read fresh (a RAM upgrade is no
           // reason to re-test encoders, but the payload must still tell the truth about it).
-          const fresh = assemble(tools, host, cached, started);
+          const fresh = assemble(tools, host, { ...cached, toneMappers: cached.toneMappers ?? [] }, started);
           const report: ProbeReport = { ...fresh, probedAt: cached.probedAt, fromCache: true };
           log.debug({ durationMs: report.durationMs }, 'capabilities from cache');
           return report;
         }
       }
       const listing = await listFfmpeg(tools.ffmpeg);
-      const checks = await runChecks(ctxFor(tools.ffmpeg), host, listing);
+      const [encoderChecks, toneMappers] = await Promise.all([
+        runChecks(ctxFor(tools.ffmpeg), host, listing),
+        toneMapperChecks(tools.ffmpeg, host, listing),
+      ]);
+      const checks = { ...encoderChecks, toneMappers };
       const report = assemble(tools, host, checks, started);
       last = { report, listing };
       await save(key, report);
@@ -233,16 +299,25 @@ export function createCapabilityProber(deps: ProberDeps): CapabilityProber {
       const previous = last?.report ?? (await readCachedReport(config.state_dir, key, log));
       const merge = <T extends { name: string }>(old: readonly T[], updated: T[]): T[] =>
         old.map((o) => updated.find((u) => u.name === o.name) ?? o);
-      let checks: { encoders: EncoderCheck[]; hwaccels: HwaccelCheck[] };
-      if (previous) {
-        const fresh = await runChecks(ctxFor(tools.ffmpeg), host, listing, new Set([family]));
+      let checks: Checks;
+      if (previous?.toneMappers) {
+        const paths = TONE_PATHS_OF_FAMILY[family] ?? [];
+        const [fresh, toneMappers] = await Promise.all([
+          runChecks(ctxFor(tools.ffmpeg), host, listing, new Set([family])),
+          toneMapperChecks(tools.ffmpeg, host, listing, paths),
+        ]);
         checks = {
           encoders: merge(previous.encoders, fresh.encoders),
           hwaccels: merge(previous.hwaccels, fresh.hwaccels),
+          toneMappers: merge(previous.toneMappers, toneMappers),
         };
       } else {
         // Nothing to update: a full probe is the re-probe.
-        checks = await runChecks(ctxFor(tools.ffmpeg), host, listing);
+        const [all, toneMappers] = await Promise.all([
+          runChecks(ctxFor(tools.ffmpeg), host, listing),
+          toneMapperChecks(tools.ffmpeg, host, listing),
+        ]);
+        checks = { ...all, toneMappers };
       }
       const report = assemble(tools, host, checks, started);
       last = { report, listing };

@@ -41,6 +41,34 @@ export interface HwaccelCheck {
   skipped?: boolean;
 }
 
+/**
+ * A tone-mapping path a plan may use, by where its frames are: 'cpu' (zscale + tonemap), 'vaapi' (tonemap_vaapi on
+ * VAAPI frames), 'qsv' (vpp_qsv tonemap on QSV frames, ffmpeg 7.1+), 'opencl' (tonemap_opencl on CPU frames
+ * uploaded to an OpenCL GPU), 'opencl-vaapi' / 'opencl-qsv' (tonemap_opencl on VAAPI/QSV frames mapped to OpenCL),
+ * 'libplacebo' (Vulkan, CPU frames uploaded).
+ */
+export type ToneMapperPath = 'cpu' | 'vaapi' | 'qsv' | 'opencl' | 'opencl-vaapi' | 'opencl-qsv' | 'libplacebo';
+
+export interface ToneMapperCheck {
+  name: ToneMapperPath;
+  /** The filters it needs are in `ffmpeg -filters` (and vpp_qsv has its tonemap option). */
+  listed: boolean;
+  /** Tone mapped a few frames of a 10-bit BT.2020 PQ picture to 8-bit BT.709 on this host. */
+  ok: boolean;
+  /** First meaningful error line when it failed, or why it was skipped. */
+  reason?: string;
+  durationMs: number;
+  /** Not tested: filter missing, no device for it, or hardware disabled (`reason` says which). */
+  skipped?: boolean;
+  /** The device it ran on: a render node, or the Vulkan/OpenCL device name ffmpeg chose. */
+  device?: string;
+  /**
+   * The device is a CPU implementation (lavapipe/llvmpipe): it works, but is no faster than the CPU chain, so jobs
+   * do not use it (capabilities/tone-mappers.ts usableToneMappers).
+   */
+  cpuDevice?: boolean;
+}
+
 export interface GpuInfo {
   vendor: string;
   model: string;
@@ -53,6 +81,8 @@ export interface ProbeReport {
   capabilities: Capabilities;
   encoders: EncoderCheck[];
   hwaccels: HwaccelCheck[];
+  /** Every tone-mapping path, verified or why not. Absent in a report from before this existed. */
+  toneMappers?: ToneMapperCheck[];
   gpus: GpuInfo[];
   ffmpeg: { path: string; version: string };
   ffprobe: { path: string; version: string };

@@ -57,6 +57,7 @@ export function killProcessTree(pid: number, onError?: (err: Error) => void): vo
     } catch (err) {
       onError?.(err as Error);
     }
+    // SIGKILL also ends a stopped (paused) process at once; SIGTERM would wait until it is continued.
     // Stop the root first so it cannot spawn more, then kill children before the root: a child whose parent
     // died first would be re-parented and could be missed by a second look.
     signalPid(pid, 'SIGSTOP');

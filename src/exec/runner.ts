@@ -4,6 +4,7 @@
  * Always an argument array: no shell is ever involved.
  */
 import { execa } from 'execa';
+import type { PrioritySetter, ProcessPriority } from './priority.js';
 
 export interface RunOptions {
   /** Kill the process (tree) after this many ms; the result then has timedOut: true. */
@@ -12,6 +13,8 @@ export interface RunOptions {
   /** Bytes written to stdin. */
   input?: string | Buffer;
   cwd?: string;
+  /** Told the process id right after spawn (its priority is set there). */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface RunResult {
@@ -29,7 +32,7 @@ export type CommandRunner = (command: string, args: readonly string[], opts?: Ru
 /** The real runner: execa, never throwing for a non-zero exit, a timeout or a missing binary. */
 export const execaRunner: CommandRunner = async (command, args, opts = {}) => {
   const started = performance.now();
-  const result = await execa(command, [...args], {
+  const child = execa(command, [...args], {
     reject: false,
     timeout: opts.timeoutMs,
     cancelSignal: opts.signal,
@@ -40,6 +43,8 @@ export const execaRunner: CommandRunner = async (command, args, opts = {}) => {
     windowsHide: true,
     maxBuffer: 64 * 1024 * 1024,
   });
+  if (child.pid !== undefined) opts.onSpawn?.(child.pid);
+  const result = await child;
   const durationMs = performance.now() - started;
   const code = (result as { code?: string }).code;
   const spawnError =
@@ -57,3 +62,20 @@ export const execaRunner: CommandRunner = async (command, args, opts = {}) => {
     durationMs,
   };
 };
+
+/**
+ * A runner whose programs run at the job's priority (ffprobe, the sidecar conversions: every child of a job).
+ * The capability probe keeps the plain runner: its test encodes are short, run once at start, and at a low priority
+ * on a busy host they could time out and wrongly mark an encoder as broken.
+ */
+export function withPriority(runner: CommandRunner, priority: ProcessPriority, setter: PrioritySetter): CommandRunner {
+  if (priority === 'normal') return runner;
+  return (command, args, opts = {}) =>
+    runner(command, args, {
+      ...opts,
+      onSpawn: (pid) => {
+        setter.apply(pid, priority);
+        opts.onSpawn?.(pid);
+      },
+    });
+}

@@ -17,6 +17,7 @@ import type { EncoderFamily, ProbeReport } from '../capabilities/types.js';
 import type { Logger } from '../log.js';
 import type { FinalizeMetrics, Job } from '../protocol/schemas.js';
 import type { FfmpegProgress } from '../transcode/progress.js';
+import type { PausableProcess } from '../exec/suspend.js';
 
 /** Progress as the job reports it: the shape ffmpeg's progress is computed in (0..100, non-decreasing over one job). */
 export type JobProgress = FfmpegProgress;
@@ -33,8 +34,9 @@ export interface JobContext {
   /**
    * Told the pid of each ffmpeg the job starts. The lifecycle records it so that, after a crash that took the worker
    * down without its children (SIGKILL, OOM killer), the next start can end that orphan before cleaning its staging.
+   * `proc` (the job's ffmpeg) lets the lifecycle pause it while the owner needs the host (worker/job-pauser.ts).
    */
-  onProcess?(pid: number): void;
+  onProcess?(pid: number, proc?: PausableProcess): void;
   /**
    * Told why the job is waiting for state_dir (the commit cannot record its journal: a full or read-only disk), and
    * undefined once it goes on: the lifecycle shows it in /readyz and the state_dir metric.

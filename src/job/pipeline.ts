@@ -141,6 +141,7 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
             signal: AbortSignal.any([signal, completeness.signal]),
             durationSec: source.durationSec,
             stallTimeoutMs: config.stall_timeout,
+            priority: config.process_priority,
             onProgress: (pr) => report(pr),
             onSpawn: ctx.onProcess,
             log,

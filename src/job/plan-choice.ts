@@ -6,6 +6,7 @@ import os from 'node:os';
 import { CODEC_LIMITS } from '../media/codec-levels.js';
 import type { ProbeReport } from '../capabilities/types.js';
 import type { DeviceChoice, GpuSelector } from '../capabilities/gpu-selector.js';
+import { usableToneMappers } from '../capabilities/tone-mappers.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { encoderFamilyOf } from '../transcode/job-fields.js';
@@ -39,6 +40,8 @@ export function buildPlanOptions(
   const verifiedNames = new Set(probe ? probe.encoders.filter((e) => e.ok).map((e) => e.name) : ASSUMED_ENCODERS);
   const sessions = probe?.capabilities.max_encode_sessions ?? 0;
   const hwaccels = probe ? probe.hwaccels.filter((h) => h.ok).map((h) => h.name) : [];
+  // Verified tone-mapping paths; a software-only retry (after a device error) keeps only the CPU chain.
+  const toneMappers = usableToneMappers(probe?.toneMappers)?.filter((t) => !softwareOnly || t === 'cpu');
   return {
     stagingDir,
     encoders: {
@@ -51,6 +54,7 @@ export function buildPlanOptions(
     softwarePreset: resolveSoftwarePreset(config),
     codecLimits: CODEC_LIMITS[config.hls_codec_limits],
     hwaccelMode: softwareOnly ? 'none' : config.hwaccel,
+    ...(toneMappers ? { toneMappers } : {}),
     ...(device && !softwareOnly ? { hwDevice: device } : {}),
   };
 }

@@ -6,9 +6,6 @@
  * - an answer larger than MAX_ANSWER_BYTES is cut off while it streams;
  * - ca_file adds to the certificate authorities Node trusts (trusted-cas.ts), it does not replace them.
  */
-import axios, { type AxiosInstance } from 'axios';
-import https from 'node:https';
-import http from 'node:http';
 import type { TSchema } from '@sinclair/typebox';
 import {
   AnyAck,
@@ -22,6 +19,7 @@ import {
 import { redactUrl } from '../util/redact.js';
 import { MAX_ANSWER_BYTES, classifyAnswer, requestError, type CallKind } from './outcome.js';
 import { trustedCas } from './trusted-cas.js';
+import { createTransport } from './transport.js';
 
 export { MAX_ANSWER_BYTES };
 
@@ -47,29 +45,20 @@ export function createOrchestratorClient(opts: OrchestratorClientOptions): Orche
   const shownUrl = redactUrl(baseURL);
   const headers: Record<string, string> = { 'X-Worker-ID': opts.workerId, 'User-Agent': 'transcode-worker' };
   if (opts.authToken) headers.Authorization = `Bearer ${opts.authToken}`;
-  const http_: AxiosInstance = axios.create({
-    baseURL,
-    // Idle limit (no byte for this long) and, through `signal` per request, the same bound on the whole request: an
-    // answer dripped a byte at a time must not hold a sync, or the shutdown, for minutes.
-    timeout: opts.timeoutMs,
+  // The transport (transport.ts) keeps the limits above: no redirect, total and idle deadline, answer size cap,
+  // keep-alive sockets, credentials in the URL as Basic authentication. Node's http never reads a proxy from the
+  // environment, so one cannot hijack a LAN call.
+  const send = createTransport({
+    baseUrl: opts.baseUrl,
     headers,
-    // Keep-alive: the sync loop talks to the same host every few seconds; reusing the socket is cheaper for both sides.
-    httpAgent: new http.Agent({ keepAlive: true, maxSockets: 4 }),
-    httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 4, ca }),
-    // Status handling is ours (outcome.ts), and a proxy from the environment must not hijack a LAN call.
-    validateStatus: () => true,
-    proxy: false,
-    // Never follow a redirect: the 3xx comes back to classifyAnswer() as it is (axios then uses Node's own http/https, not
-    // follow-redirects), so a result is never sent to, nor acknowledged by, whatever the Location points at.
-    maxRedirects: 0,
-    // Answers are a few hundred bytes; axios counts while the answer streams and closes the connection past the cap.
-    maxContentLength: MAX_ANSWER_BYTES,
-    transitional: { clarifyTimeoutError: true },
+    timeoutMs: opts.timeoutMs,
+    maxAnswerBytes: MAX_ANSWER_BYTES,
+    ca,
   });
 
   async function call<T extends TSchema>(
     kind: CallKind,
-    method: 'post' | 'patch',
+    method: 'POST' | 'PATCH',
     url: string,
     body: unknown,
     schema: T,
@@ -77,7 +66,7 @@ export function createOrchestratorClient(opts: OrchestratorClientOptions): Orche
   ) {
     let res;
     try {
-      res = await http_.request({ method, url, data: body, signal: AbortSignal.timeout(opts.timeoutMs) });
+      res = await send(method, url, body);
     } catch (err) {
       throw requestError(err, kind, shownUrl, opts.timeoutMs);
     }
@@ -89,20 +78,20 @@ export function createOrchestratorClient(opts: OrchestratorClientOptions): Orche
     async register(capabilities) {
       await call(
         'register',
-        'post',
+        'POST',
         '/api/v1/workers/register',
         { worker_id: opts.workerId, capabilities },
         RegisterResponse,
       );
     },
     async sync(body) {
-      return call('sync', 'post', '/api/v1/workers/sync', { worker_id: opts.workerId, ...body }, SyncResponse);
+      return call('sync', 'POST', '/api/v1/workers/sync', { worker_id: opts.workerId, ...body }, SyncResponse);
     },
     async reportProgress(jobId, body) {
-      await call('progress', 'patch', jobUrl(jobId), { worker_id: opts.workerId, ...body }, AnyAck, jobId);
+      await call('progress', 'PATCH', jobUrl(jobId), { worker_id: opts.workerId, ...body }, AnyAck, jobId);
     },
     async finalize(jobId, body) {
-      await call('finalize', 'post', `${jobUrl(jobId)}/finalize`, { worker_id: opts.workerId, ...body }, AnyAck, jobId);
+      await call('finalize', 'POST', `${jobUrl(jobId)}/finalize`, { worker_id: opts.workerId, ...body }, AnyAck, jobId);
     },
   };
 }

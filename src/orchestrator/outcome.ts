@@ -3,7 +3,6 @@
  * typed error, so the lifecycle reasons about meaning (not registered, job gone, try later, give up) and never about
  * status codes. Every message here may reach logs, /status, /readyz and a job's error_msg: URLs in it are redacted.
  */
-import axios, { type AxiosError, type AxiosResponse } from 'axios';
 import type { Static, TSchema } from '@sinclair/typebox';
 import {
   JobGoneError,
@@ -15,6 +14,7 @@ import {
 } from '../errors.js';
 import { assertSchema } from '../protocol/validate.js';
 import { redactUrl, redactUrlsIn } from '../util/redact.js';
+import { AnswerTooLargeError, RequestTimeoutError, type Answer } from './transport.js';
 
 export type CallKind = 'register' | 'sync' | 'progress' | 'finalize';
 
@@ -22,17 +22,17 @@ export type CallKind = 'register' | 'sync' | 'progress' | 'finalize';
 export const MAX_ANSWER_BYTES = 1024 * 1024;
 
 /**
- * The call got no usable answer. The AxiosError is deliberately not kept as `cause`: it carries the request
- * config, Authorization header included, and a logger that serializes causes would print it.
+ * The call got no usable answer (transport.ts's typed errors, or Node's socket and TLS errors by their code). The
+ * original error is deliberately not kept as `cause`: the message says all a person needs, and nothing that could
+ * carry the request or its headers reaches a logger that serializes causes.
  */
 export function requestError(err: unknown, kind: CallKind, shownUrl: string, timeoutMs: number): Error {
-  const e = err as AxiosError;
-  // ERR_CANCELED: the only signal passed is the total deadline (AbortSignal.timeout), so a cancel is a timeout.
-  if (axios.isCancel(err) || e.code === 'ETIMEDOUT' || e.code === 'ECONNABORTED')
+  const e = err as NodeJS.ErrnoException;
+  if (err instanceof RequestTimeoutError || e.code === 'ETIMEDOUT')
     return new TransientOrchestratorError(
       `orchestrator unreachable at ${shownUrl} (${kind}): timed out after ${timeoutMs} ms`,
     );
-  if (e.code === 'ERR_BAD_RESPONSE' && /maxContentLength/.test(e.message ?? ''))
+  if (err instanceof AnswerTooLargeError)
     return new ProtocolError(
       `the orchestrator's ${kind} answer is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB; refused (is orchestrator_url the orchestrator's address?)`,
     );
@@ -42,7 +42,7 @@ export function requestError(err: unknown, kind: CallKind, shownUrl: string, tim
 
 /** The answer's meaning: the validated body for a 2xx, a typed error otherwise. `requestUrl` resolves a relative Location. */
 export function classifyAnswer<T extends TSchema>(
-  res: Pick<AxiosResponse, 'status' | 'data' | 'headers'>,
+  res: Answer,
   kind: CallKind,
   schema: T,
   requestUrl: string,

@@ -2,6 +2,10 @@
  * The one long-running ffmpeg call of a job: argument array (never a shell), progress parsed from stdout,
  * a bounded stderr tail for error messages, a stall watchdog and abort. Invariant: when runFfmpeg settles
  * (resolve or throw), the ffmpeg process tree has exited; nothing is left running behind a job.
+ *
+ * ffmpeg runs at the configured low priority (exec/priority.ts), and may be paused while the owner needs the host
+ * (worker/job-pauser.ts, through the PausableProcess handed to onSpawn): paused time does not count as a stall, and
+ * an abort kills a paused tree at once (SIGKILL acts on a stopped process).
  */
 import { execa } from 'execa';
 import type { Logger } from '../log.js';
@@ -10,6 +14,8 @@ import { ProgressStreamParser, ProgressTracker, type FfmpegProgress, type Progre
 import { killProcessTree } from '../exec/kill-tree.js';
 import { StderrTail } from './stderr-tail.js';
 import { abortReason } from '../util/abortable.js';
+import type { PausableProcess } from '../exec/suspend.js';
+import { createPrioritySetter, type ProcessPriority, type PrioritySetter } from '../exec/priority.js';
 
 export interface RunFfmpegOptions {
   ffmpegPath: string;
@@ -22,8 +28,15 @@ export interface RunFfmpegOptions {
   log?: Logger;
   /** How long to wait for the killed process to exit before giving up on it (it should take milliseconds). */
   killWaitMs?: number;
-  /** Told the process id once ffmpeg started (logs, tests). */
-  onSpawn?: (pid: number) => void;
+  /**
+   * Told the process once ffmpeg started (the running-job record, the pauser); the handle's setPaused(true) holds
+   * the stall watchdog until setPaused(false).
+   */
+  onSpawn?: (pid: number, proc: PausableProcess) => void;
+  /** CPU (and Linux I/O) priority, set right after spawn; 'normal' or absent leaves it as inherited. */
+  priority?: ProcessPriority;
+  /** Sets it (tests; default: os.setPriority and ionice). */
+  prioritySetter?: PrioritySetter;
 }
 
 function formatSeconds(ms: number): string {
@@ -52,7 +65,8 @@ export async function runFfmpeg(args: readonly string[], opts: RunFfmpegOptions)
     env: { SVT_LOG: process.env.SVT_LOG ?? '2' },
   });
 
-  if (child.pid !== undefined) opts.onSpawn?.(child.pid);
+  if (child.pid !== undefined && opts.priority && opts.priority !== 'normal')
+    (opts.prioritySetter ?? createPrioritySetter({ log })).apply(child.pid, opts.priority);
 
   let stopReason: 'abort' | 'stall' | undefined;
   let stoppedAt = 0;
@@ -66,12 +80,30 @@ export async function runFfmpeg(args: readonly string[], opts: RunFfmpegOptions)
 
   let last: ProgressBlock = { ended: false };
   let watchdog: NodeJS.Timeout | undefined;
+  let paused = false;
   const armWatchdog = (): void => {
     if (watchdog) clearTimeout(watchdog);
+    watchdog = undefined;
+    // While paused on purpose there is no progress to expect: the watchdog starts afresh on resume.
+    if (paused) return;
     watchdog = setTimeout(() => stop('stall'), opts.stallTimeoutMs);
     watchdog.unref?.();
   };
   armWatchdog();
+
+  if (child.pid !== undefined) {
+    const pid = child.pid;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const handle: PausableProcess = {
+      pid,
+      exited,
+      setPaused: (p) => {
+        paused = p;
+        if (!stopReason) armWatchdog();
+      },
+    };
+    opts.onSpawn?.(pid, handle);
+  }
 
   child.stdout?.setEncoding('utf8');
   child.stdout?.on('data', (chunk: string) => {

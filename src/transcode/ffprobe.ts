@@ -8,6 +8,7 @@
 import { open, stat } from 'node:fs/promises';
 import { JobCancelledError, MediaError, ToolchainError } from '../errors.js';
 import type { CommandRunner } from '../exec/runner.js';
+import { readHead } from '../util/read-head.js';
 import { parseClock } from './clock.js';
 import { needsFirstFrameProbe, probeFirstFrameColour, withFrameColour } from './ffprobe-first-frame.js';
 import { parseFfprobeJson } from './ffprobe-parse.js';
@@ -98,6 +99,9 @@ export async function probeSourceInfo(inputPath: string, deps: ProbeSourceDeps):
   const shown = deps.shownAs ?? inputPath;
   if (result.exitCode !== 0 && /Format not on whitelist/.test(result.stderr))
     throw refusedSourceError(shown, refusedFormatIn(result.stderr));
+  // ffmpeg 7.1 and later no longer take an HLS playlist with another extension (.mkv) for one, so ffprobe fails
+  // with "Invalid data" instead of naming the format: say what the file is, the same on every version.
+  if (result.exitCode !== 0 && (await startsWithHlsTag(inputPath))) throw refusedSourceError(shown, 'hls');
   if (result.exitCode !== 0 && /moov atom not found/i.test(result.stderr) && (await startsWithMp4Header(inputPath)))
     throw new MediaError(
       `cannot read ${inputPath}: the file is incomplete (no index found: truncated, or still being copied?)`,
@@ -158,6 +162,15 @@ function videoDurationOf(json: unknown, index: number): number | undefined {
   const tag = (s?.tags as Record<string, unknown> | undefined)?.DURATION;
   const sec = typeof tag === 'string' ? parseClock(tag) : undefined;
   return sec !== undefined && sec > 0 ? sec : undefined;
+}
+
+/** Whether the file opens with an HLS playlist's first line (after an optional UTF-8 byte order mark). */
+async function startsWithHlsTag(file: string): Promise<boolean> {
+  try {
+    return /^(\uFEFF)?#EXTM3U/.test((await readHead(file, 10)).toString('utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /** An MP4/MOV file starts with an "ftyp" box: then a missing index means a cut-short file, not a foreign one. */

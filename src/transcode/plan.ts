@@ -3,7 +3,7 @@
  * builders turn into one ffmpeg command. Geometry rules live in plan-geometry.ts, encoder rules in
  * plan-encoders.ts; this file puts them together with the audio, colour, keyframe and layout decisions.
  */
-import type { EncoderFamily } from '../capabilities/types.js';
+import type { EncoderFamily, ToneMapperPath } from '../capabilities/types.js';
 import type { Config } from '../config.js';
 import { chooseEncoders, type EncoderOptions } from './plan-encoders.js';
 import { displaySize, fitRendition } from './plan-geometry.js';
@@ -12,6 +12,7 @@ import { JobValidationError } from '../errors.js';
 import { APPLE_LIMITS, appleLimitProblem, type AppleCodecLimits } from '../media/codec-levels.js';
 import { encoderFormatOf, tracksFolderName } from './job-fields.js';
 import { planAudioGroups } from './plan-audio.js';
+import { ASSUMED_TONE_MAPPERS, chooseToneMapper, uploadDeviceOf, type ToneMapChoice } from './plan-tonemap.js';
 import { planSubtitles, type SidecarSubtitle } from './plan-subtitles.js';
 import type {
   RenditionPlan,
@@ -41,6 +42,11 @@ export interface PlanOptions {
   sidecars?: readonly SidecarSubtitle[];
   /** Highest H.264/HEVC levels (hls_codec_limits): a rung that cannot fit them is refused before encoding. */
   codecLimits?: AppleCodecLimits;
+  /**
+   * Tone-mapping paths verified on this host (capabilities/tone-mappers.ts usableToneMappers). Absent: the CPU
+   * chain and tonemap_vaapi are assumed (ASSUMED_TONE_MAPPERS), as before the probe verified them.
+   */
+  toneMappers?: readonly ToneMapperPath[];
 }
 
 /** Peak rate allowed above the average (VBV): +20 % keeps segment sizes close to BANDWIDTH. */
@@ -88,12 +94,12 @@ function assertWithinCodecLimits(renditions: readonly RenditionPlan[], fps: numb
 /** Folder inside staging where ffmpeg writes whole subtitle tracks before they are cut (never committed). */
 export const SUBTITLE_WORK_DIR = '.subtitles';
 
-function planHwDecode(
+/** The GPU decode a ladder could use, before deciding whether its frames stay on the device; null: CPU decode. */
+function gpuDecodeKind(
   families: EncoderFamily[],
   v: VideoStreamInfo,
-  toneMap: boolean,
   opts: PlanOptions,
-): TranscodePlan['hwDecode'] {
+): 'cuda' | 'qsv' | 'vaapi' | null {
   const hardware = [...new Set(families.filter((f) => f !== 'software'))];
   if (hardware.length > 1) return null;
   const softwareRungs = families.some((f) => f === 'software');
@@ -103,17 +109,45 @@ function planHwDecode(
   // hwdownload) is proven for that, so mixed QSV/VAAPI ladders decode on the CPU as before.
   if (softwareRungs && kind !== 'cuda') return null;
   if (!HW_DECODABLE_CODECS.has(v.codec) || !HW_DECODABLE_PIXFMTS.has(v.pixFmt)) return null;
-  // Frames stay on the GPU unless a CPU-only step needs them: ffmpeg's autorotate inserts a CPU transpose, and
-  // tone mapping runs on the CPU except on VAAPI, where tonemap_vaapi handles PQ (HDR10) sources.
-  const gpuToneMap = kind === 'vaapi' && v.hdr === 'pq';
-  const framesOnDevice = v.rotation === 0 && (!toneMap || gpuToneMap);
+  return kind;
+}
+
+/**
+ * Where the ladder decodes and how it tone maps. Frames stay on the GPU unless a CPU-only step needs them:
+ * ffmpeg's autorotate inserts a CPU transpose, and tone mapping runs on the device only through a device path
+ * (tonemap_vaapi, vpp_qsv, OpenCL interop; plan-tonemap.ts).
+ */
+function planDecodeAndToneMap(
+  families: EncoderFamily[],
+  v: VideoStreamInfo,
+  toneMap: boolean,
+  opts: PlanOptions,
+): { hwDecode: TranscodePlan['hwDecode']; toneMap?: ToneMapChoice } {
+  const kind = gpuDecodeKind(families, v, opts);
+  const choice =
+    toneMap && v.hdr
+      ? chooseToneMapper({
+          hdr: v.hdr,
+          verified: opts.toneMappers ?? ASSUMED_TONE_MAPPERS,
+          ...(kind ? { decode: kind } : {}),
+          rotation: v.rotation,
+          vaapiOrQsvEncoder: families.some((f) => f === 'vaapi' || f === 'qsv'),
+        })
+      : undefined;
+  const result = (hwDecode: TranscodePlan['hwDecode']) => ({ hwDecode, ...(choice ? { toneMap: choice } : {}) });
+  if (!kind) return result(null);
+  const framesOnDevice = v.rotation === 0 && (!choice || choice.onDevice);
   // ffmpeg 5.1 decodes on QSV through its *_qsv decoders, whose frames stay on the device; without a reliable
   // download path, a QSV ladder that needs CPU filters decodes on the CPU instead.
-  if (kind === 'qsv' && !framesOnDevice) return null;
-  // Decoding on the GPU only to download every full-size frame for a CPU tone map gained nothing when measured
-  // (bench/gpu-results.md): without a GPU encoder, such a ladder decodes on the CPU.
-  if (!hardware[0] && !framesOnDevice) return null;
-  return { kind, device: opts.hwDevice, framesOnDevice };
+  if (kind === 'qsv' && !framesOnDevice) return result(null);
+  // Decoding on the GPU only to download every full-size frame for the CPU tone-mapping chain gained nothing when
+  // measured (bench/gpu-results.md: NVDEC + CPU tone map was 1.08x slower than CPU decode on an H200): without a
+  // GPU encoder, such a ladder decodes on the CPU. A GPU tone mapper (libplacebo, OpenCL) takes that work off the
+  // CPU, so NVDEC then decodes HDR too.
+  const gpuToneMapOnCpuFrames = choice?.path === 'libplacebo' || choice?.path === 'opencl';
+  const hardware = families.some((f) => f !== 'software');
+  if (!hardware && !framesOnDevice && !(gpuToneMapOnCpuFrames && v.rotation === 0)) return result(null);
+  return result({ kind, device: opts.hwDevice, framesOnDevice });
 }
 
 /**
@@ -191,6 +225,22 @@ function planVideoRungs(
   });
 }
 
+/** hwDecode, and for an HDR source the tone-mapping path and its upload device. */
+function planDecodeFields(
+  renditions: readonly RenditionPlan[],
+  video: VideoStreamInfo | null,
+  toneMap: boolean,
+  opts: PlanOptions,
+): Pick<TranscodePlan, 'hwDecode' | 'toneMapper' | 'toneMapDevice'> {
+  if (!video) return { hwDecode: null };
+  const families = renditions.map((r) => r.family);
+  const { hwDecode, toneMap: choice } = planDecodeAndToneMap(families, video, toneMap, opts);
+  if (!choice) return { hwDecode };
+  const nvidia = hwDecode?.kind === 'cuda' || families.includes('nvidia');
+  const device = uploadDeviceOf(choice.path, nvidia, opts.hwDevice);
+  return { hwDecode, toneMapper: choice.path, ...(device ? { toneMapDevice: device } : {}) };
+}
+
 /**
  * `opts.stagingDir` holds no '%' (the hls muxer would expand it): the job's validation refuses such a temp_dir.
  * An audio-only source (source.video null) plans no video rung: its ladder is the audio renditions alone.
@@ -234,6 +284,7 @@ export function planTranscode(v: ValidatedJob, source: SourceInfo, opts: PlanOpt
   // segment_type said, for every rung, so they switch cleanly.
   const fmp4Only = renditions.some((r) => encoderFormatOf(r.encoder) !== 'h264');
   const segmentType = fmp4Only ? 'fmp4' : v.segmentType;
+  const decodeFields = planDecodeFields(renditions, video, toneMap, opts);
 
   return {
     jobId: v.job.job_id,
@@ -255,14 +306,7 @@ export function planTranscode(v: ValidatedJob, source: SourceInfo, opts: PlanOpt
     tracksDir,
     toneMap,
     deinterlace: video?.interlaced === true,
-    hwDecode: video
-      ? planHwDecode(
-          renditions.map((r) => r.family),
-          video,
-          toneMap,
-          opts,
-        )
-      : null,
+    ...decodeFields,
     hwDevice: opts.hwDevice,
     softwarePreset: opts.softwarePreset === 'auto' ? 'fast' : opts.softwarePreset,
     renditions,

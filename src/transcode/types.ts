@@ -2,7 +2,8 @@
  * The data that flows through the pipeline: job -> (validate) ValidatedJob -> (ffprobe) SourceInfo ->
  * (plan) TranscodePlan -> (args builder, pure) argv -> (ffmpeg) staged tree -> (verify, commit) NAS.
  */
-import type { EncoderFamily } from '../capabilities/types.js';
+import type { EncoderFamily, ToneMapperPath } from '../capabilities/types.js';
+import type { UploadDevice } from '../media/tone-map-chains.js';
 
 export type HdrTransfer = 'pq' | 'hlg';
 
@@ -218,6 +219,14 @@ export interface TranscodePlan {
   tracksDir: string;
   /** HDR source to SDR BT.709 output. */
   toneMap: boolean;
+  /**
+   * How the tone mapping runs (set exactly when toneMap is): 'cpu' (zscale + tonemap), 'vaapi'/'qsv'/'opencl-vaapi'/
+   * 'opencl-qsv' on the decode device's frames (hwDecode.framesOnDevice), 'libplacebo'/'opencl' on an uploaded
+   * copy of CPU frames (toneMapDevice). Chosen from the probe's verified paths (transcode/plan-tonemap.ts).
+   */
+  toneMapper?: ToneMapperPath;
+  /** The Vulkan/OpenCL device a 'libplacebo'/'opencl' path uploads to. */
+  toneMapDevice?: UploadDevice;
   /** Deinterlace before scaling. */
   deinterlace: boolean;
   /** Hardware decode used for the whole ladder, if any. */

@@ -14,3 +14,21 @@ export function onShutdownSignal(handler: (signal: NodeJS.Signals) => void): () 
     for (const s of signals) process.off(s, handler);
   };
 }
+
+/**
+ * The signal that asks the service to drain (finish the running job, take no new one): SIGUSR2 on POSIX. Windows
+ * has none: `transcode-worker drain` (a request file in state_dir) works everywhere.
+ */
+export function drainSignal(platform: NodeJS.Platform = process.platform): NodeJS.Signals | undefined {
+  return platform === 'win32' ? undefined : 'SIGUSR2';
+}
+
+/** Calls `handler` on each drain signal (none on Windows) until the returned function removes it. */
+export function onDrainSignal(handler: (signal: NodeJS.Signals) => void): () => void {
+  const signal = drainSignal();
+  if (!signal) return () => undefined;
+  process.on(signal, handler);
+  return () => {
+    process.off(signal, handler);
+  };
+}

@@ -1,5 +1,5 @@
 import { createCpuLoadSampler } from '../util/cpu-load.js';
-import { sysinfo } from '../util/sysinfo.js';
+import { createMemoryLoadReader } from '../util/memory-load.js';
 import type { HardwareStats } from '../protocol/schemas.js';
 import type { Logger } from '../log.js';
 import { errorMessage } from '../errors.js';
@@ -17,9 +17,9 @@ export type HostLoadReader = () => Promise<HostLoad>;
  */
 export function createHostLoadReader(): HostLoadReader {
   const cpuLoad = createCpuLoadSampler();
-  const memory = sysinfo.memory();
+  const memory = createMemoryLoadReader();
   return async () => {
-    const mem = await memory.mem();
+    const mem = await memory();
     const ramPercent = mem.total > 0 ? ((mem.total - mem.available) / mem.total) * 100 : 0;
     return { cpuPercent: round1(cpuLoad()), ramPercent: round1(ramPercent) };
   };

@@ -29,6 +29,12 @@ import type { StateWrites } from './state-writes.js';
 import type { CurrentJobView, WorkerStatus } from './state.js';
 import { decideOutcome, type ExecutorSettled, type JobEnd } from './job-outcome.js';
 import { startProgressReporter } from './progress-reporter.js';
+import { JobPauser } from './job-pauser.js';
+import { createOwnerLoadReader, type OwnerLoadReader } from './owner-load.js';
+import { createTreeSuspender, type TreeSuspender } from '../exec/suspend.js';
+import { cpuPriorityValue } from '../exec/priority.js';
+import { execaRunner } from '../exec/runner.js';
+import { createNvidiaOwnerCheck } from './nvidia-load.js';
 
 export interface RunningJob extends CurrentJobView {
   job: Job;
@@ -39,6 +45,8 @@ export interface RunningJob extends CurrentJobView {
   cancel(reason: JobNoLongerOursError): void;
   record: RunningJobRecord;
   ffmpegPids: number[];
+  /** Pauses the job's ffmpeg while the owner needs the host; undefined when pausing is off. */
+  pauser?: JobPauser;
 }
 
 export interface JobRunnerDeps {
@@ -61,6 +69,24 @@ export interface JobRunnerDeps {
    * decides what to do (count them, re-test those families before the next job).
    */
   onDeviceFailures: (families: EncoderFamily[]) => void;
+  /** How a running job steps aside for the owner (job-pauser.ts); the defaults read this host. */
+  pausing?: JobPausingDeps;
+}
+
+/** The pause's seams: all optional, production takes the defaults. */
+export interface JobPausingDeps {
+  /**
+   * Polled at every tick while ffmpeg runs: a reason to pause now whatever the load (the work-hours `pause` mode
+   * at the end of a window), undefined to let it run. Pausing by it works even with pause_on_owner_load false.
+   */
+  holdReason?: () => string | undefined;
+  /** A reader of the other programs' load, one per job (default: owner-load.ts on this host). */
+  ownerLoad?: () => OwnerLoadReader;
+  /** A reason from the NVIDIA GPU (other processes' use or encoder sessions), checked at each tick. */
+  gpuReason?: (ownPids: () => number[]) => Promise<string | undefined>;
+  suspender?: TreeSuspender;
+  /** Default 1 s. */
+  tickMs?: number;
 }
 
 export class JobRunner {
@@ -156,8 +182,14 @@ export class JobRunner {
       intervalMs: deps.config.progress_interval,
       signal: running.signal,
       progress: () => running.progress,
+      paused: () => running.pause !== undefined,
       onGone: () => running.cancel(new JobNoLongerOursError()),
     });
+    const pauser = this.createPauser(running);
+    running.pauser = pauser;
+    // A cancel or a shutdown ends ffmpeg with SIGKILL (which a stopped process obeys): no more pausing from then on.
+    const stopPausing = () => pauser?.stop();
+    running.signal.addEventListener('abort', stopPausing, { once: true });
     try {
       let settled: ExecutorSettled;
       try {
@@ -180,8 +212,47 @@ export class JobRunner {
       } else log.error({ error_msg: end.reason }, 'job failed');
       return end;
     } finally {
+      running.signal.removeEventListener('abort', stopPausing);
+      pauser?.stop();
+      running.pause = undefined;
       await reporter.stop();
     }
+  }
+
+  /** The job's pauser, or none when nothing can pause it (pause_on_owner_load off and no hold). */
+  private createPauser(running: RunningJob): JobPauser | undefined {
+    const { config, metrics, now } = this.deps;
+    const p = this.deps.pausing ?? {};
+    if (!config.pause_on_owner_load && !p.holdReason) return undefined;
+    const pids = () => running.ffmpegPids;
+    // The NVIDIA check only where the probe found an NVIDIA GPU: elsewhere nvidia-smi is not even looked for.
+    const gpuReason =
+      p.gpuReason ??
+      (this.deps.status.probe?.capabilities.gpu_type === 'nvidia'
+        ? createNvidiaOwnerCheck({ runner: execaRunner, threshold: config.busy_cpu_percent })
+        : undefined);
+    return new JobPauser({
+      pauseAfterMs: config.pause_after,
+      resumeAfterMs: config.resume_after,
+      onOwnerLoad: config.pause_on_owner_load,
+      holdReason: p.holdReason,
+      thresholds: { cpu: config.busy_cpu_percent, ram: config.busy_ram_percent },
+      readLoad: (p.ownerLoad ?? (() => createOwnerLoadReader()))(),
+      gpuReason: gpuReason && config.pause_on_owner_load ? () => gpuReason(pids) : undefined,
+      suspender: p.suspender ?? createTreeSuspender(),
+      normalPriority: cpuPriorityValue(config.process_priority),
+      tickMs: p.tickMs ?? 1000,
+      now,
+      log: running.log,
+      onPausedSeconds: (s) => metrics.pausedSeconds.inc(s),
+      onChange: (state) => {
+        running.pause = state;
+        if (!state) return;
+        // No frames while paused: fps 0 and no ETA (0, the protocol's "unknown") in the PATCHes and /status.
+        running.progress = { ...running.progress, currentFps: 0, etaSec: 0 };
+        metrics.jobFps.set(0);
+      },
+    });
   }
 
   /** The one call of the executor: the job and its context (signal, progress, ffmpeg pids, state_dir waits). */
@@ -191,7 +262,8 @@ export class JobRunner {
       signal: running.signal,
       log: running.log,
       probe: deps.status.probe,
-      onProcess: (pid) => {
+      onProcess: (pid, proc) => {
+        if (proc) running.pauser?.attach(proc);
         running.ffmpegPids.push(pid);
         const withPids = { ...running.record, ffmpeg_pids: [...running.ffmpegPids] };
         deps.writes.run('running-job', 'recording the ffmpeg pid', 'write', () => deps.records.write(withPids));
@@ -205,7 +277,13 @@ export class JobRunner {
       onProgress: (p: JobProgress) => {
         // Non-decreasing, clamped: a player-style progress bar must never jump back.
         const progress = Math.min(100, Math.max(running.progress.progress, p.progress));
-        running.progress = { progress, currentFps: Math.max(0, p.currentFps), etaSec: Math.max(0, p.etaSec) };
+        // A paused ffmpeg that still moves (Windows' idle class) is not running at its speed: fps 0, no ETA.
+        const paused = running.pause !== undefined;
+        running.progress = {
+          progress,
+          currentFps: paused ? 0 : Math.max(0, p.currentFps),
+          etaSec: paused ? 0 : Math.max(0, p.etaSec),
+        };
         deps.metrics.jobProgress.set(progress / 100);
         deps.metrics.jobFps.set(running.progress.currentFps);
       },

@@ -8,8 +8,8 @@
  *   again at once; a 404 to the sync right after that registration waits a sync_interval, so an orchestrator that
  *   accepts registrations but forgets them is not hammered.
  * - Nothing throws out of it: every failure is logged, counted and retried; only the stop signal ends it.
- * - No job is taken while a hardware family awaits its re-probe or state_dir cannot record a result: the sync says
- *   BUSY.
+ * - No job is taken while a hardware family awaits its re-probe or state_dir cannot record a result, outside the
+ *   work hours or while draining (admission.ts): the sync says BUSY.
  */
 import type { Config } from '../config.js';
 import type { OrchestratorClient } from '../orchestrator/client.js';
@@ -25,6 +25,7 @@ import {
 import { retryForever } from '../orchestrator/retry.js';
 import { raceAbort } from '../util/abortable.js';
 import { redactUrl } from '../util/redact.js';
+import type { Admission } from './admission.js';
 import type { HostLoadSampler } from './host-load.js';
 import { logOrchestratorError } from './orchestrator-log.js';
 import { handleSyncAnswer, type TriageDeps } from './triage.js';
@@ -42,6 +43,8 @@ export interface WorkerLoopDeps extends TriageDeps {
   reprobeDelayMs: number;
   /** Hardware families that failed at run time and must be re-tested before the next job. */
   reprobeFamilies: Set<EncoderFamily>;
+  /** Work hours and drain: checked around each sync (absent: always take jobs). */
+  admission?: Admission;
 }
 
 type SyncResult = 'ok' | 'not-registered' | 'error';
@@ -77,7 +80,10 @@ export class WorkerLoop {
         registered = false; // the registration must say what the re-probe found
         continue;
       }
+      await deps.admission?.beforeSync();
       const result = await this.syncOnce();
+      // Also after a failed sync: an idle worker draining with exit stops even while the orchestrator is away.
+      await deps.admission?.afterSync();
       if (result === 'not-registered' && !this.stopping && !answering404) {
         deps.log.warn('orchestrator does not know this worker (it restarted?); registering again');
         registered = false;
@@ -182,8 +188,14 @@ export class WorkerLoop {
     const stats = await deps.hostLoad.sample({ running: current !== undefined, lastEndedAt: deps.runner.lastEndedAt });
     // A hardware family failed at run time and is not re-tested yet: take no job until the registration is true
     // again (a job may have ended while this sync was being prepared, after the loop's re-probe check).
-    // Nor while state_dir cannot record a result: a job run now could not be recovered after a crash.
-    const busy = stats.is_busy || this.stopping || deps.reprobeFamilies.size > 0 || deps.writes.problem() !== undefined;
+    // Nor while state_dir cannot record a result: a job run now could not be recovered after a crash. Nor outside
+    // the work hours or while draining.
+    const busy =
+      stats.is_busy ||
+      this.stopping ||
+      deps.reprobeFamilies.size > 0 ||
+      deps.writes.problem() !== undefined ||
+      deps.admission?.noNewJobReason() !== undefined;
     let res: SyncResponse;
     try {
       res = await deps.client.sync({

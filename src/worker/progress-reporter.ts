@@ -1,6 +1,7 @@
 /**
  * Tells the orchestrator how the running job goes: a PATCH at once (the job is PROCESSING), then every
- * progress_interval while the rounded figures change. One request at a time: a slow orchestrator gets fewer
+ * progress_interval while the rounded figures change, and at every interval while the job is paused (fps 0, no ETA:
+ * the orchestrator keeps hearing that the job is alive though nothing moves). One request at a time: a slow orchestrator gets fewer
  * reports, never a pile of them. A 404/409/410 answer means the job is not ours any more: the reporter says so
  * through `onGone`, which aborts the job with that reason (JobNoLongerOursError); other failures are logged and the next tick tries again.
  */
@@ -19,6 +20,8 @@ export interface ProgressReporterDeps {
   signal: AbortSignal;
   /** The latest progress (read at each tick). */
   progress: () => JobProgress;
+  /** True while the job is paused on purpose: the same figures are then sent again at every tick. */
+  paused?: () => boolean;
   /** The orchestrator answered that the job is not ours (called at most once). */
   onGone: (err: JobGoneError) => void;
 }
@@ -40,7 +43,7 @@ export function startProgressReporter(deps: ProgressReporterDeps): ProgressRepor
       eta_sec: Math.round(p.etaSec),
     };
     const key = JSON.stringify(body);
-    if (key === lastSent) return;
+    if (key === lastSent && !deps.paused?.()) return;
     try {
       await deps.client.reportProgress(deps.jobId, body);
       lastSent = key;

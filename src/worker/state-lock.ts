@@ -79,6 +79,22 @@ function isHeld(found: FoundLock, now: number): boolean {
   return state === 'running';
 }
 
+/** The worker that holds state_dir's lock now, as seen from another process (`transcode-worker drain`). */
+export interface LockHolder {
+  pid: number;
+  hostname?: string;
+  /** On this host and in this pid namespace: it can be signalled. */
+  local: boolean;
+}
+
+/** Who holds state_dir's lock, or undefined when no live worker does (no lock, or a stale one). */
+export function stateLockHolder(stateDir: string, now = Date.now()): LockHolder | undefined {
+  const found = readLock(lockFileOf(stateDir));
+  if (!found?.lock || !isHeld(found, now)) return undefined;
+  const { pid, hostname } = found.lock;
+  return { pid, hostname, local: recordedProcessState(found.lock) === 'running' };
+}
+
 function inUseMessage(stateDir: string, lock: LockFile, elsewhere: boolean): string {
   const where = lock.hostname ? ` on ${lock.hostname}` : '';
   // A lock from another host or container cannot be checked from here: say when it will count as abandoned.

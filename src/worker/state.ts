@@ -25,6 +25,8 @@ export interface CurrentJobView {
   id: string;
   startedAt: number;
   progress: JobProgress;
+  /** Why and since when (epoch ms) its ffmpeg is paused (worker/job-pauser.ts), while it is. */
+  pause?: { reason: string; since: number };
 }
 
 export type JobOutcomeKind = 'completed' | 'failed' | 'cancelled';
@@ -88,10 +90,13 @@ export class WorkerStatus {
             eta_sec: c.progress.etaSec,
           }
         : null,
+      // Stepped aside for the owner of the host: why, and since when.
+      paused: c?.pause ? { reason: c.pause.reason, since: new Date(c.pause.since).toISOString() } : null,
       jobs: { ...this.counts },
       state_dir_problem: this.stateProblem() ?? null,
       capabilities: this.probe?.capabilities ?? null,
       encoders: this.probe?.encoders.map((e) => ({ name: e.name, ok: e.ok, reason: e.reason })) ?? [],
+      tone_mappers: this.probe?.toneMappers?.map((t) => ({ name: t.name, ok: t.ok, reason: t.reason })) ?? [],
     };
   }
 }

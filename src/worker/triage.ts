@@ -1,6 +1,7 @@
 /**
  * What the worker does with a sync answer: cancel the running job when asked, and for an assigned job decide one
- * of start, reject (busy, stopping, state_dir unwritable: counted in assignmentsRejected, never started), fail at
+ * of start, reject (busy, stopping, state_dir unwritable, outside the work hours, draining: counted in
+ * assignmentsRejected, never started), fail at
  * once (malformed, with a job id to finalize), or ignore (no job). Synchronous and never throws: the loop calls it
  * with every answer.
  */
@@ -40,6 +41,8 @@ export interface TriageDeps {
   status: WorkerStatus;
   runner: JobRunner;
   stopSignal: AbortSignal;
+  /** Work hours and drain (admission.ts): a reason means no new job. */
+  admission?: { noNewJobReason(): string | undefined };
 }
 
 export function handleSyncAnswer(deps: TriageDeps, res: SyncResponse): void {
@@ -58,6 +61,15 @@ export function handleSyncAnswer(deps: TriageDeps, res: SyncResponse): void {
     deps.log.warn(
       { job_id: typeof id === 'string' ? id : undefined, running_job_id: current?.id },
       stopping ? 'job assigned while shutting down; not starting it' : 'job assigned while busy; not starting it',
+    );
+    return;
+  }
+  const closed = deps.admission?.noNewJobReason();
+  if (closed) {
+    deps.metrics.assignmentsRejected.inc();
+    deps.log.warn(
+      { job_id: typeof id === 'string' ? id : undefined, reason: closed },
+      'job assigned while taking no new jobs; not starting it',
     );
     return;
   }

@@ -8,6 +8,7 @@
  *   job-runner.ts       one job to exactly one outcome (job-outcome.ts), its record and its result
  *   progress-reporter.ts  the PATCHes while a job runs
  *   shutdown.ts         the graceful stop
+ *   admission.ts        work hours (work-window.ts) and drain (drain.ts): when no new job is taken
  *
  * Invariants (each part states the ones it keeps):
  * - At most one job runs. An assignment that arrives while a job runs is logged and counted, never started.
@@ -25,6 +26,8 @@
  *   starts no job.
  * - A job is started only once its running-job record is on disk: if the record cannot be written the job is not
  *   started and not finalized (syncs do not name it, so the orchestrator's lost-job handling takes over).
+ * - Outside the work hours and while draining, syncs say BUSY and an assigned job is rejected; a drain with exit
+ *   asks main.ts to stop (onDrainedForExit) once no job runs and every result is delivered.
  * - A job id assigned while an earlier result for the same id is still undelivered is a re-run: the stale result is
  *   dropped (not sent), and the new run's result is the one delivered (docs/safety.md).
  */
@@ -36,6 +39,8 @@ import type { CapabilityProber, EncoderFamily } from '../capabilities/types.js';
 import { errorMessage } from '../errors.js';
 import { sleep as abortableSleep } from '../util/abortable.js';
 import type { JobExecutor } from '../job/contract.js';
+import { Admission } from './admission.js';
+import { Drain } from './drain.js';
 import { HostLoadSampler, type HostLoadReader } from './host-load.js';
 import { JobRecordStore } from './job-record.js';
 import { JobRunner } from './job-runner.js';
@@ -45,6 +50,7 @@ import { recoverAtStart } from './recovery.js';
 import { shutdownWorker } from './shutdown.js';
 import { StateWrites } from './state-writes.js';
 import { WorkerStatus } from './state.js';
+import { WorkWindow } from './work-window.js';
 
 export type { WorkerState } from './state.js';
 
@@ -64,6 +70,10 @@ export interface WorkerDeps {
   retry?: { startMs: number; maxMs: number };
   /** How long to wait before probing again when ffmpeg is unusable. */
   reprobeDelayMs?: number;
+  /** The work hours' time zone; default the process's (TZ). */
+  timeZone?: string;
+  /** When this process started (ms since the epoch): older drain requests are an earlier run's. */
+  processStartedAt?: number;
 }
 
 export class Worker {
@@ -76,12 +86,23 @@ export class Worker {
   private readonly runner: JobRunner;
   private readonly loop: WorkerLoop;
   private readonly now: () => number;
+  private readonly window: WorkWindow;
+  private readonly drain: Drain;
+  private readonly admission: Admission;
+  private readonly drainExitListeners: (() => void)[] = [];
   private loopDone?: Promise<void>;
   private stopPromise?: Promise<void>;
 
   constructor(private readonly deps: WorkerDeps) {
     const { config, log, metrics } = deps;
     this.now = deps.now ?? Date.now;
+    this.window = new WorkWindow({ config, log, timeZone: deps.timeZone });
+    this.drain = new Drain({
+      stateDir: config.state_dir,
+      log,
+      now: this.now,
+      processStartedAt: deps.processStartedAt ?? performance.timeOrigin,
+    });
     const stopSignal = this.stopController.signal;
     this.writes = new StateWrites({
       stateDir: config.state_dir,
@@ -102,7 +123,11 @@ export class Worker {
       writes: this.writes,
       retryStartMs: deps.retry?.startMs,
       retryMaxMs: deps.retry?.maxMs,
-      onChange: (n) => metrics.finalizeBacklog.set(n),
+      onChange: (n) => {
+        metrics.finalizeBacklog.set(n);
+        // The last result delivered may be what a drain with exit waits for: check at once.
+        if (n === 0 && this.drain.exitWhenIdle) this.loop.wake();
+      },
     });
     this.records = new JobRecordStore(config.state_dir, log);
     this.status_ = new WorkerStatus({
@@ -124,12 +149,27 @@ export class Worker {
       now: this.now,
       stopSignal,
       onEnded: () => this.loop.wake(),
+      // The work-hours "pause" mode holds a running job's ffmpeg outside the window (only when configured, so
+      // that a worker with pausing off runs no pauser at all).
+      pausing:
+        config.work_hours_running_job === 'pause' && config.work_hours.trim() !== ''
+          ? { holdReason: () => this.holdReason() }
+          : undefined,
       onDeviceFailures: (families) => {
         // A hardware family failed at run time: re-test it before the next job (the loop does, between jobs).
         for (const family of families) {
           metrics.deviceErrors.inc({ family });
           this.reprobeFamilies.add(family);
         }
+      },
+    });
+    this.admission = new Admission({
+      window: this.window,
+      drain: this.drain,
+      now: this.now,
+      isIdle: () => !this.runner.current() && this.outbox.count() === 0,
+      onDrainedForExit: () => {
+        for (const listener of this.drainExitListeners) listener();
       },
     });
     this.loop = new WorkerLoop({
@@ -154,6 +194,7 @@ export class Worker {
       retry: deps.retry,
       reprobeDelayMs: deps.reprobeDelayMs ?? 30_000,
       reprobeFamilies: this.reprobeFamilies,
+      admission: this.admission,
     });
   }
 
@@ -170,6 +211,7 @@ export class Worker {
       writes: this.writes,
       now: this.now,
     });
+    await this.drain.dropStale();
     this.loopDone = this.loop.run().catch((err) => {
       // The loop is written not to throw; reaching this is a bug, but the process must stay up for /healthz to say so.
       log.fatal({ err: errorMessage(err) }, 'worker loop crashed');
@@ -181,8 +223,38 @@ export class Worker {
     return this.status_.readiness();
   }
 
+  /** /status: the state's snapshot, plus the work hours and the drain. */
   status() {
-    return this.status_.snapshot();
+    const now = this.now();
+    return {
+      ...this.status_.snapshot(),
+      /** Why no new job is taken apart from the host's load (outside the work hours, draining), or null. */
+      no_new_jobs: this.admission.noNewJobReason() ?? null,
+      work_hours: this.window.view(now),
+      drain: this.drain.view(),
+    };
+  }
+
+  /** SIGUSR2 (main.ts): drain (drain.ts), and sync now so that the orchestrator hears BUSY at once. */
+  async drainBySignal(): Promise<void> {
+    await this.drain.onSignal();
+    // Checked here too, not only after the next sync: a worker that cannot reach its orchestrator (still
+    // registering) must still be able to stop on `drain --exit` while idle.
+    if (this.loopDone) await this.admission.afterSync();
+    this.loop.wake();
+  }
+
+  /** `listener` runs once a drain with exit is done: the caller stops the process (main.ts: exit 0). */
+  onDrainedForExit(listener: () => void): void {
+    this.drainExitListeners.push(listener);
+  }
+
+  /**
+   * For the pause controller, polled while a job runs: why the running job must hold now (outside the work hours
+   * with work_hours_running_job = pause), or undefined.
+   */
+  holdReason(): string | undefined {
+    return this.window.holdReason(this.now());
   }
 
   /** Graceful shutdown (shutdown.ts); safe to call twice (returns the same promise). */
@@ -196,7 +268,7 @@ export class Worker {
       writes: this.writes,
       stopController: this.stopController,
       loopDone: this.loopDone,
-    });
+    }).finally(() => this.drain.cleanUp());
     return this.stopPromise;
   }
 }

@@ -67,6 +67,8 @@ export function workerEnv(dirs: WorkerDirs, orchestratorUrl: string, extra: Reco
     WORKER_LOG_LEVEL: 'debug',
     // Retries in tests: short backoff so "down for a while, then back" takes seconds, not minutes.
     WORKER_RETRY_MAX_DELAY: '400ms',
+    // The host is shared with the rest of the suite: no job pauses for its load unless a test asks for it.
+    WORKER_PAUSE_ON_OWNER_LOAD: 'false',
     ...extra,
   };
 }

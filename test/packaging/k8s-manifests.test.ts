@@ -68,6 +68,7 @@ type Container = {
   resources?: { requests?: Record<string, string>; limits?: Record<string, string | number> };
   securityContext?: Record<string, unknown> & { capabilities?: { drop?: string[]; add?: string[] } };
   volumeMounts?: { name: string; mountPath: string }[];
+  lifecycle?: { preStop?: { exec?: { command?: string[] } } };
 };
 type PodSpec = {
   containers: Container[];
@@ -210,9 +211,16 @@ describe.each(OVERLAYS)(
       expect(worker.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
       expect(worker.startupProbe?.httpGet?.path).toBe('/healthz');
       expect(worker.ports).toContainEqual(expect.objectContaining({ name: 'metrics', containerPort: 9470 }));
-      // The worker exits within ~10 s of SIGTERM; leave margin, but not minutes.
-      expect(spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(20);
-      expect(spec.terminationGracePeriodSeconds).toBeLessThanOrEqual(60);
+      // preStop drains: the running job finishes first (docs/drain-and-work-hours.md), so the grace period is a
+      // typical job's length, not the ~10 s the worker needs after SIGTERM.
+      expect(worker.lifecycle?.preStop?.exec?.command).toEqual([
+        'node',
+        '/app/dist/main.js',
+        'drain',
+        '--exit',
+        '--wait',
+      ]);
+      expect(spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(600);
       expect(worker.resources?.requests?.memory).toBeDefined();
       expect(worker.resources?.limits?.memory).toBeDefined();
     });

@@ -8,6 +8,12 @@
 import { allAudioRenditions } from '../plan-audio.js';
 import type { AudioRenditionPlan, RenditionPlan, TranscodePlan } from '../types.js';
 import { videoStreamOf } from '../types.js';
+import {
+  cpuToneMapChain,
+  libplaceboOnCpuFramesChain,
+  openclOnCpuFramesChain,
+  uploadDeviceArgs,
+} from '../../media/tone-map-chains.js';
 
 /** What one hardware family contributes. */
 export interface FamilyBuilder {
@@ -45,43 +51,9 @@ export function rate(bps: number): string {
   return bps % 1000 === 0 ? `${bps / 1000}k` : String(bps);
 }
 
-/**
- * The colour tags of a tone-mapped picture, set on the frames themselves. From ffmpeg 7.1 on, the encoder takes
- * its colour description from the frames and the output -color_trc/-color_primaries options no longer override
- * it, so the tags must come from the filter graph to be right on every version from 5.1 to 9.0 (the output
- * options stay as well: harmless, and read by encoders on older versions). setparams only sets frame properties
- * (on 7.1+ it also declares the colour space and range to format negotiation, which the zscale step before it
- * already produces, so nothing is converted); the option names are those of 5.1's setparams.
- */
-export const BT709_FRAME_TAGS = 'setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv';
-
-/**
- * Drops the source's HDR10 mastering-display and content-light-level metadata from the tone-mapped frames. From
- * ffmpeg 7.1 on the encoder also takes these from the frames: measured with 9.0.2, an SDR BT.709 output of an
- * HDR10 source otherwise carried the source's mdcv/clli boxes and SEI (5.1 did not). sidedata exists in 5.1.
- */
-export const DROP_HDR_SIDE_DATA = [
-  'sidedata=mode=delete:type=MASTERING_DISPLAY_METADATA',
-  'sidedata=mode=delete:type=CONTENT_LIGHT_LEVEL',
-];
-
-/**
- * The CPU tone-mapping chain, HDR (PQ or HLG, BT.2020) -> SDR BT.709 8-bit: linearise with zscale (input tags
- * given explicitly so badly tagged files still map), tone map in float RGB with Hable (desat=0 keeps highlights
- * saturated instead of washing them out), then back to BT.709 limited range 4:2:0, tagged as such on the frames, without the source's HDR metadata.
- */
+/** The CPU tone-mapping chain of the plan's source (PQ or HLG): see cpuToneMapChain. */
 export function toneMapCpu(plan: TranscodePlan): string[] {
-  const tin = videoStreamOf(plan.source).hdr === 'hlg' ? 'arib-std-b67' : 'smpte2084';
-  return [
-    `zscale=tin=${tin}:min=bt2020nc:pin=bt2020:rin=tv:t=linear:npl=100`,
-    'format=gbrpf32le',
-    'zscale=p=bt709',
-    'tonemap=hable:desat=0',
-    'zscale=t=bt709:m=bt709:r=tv',
-    'format=yuv420p',
-    BT709_FRAME_TAGS,
-    ...DROP_HDR_SIDE_DATA,
-  ];
+  return cpuToneMapChain(videoStreamOf(plan.source).hdr === 'hlg' ? 'hlg' : 'pq');
 }
 
 /** The largest rendition, by pixels. */
@@ -89,12 +61,20 @@ export function largestRendition(plan: TranscodePlan): RenditionPlan {
   return plan.renditions.reduce((a, b) => (b.width * b.height > a.width * a.height ? b : a));
 }
 
-/** Filters before the split on CPU frames: deinterlace, then (for HDR) shrink to the largest rung and tone map. */
+/**
+ * Filters before the split on CPU frames: deinterlace, then (for HDR) shrink to the largest rung and tone map, on
+ * the CPU or on an uploaded copy (libplacebo, OpenCL; the device comes from toneMapDeviceArgs).
+ */
 export function cpuPreFilters(plan: TranscodePlan): string[] {
   const out: string[] = [];
   // bwdif in send_frame mode keeps the frame rate (so the GOP maths hold) and only touches interlaced frames.
   if (plan.deinterlace) out.push('bwdif=mode=send_frame:parity=auto:deint=interlaced');
-  if (plan.toneMap) {
+  if (plan.toneMap && plan.toneMapper === 'libplacebo') {
+    // libplacebo scales too (to the largest rung, whatever the source's sample aspect ratio): the 4K frame goes
+    // up, only the small 8-bit one comes back.
+    const big = largestRendition(plan);
+    out.push(...libplaceboOnCpuFramesChain({ width: big.width, height: big.height }));
+  } else if (plan.toneMap) {
     const big = largestRendition(plan);
     const v = videoStreamOf(plan.source);
     const rotated = v.rotation === 90 || v.rotation === 270;
@@ -106,9 +86,14 @@ export function cpuPreFilters(plan: TranscodePlan): string[] {
     // most of its cost.
     if (big.width !== frameW || big.height !== frameH || !squarePixels)
       out.push(`scale=w=${big.width}:h=${big.height}`, 'setsar=1');
-    out.push(...toneMapCpu(plan));
+    out.push(...(plan.toneMapper === 'opencl' ? openclOnCpuFramesChain() : toneMapCpu(plan)));
   }
   return out;
+}
+
+/** The upload device of a libplacebo/OpenCL tone map on CPU frames, before -i (none for the other paths). */
+export function toneMapDeviceArgs(plan: TranscodePlan): string[] {
+  return plan.toneMap && plan.toneMapDevice ? uploadDeviceArgs(plan.toneMapDevice) : [];
 }
 
 /** Scaling on the CPU to the rendition's size, square pixels, in the pixel format the encoder takes. */

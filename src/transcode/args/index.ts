@@ -28,6 +28,7 @@ import {
   keyframeArgs,
   muxerPath,
   rateArgs,
+  toneMapDeviceArgs,
   type FamilyBuilder,
 } from './common.js';
 import { nvidiaBuilder, nvidiaInputArgs } from './nvidia.js';
@@ -61,6 +62,8 @@ function inputArgs(plan: TranscodePlan): string[] {
   const usesVaapi = plan.renditions.some((r) => r.family === 'vaapi') || plan.hwDecode?.kind === 'vaapi';
   return [
     ...(usesVaapi ? vaapiDeviceArgs(plan) : []),
+    // Vulkan/OpenCL for a tone map on CPU frames: never beside VAAPI's -filter_hw_device (the planner sees to it).
+    ...toneMapDeviceArgs(plan),
     ...nvidiaInputArgs(plan),
     ...qsvInputArgs(plan),
     ...vaapiInputArgs(plan),

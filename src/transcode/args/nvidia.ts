@@ -2,10 +2,12 @@
  * NVIDIA: NVDEC decode (-hwaccel cuda), scale_cuda on the GPU, NVENC encode. When the whole ladder is on NVENC and
  * no CPU step is needed, frames never leave GPU memory.
  *
- * Tone mapping: ffmpeg 5.1 has no tonemap_cuda, so for HDR sources the plan keeps NVDEC but lets ffmpeg download
- * the decoded frames (no -hwaccel_output_format); the CPU zscale+tonemap chain runs once at the largest rung's
- * size, and NVENC takes the system-memory frames. Rotated sources take the same path (ffmpeg's autorotate filter
- * is a CPU filter).
+ * Tone mapping: upstream ffmpeg has no tonemap_cuda, so for HDR sources the plan keeps NVDEC but lets ffmpeg
+ * download the decoded frames (no -hwaccel_output_format). Where the probe verified it, the frames then go up to
+ * the same GPU through Vulkan (libplacebo: tone map and scale to the largest rung in one pass; the Vulkan device is
+ * derived from this CUDA device, common.ts toneMapDeviceArgs) or OpenCL (tonemap_opencl), and come back 8-bit;
+ * otherwise the CPU zscale+tonemap chain runs once at the largest rung's size. NVENC takes the system-memory
+ * frames. Rotated sources take the same path (ffmpeg's autorotate filter is a CPU filter).
  */
 import type { RenditionPlan, TranscodePlan } from '../types.js';
 import { cpuScale, type FamilyBuilder } from './common.js';

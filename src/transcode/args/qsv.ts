@@ -3,11 +3,14 @@
  * frames can stay on the device; otherwise the CPU decodes and filters and the encoder takes NV12 frames from
  * system memory.
  *
- * Tone mapping: vpp_qsv's tonemap option does not exist in ffmpeg 5.1, so HDR sources are tone mapped on the CPU
- * (decode on the CPU too) and only the encoding runs on the GPU.
+ * Tone mapping (plan.toneMapper, from the probe's verified paths): vpp_qsv's own tone mapping on the QSV frames
+ * for PQ where the build has it (its tonemap option came with ffmpeg 7.1), else tonemap_opencl on the same frames
+ * mapped to OpenCL through QSV's VAAPI child ('opencl-qsv', PQ and HLG); without either, HDR sources are decoded
+ * and tone mapped on the CPU and only the encoding runs on the GPU.
  */
 import type { RenditionPlan, TranscodePlan } from '../types.js';
 import { videoStreamOf } from '../types.js';
+import { openclOnDeviceChain, qsvToneMapChain } from '../../media/tone-map-chains.js';
 import { cpuScale, type FamilyBuilder } from './common.js';
 
 /** QSV decoder of a source codec (ffmpeg 5.1 decodes on QSV through these decoders, chosen before -i). */
@@ -47,7 +50,10 @@ function qsvEncodeDeviceArgs(plan: TranscodePlan): string[] {
 export const qsvBuilder: FamilyBuilder = {
   devicePreFilters(plan: TranscodePlan): string[] {
     // deinterlace=2: the advanced (motion adaptive) VPP deinterlacer.
-    return plan.deinterlace ? ['vpp_qsv=deinterlace=2'] : [];
+    const out = plan.deinterlace ? ['vpp_qsv=deinterlace=2'] : [];
+    if (plan.toneMap && plan.toneMapper === 'qsv') out.push(...qsvToneMapChain());
+    else if (plan.toneMap && plan.toneMapper === 'opencl-qsv') out.push(...openclOnDeviceChain('qsv'));
+    return out;
   },
   scaleFilters(_plan: TranscodePlan, r: RenditionPlan, framesOnDevice: boolean): string[] {
     // nv12 is QSV's native 8-bit format (also turns 10-bit P010 into 8-bit).

@@ -2,10 +2,13 @@
  * VAAPI (Intel/AMD on Linux): VAAPI decode, scale_vaapi, h264_vaapi/hevc_vaapi. One named device ("va") serves
  * decoding, uploads (-filter_hw_device) and encoding.
  *
- * Tone mapping: PQ (HDR10) sources use tonemap_vaapi on the GPU (frames stay on the device); HLG sources, which
- * tonemap_vaapi does not handle, are decoded on the GPU, downloaded, tone mapped on the CPU and uploaded again.
+ * Tone mapping (plan.toneMapper, from the probe's verified paths): PQ (HDR10) sources use tonemap_vaapi on the GPU
+ * (frames stay on the device); HLG sources, which tonemap_vaapi does not handle, use tonemap_opencl on the same
+ * frames mapped to OpenCL ('opencl-vaapi', Intel) where the probe verified it, else they are decoded on the GPU,
+ * downloaded, tone mapped on the CPU and uploaded again.
  */
 import type { RenditionPlan, TranscodePlan } from '../types.js';
+import { openclOnDeviceChain, vaapiToneMapChain } from '../../media/tone-map-chains.js';
 import { cpuScale, DEFAULT_RENDER_NODE, type FamilyBuilder } from './common.js';
 
 /** Device setup, needed whenever a VAAPI rendition exists (even with CPU decoding, for hwupload). */
@@ -32,9 +35,10 @@ export const vaapiBuilder: FamilyBuilder = {
     const out: string[] = [];
     if (plan.deinterlace) out.push('deinterlace_vaapi=rate=frame:auto=1');
     // To 8-bit NV12 in BT.709 on the GPU. tonemap_vaapi writes t/m/p into the output frames' own colour tags (every
-    // version from 5.1 on), which is what ffmpeg 7.1+ encoders read, so no setparams is needed here; the range is
-    // copied from the source frame (limited for HDR10 video). HLG takes the CPU chain, tagged by BT709_FRAME_TAGS.
-    if (plan.toneMap) out.push('tonemap_vaapi=format=nv12:t=bt709:m=bt709:p=bt709');
+    // version from 5.1 on), which is what ffmpeg 7.1+ encoders read; the chain still ends with the same setparams
+    // and side-data removal as every other path (media/tone-map-chains.ts), verified on the device by the probe.
+    if (plan.toneMap && plan.toneMapper === 'opencl-vaapi') out.push(...openclOnDeviceChain('vaapi'));
+    else if (plan.toneMap) out.push(...vaapiToneMapChain());
     return out;
   },
   scaleFilters(_plan: TranscodePlan, r: RenditionPlan, framesOnDevice: boolean): string[] {

@@ -54,6 +54,11 @@ describe('probe command', () => {
     expect(text).toMatch(/^h264_nvenc\s+nvidia\s+ok\s+2160p\s+2\s+\d+ms$/m);
     expect(text).toMatch(/^hevc_nvenc\s+nvidia\s+skipped\s+-\s+-\s+0ms\s+not compiled into this ffmpeg/m);
     expect(text).toMatch(/^cuda\s+ok\s+\d+ms$/m);
+    // Tone mappers: this fake build lists no filters, so every path says what is missing.
+    expect(text).toMatch(/^TONE MAPPER\s+RESULT\s+TIME\s+DEVICE\s+REASON$/m);
+    expect(text).toMatch(
+      /^cpu\s+skipped\s+0ms\s+-\s+not compiled into this ffmpeg \(no zscale, tonemap in ffmpeg -filters\)$/m,
+    );
     expect(text).toContain('NVIDIA NVIDIA GeForce RTX 3060 (0) 7% busy');
     expect(text).toContain('has_gpu: true, gpu_type: nvidia, max_resolution: 2160p, max_encode_sessions: 2');
 

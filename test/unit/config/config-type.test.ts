@@ -31,8 +31,14 @@ interface ExpectedConfig {
   x264_preset: 'auto' | 'ultrafast' | 'superfast' | 'veryfast' | 'faster' | 'fast' | 'medium' | 'slow';
   hls_codec_limits: 'strict' | 'current' | 'off';
   commit_concurrency: number;
+  work_hours: string;
+  work_hours_running_job: 'finish' | 'pause';
   busy_cpu_percent: number;
   busy_ram_percent: number;
+  process_priority: 'low' | 'normal' | 'idle';
+  pause_on_owner_load: boolean;
+  pause_after: number;
+  resume_after: number;
 }
 
 describe('Config', () => {

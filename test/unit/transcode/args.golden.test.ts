@@ -254,15 +254,16 @@ describe('buildFfmpegArgs: colour tags of tone-mapped frames (ffmpeg 7.1+ ignore
     },
   );
 
-  it('VAAPI PQ: tonemap_vaapi tags its output frames itself (t, m, p), no setparams on GPU frames', () => {
+  it('VAAPI PQ: tonemap_vaapi tags its output frames itself (t, m, p), then the same setparams on the GPU frames', () => {
+    // setparams and sidedata touch frame properties only: checked on Vulkan frames with ffmpeg 5.1 and 7.1, and
+    // the probe runs this very chain on the VAAPI device before a job may use it.
     const plan = planTranscode(
       makeValidatedJob(ladderOf('h264_vaapi')),
       hdr10,
       makePlanOptions({ verified: ['h264_vaapi'], hwaccels: ['vaapi'] }),
     );
     const graph = buildFilterGraph(plan);
-    expect(graph).toContain('tonemap_vaapi=format=nv12:t=bt709:m=bt709:p=bt709');
-    expect(graph).not.toContain('setparams');
+    expect(graph).toContain(`tonemap_vaapi=format=nv12:t=bt709:m=bt709:p=bt709,${tags},${dropHdr},split=`);
   });
 
   it('SDR sources get no colour rewrite', () => {

@@ -142,7 +142,16 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-export async function startHarness(opts: { client?: FakeClient; start?: boolean } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: {
+    client?: FakeClient;
+    start?: boolean;
+    /** Extra WORKER_* settings. */
+    env?: Record<string, string>;
+    /** The work hours' time zone (default the process's). */
+    timeZone?: string;
+  } = {},
+): Promise<Harness> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'tw-loop-'));
   const stateDir = path.join(root, 'state');
   const config = loadConfig({
@@ -158,6 +167,7 @@ export async function startHarness(opts: { client?: FakeClient; start?: boolean 
       WORKER_PROGRESS_INTERVAL: '60000',
       WORKER_SHUTDOWN_TIMEOUT: '50',
       WORKER_LOG_LEVEL: 'silent',
+      ...opts.env,
     },
   });
   const clock = new ManualClock();
@@ -176,6 +186,7 @@ export async function startHarness(opts: { client?: FakeClient; start?: boolean 
     now: clock.now,
     sleep: clock.sleep,
     retry: { startMs: 1, maxMs: 2 },
+    timeZone: opts.timeZone,
   });
   if (opts.start !== false) await worker.start();
   const outboxDir = path.join(stateDir, 'outbox');
