@@ -350,8 +350,11 @@ JSON
     podman logs "$name" 2>&1 | tail -n 40 >&2
     fail "the arm64 worker did not complete the job with a valid HLS output"
   }
-  ffprobe -v error -show_entries stream=codec_name -of csv=p=0 "$nas/arm64/output/index.m3u8" >"$WORK/ffprobe-arm64.out" ||
-    fail "ffprobe cannot read the arm64 job's master playlist"
+  # The master playlist where the job's manifest_url put it (run-demo.mjs checked every playlist and segment).
+  local master
+  master="$(grep -o 'HLS output OK: [^ ]*' "$WORK/demo-arm64.log" | cut -d' ' -f4)"
+  ffprobe -v error -show_entries stream=codec_name -of csv=p=0 "$master" >"$WORK/ffprobe-arm64.out" ||
+    fail "ffprobe cannot read the arm64 job's master playlist ($master)"
   grep -q h264 "$WORK/ffprobe-arm64.out" || fail "the arm64 job's HLS output has no H.264 stream"
   log "arm64 job COMPLETED in $((SECONDS - j0)) s, HLS decodes: $(grep -o 'HLS output OK.*' "$WORK/demo-arm64.log")"
   podman rm -f -v "$name" >/dev/null 2>&1
