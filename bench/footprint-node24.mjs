@@ -44,6 +44,8 @@ const FLOOR_SRC = `await Promise.all(${JSON.stringify(DEPS)}.map((m)=>import(m))
 /** name -> { opts: NODE_OPTIONS, args: node arguments (entrypoint override), env, floor, diag } */
 const SETS = {
   default: {},
+  // The shipped image's own entrypoint with its lite mode turned off (docker/entrypoint.sh): V8's defaults.
+  nolite: { env: { TRANSCODE_WORKER_LITE_MODE: '0' } },
   semi1: { opts: '--max-semi-space-size=1' },
   semi2: { opts: '--max-semi-space-size=2' },
   old64: { opts: '--max-old-space-size=64' },

@@ -10,17 +10,27 @@
 #      paths themselves cannot run.)
 #   3. compose.yaml: `docker-compose config` for every profile, then the demo profile really runs through podman's
 #      Docker-compatible API socket.
+#   4. Dockerfile.cpu for linux/arm64 (Raspberry Pi 4/5), emulated with QEMU: the image is arm64 through and through,
+#      its ffmpeg has libx264 and the Pi 4's h264_v4l2m2m, `probe` passes, and one tiny real job (2 s, 160x90, one
+#      rung) completes against the dev orchestrator on the host. The whole build runs under QEMU: buildah 1.28 ignores
+#      FROM --platform=$BUILDPLATFORM, and it refuses an amd64 image as a stage of an arm64 build ("image not known",
+#      tried by name and through a local manifest list), so npm ci and tsc cannot be moved to the host's arch here.
 # Prints image sizes and build times at the end.
 #
 # Skips (exit 0, with a message) when SKIP_CONTAINERS=1, when not root, or when neither podman nor the shared
-# oci tools are available. Set CI_CONTAINERS_ONLY=cpu|gpu|compose to run one part while developing.
+# oci tools are available; part 4 alone is skipped when SKIP_ARM64=1 or when the kernel cannot run arm64 binaries.
+# The workers run with WORKER_BUSY_CPU_PERCENT=100: what is checked is the container, and a CI machine is busy (QEMU,
+# parallel work), which would otherwise keep a queued job waiting for the host to calm down.
+# Set CI_CONTAINERS_ONLY=cpu|gpu|compose|arm64 to run one part while developing, CI_IMAGE_PREFIX to tag the images
+# elsewhere than localhost/transcode-worker (so that two checkouts on one machine do not share tags).
 set -euo pipefail
 
 ROOT="$(git rev-parse --show-toplevel)"
 TOOLS="${OCI_TOOLS:-$ROOT/../shared/tools}"
-TAG_PREFIX="localhost/transcode-worker"
+TAG_PREFIX="${CI_IMAGE_PREFIX:-localhost/transcode-worker}"
 ONLY="${CI_CONTAINERS_ONLY:-all}"
-STAND_IN="docker.io/library/node:24-bookworm-slim"
+# The images are Debian 13 (trixie) based; oci-setup.sh --suite trixie makes the stand-in under this official name.
+STAND_IN="docker.io/library/node:24-trixie-slim"
 
 log() { printf '[ci-containers %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 fail() {
@@ -32,12 +42,18 @@ skip() {
   exit 0
 }
 
-[[ "$ONLY" =~ ^(all|cpu|gpu|compose)$ ]] || fail "CI_CONTAINERS_ONLY must be all, cpu, gpu or compose (got '$ONLY')"
+[[ "$ONLY" =~ ^(all|cpu|gpu|compose|arm64)$ ]] ||
+  fail "CI_CONTAINERS_ONLY must be all, cpu, gpu, compose or arm64 (got '$ONLY')"
 [[ "${SKIP_CONTAINERS:-0}" == 1 ]] && skip "SKIP_CONTAINERS=1"
 [[ "$(id -u)" == 0 ]] || skip "not root: podman on these machines runs rootful only"
+WANT_ARM64=0
+[[ "$ONLY" == all || "$ONLY" == arm64 ]] && [[ "${SKIP_ARM64:-0}" != 1 ]] && WANT_ARM64=1
 if [[ -f "$TOOLS/oci-setup.sh" ]]; then
-  log "oci-setup.sh (installs podman if needed, builds the base-image stand-ins; ~90 s the first time)"
-  bash "$TOOLS/oci-setup.sh"
+  setup_args=(--suite trixie)
+  ((WANT_ARM64)) && setup_args+=(--arch arm64)
+  log "oci-setup.sh ${setup_args[*]} (installs podman if needed, builds the base-image stand-ins; ~2 min the first" \
+    "time, ~5 more for the arm64 ones)"
+  bash "$TOOLS/oci-setup.sh" "${setup_args[@]}"
 elif ! command -v podman >/dev/null; then
   skip "no podman and no $TOOLS/oci-setup.sh"
 fi
@@ -81,11 +97,11 @@ HTTPS_MOUNTS=()
   -v /var/cache/oci-setup/build-npmrc:/usr/local/etc/npmrc:ro
 )
 
-build_image() { # build_image VARIANT [extra podman build args...]
-  local variant="$1"
+build_image() { # build_image VARIANT [extra podman build args...]; BUILD_SUFFIX=-arm64 build_image ... tags cpu-arm64-ci
+  local variant="$1" name="$1${BUILD_SUFFIX:-}"
   shift
   local start=$SECONDS
-  log "building Dockerfile.$variant -> $TAG_PREFIX:$variant-ci"
+  log "building Dockerfile.$variant -> $TAG_PREFIX:$name-ci"
   local version revision source created
   version="$(node -p 'require("./package.json").version')"
   revision="$(git rev-parse HEAD)"
@@ -94,18 +110,18 @@ build_image() { # build_image VARIANT [extra podman build args...]
   # --format docker keeps the HEALTHCHECK (the OCI image format has no field for it). The labels are passed twice:
   # as the build args the Dockerfiles use, and as --label, because buildah 1.28 (podman 4.3) reuses a cached LABEL
   # layer even when the build args in it changed.
-  if ! podman build --pull=never --format docker -f "Dockerfile.$variant" -t "$TAG_PREFIX:$variant-ci" \
+  if ! podman build --pull=never --format docker -f "Dockerfile.$variant" -t "$TAG_PREFIX:$name-ci" \
     "${HTTPS_MOUNTS[@]}" \
     --build-arg VERSION="$version" --build-arg REVISION="$revision" \
     --build-arg SOURCE="$source" --build-arg CREATED="$created" \
     --label org.opencontainers.image.version="$version" --label org.opencontainers.image.revision="$revision" \
     --label org.opencontainers.image.source="$source" --label org.opencontainers.image.created="$created" \
-    "$@" . >"$WORK/build-$variant.log" 2>&1; then
-    tail -n 40 "$WORK/build-$variant.log" >&2
-    fail "podman build of Dockerfile.$variant failed"
+    "$@" . >"$WORK/build-$name.log" 2>&1; then
+    tail -n 40 "$WORK/build-$name.log" >&2
+    fail "podman build of Dockerfile.$variant ($name) failed"
   fi
-  BUILD_SECONDS[$variant]=$((SECONDS - start))
-  log "built $variant in ${BUILD_SECONDS[$variant]} s"
+  BUILD_SECONDS[$name]=$((SECONDS - start))
+  log "built $name in ${BUILD_SECONDS[$name]} s"
 }
 
 free_port() {
@@ -144,7 +160,7 @@ check_cpu_image() {
   [[ "$(podman image inspect -f '{{index .Labels "org.opencontainers.image.revision"}}' "$img")" == "$(git rev-parse HEAD)" ]] ||
     fail "OCI revision label missing"
   [[ "$("${OCI_RUN[@]}" --entrypoint id "$img" -u 2>/dev/null)" == 1000 ]] || fail "default user is not uid 1000"
-  expect_in "cpu image ffmpeg" "$(ffmpeg_lists "$img")" libx264 libx265 aac h264_v4l2m2m
+  expect_in "cpu image ffmpeg" "$(ffmpeg_lists "$img")" libx264 libx265 libsvtav1 aac h264_v4l2m2m
 
   log "probe inside the container"
   "${OCI_RUN[@]}" "$img" probe >"$WORK/probe.out" 2>"$WORK/probe.err" || {
@@ -172,7 +188,7 @@ check_cpu_image() {
   CLEANUP+=("podman rm -f -v $name")
   "${OCI_RUN[@]}" --host-net --keep -d --name "$name" \
     -e WORKER_ORCHESTRATOR_URL="http://127.0.0.1:$orch_port" -e WORKER_ID=ci-container \
-    -e WORKER_SYNC_INTERVAL=500ms -e WORKER_HTTP_PORT="$metrics_port" \
+    -e WORKER_SYNC_INTERVAL=500ms -e WORKER_HTTP_PORT="$metrics_port" -e WORKER_BUSY_CPU_PERCENT=100 \
     -v "$nas:/data/nas" "$img" >/dev/null
   wait_http "http://127.0.0.1:$metrics_port/readyz" 120 || {
     podman logs "$name" 2>&1 | tail -n 30 >&2
@@ -182,6 +198,10 @@ check_cpu_image() {
     "awk '/^Uid:/{print \$2}' /proc/[0-9]*/status | sort -u | tr '\n' ' '")"
   [[ "$(podman exec "$name" sh -c "awk '/^Uid:/{print \$2}' /proc/[0-9]*/status | sort -u")" == 1000 ]] ||
     fail "a process in the container is not uid 1000"
+  # The image's entrypoint runs the service under V8's lite mode (docker/entrypoint.sh).
+  podman exec "$name" sh -c 'for p in /proc/[0-9]*; do tr "\0" " " <"$p/cmdline"; echo; done' 2>/dev/null |
+    grep -q '^node --lite-mode /app/dist/main.js start' || fail "the worker does not run as node --lite-mode ... start"
+  log "the worker runs as: node --lite-mode /app/dist/main.js start"
 
   DEMO_ORCHESTRATOR_URL="http://127.0.0.1:$orch_port" DEMO_NAS="$nas" DEMO_JOB="$ROOT/docker/demo/job.json" \
     DEMO_TIMEOUT_S=180 node docker/demo/run-demo.mjs || {
@@ -237,22 +257,109 @@ check_cpu_image() {
 check_gpu_images() {
   build_image vaapi --build-arg BASE_IMAGE="$STAND_IN"
   local va="$TAG_PREFIX:vaapi-ci"
-  expect_in "vaapi image ffmpeg" "$(ffmpeg_lists "$va")" h264_vaapi hevc_vaapi h264_qsv hevc_qsv vaapi qsv scale_vaapi
+  expect_in "vaapi image ffmpeg" "$(ffmpeg_lists "$va")" h264_vaapi hevc_vaapi av1_vaapi h264_qsv hevc_qsv av1_qsv \
+    vaapi qsv scale_vaapi tonemap_vaapi vpp_qsv
   "${OCI_RUN[@]}" --entrypoint sh "$va" -c \
-    'command -v vainfo && ls /usr/lib/*/dri/iHD_drv_video.so /usr/lib/*/dri/i965_drv_video.so /usr/lib/*/dri/radeonsi_drv_video.so && id -Gn | grep -qw video' \
+    'command -v vainfo && ls /usr/lib/*/dri/iHD_drv_video.so /usr/lib/*/dri/i965_drv_video.so /usr/lib/*/dri/radeonsi_drv_video.so /usr/lib/*/libmfx-gen.so.1.2 && id -Gn | grep -qw video' \
     >"$WORK/vaapi.out" 2>&1 || {
     cat "$WORK/vaapi.out" >&2
-    fail "vainfo, a VA driver or the video group is missing in the vaapi image"
+    fail "vainfo, a VA driver, the VPL GPU runtime or the video group is missing in the vaapi image"
   }
-  log "vaapi image: vainfo, iHD, i965 and radeonsi drivers present; user node in group video"
+  log "vaapi image: vainfo, iHD, i965 and radeonsi drivers and libmfx-gen (QSV via libvpl) present; node in group video"
   [[ "$(podman image inspect -f '{{.Config.User}}' "$va")" == node ]] || fail "vaapi image does not run as node"
 
   build_image nvidia --build-arg BASE_IMAGE="$STAND_IN"
   local nv="$TAG_PREFIX:nvidia-ci"
-  expect_in "nvidia image ffmpeg" "$(ffmpeg_lists "$nv")" h264_nvenc hevc_nvenc cuda scale_cuda hwupload_cuda
-  podman image inspect -f '{{json .Config.Env}}' "$nv" | grep -q 'NVIDIA_DRIVER_CAPABILITIES=compute,video,utility' ||
-    fail "NVIDIA_DRIVER_CAPABILITIES not set in the nvidia image"
+  expect_in "nvidia image ffmpeg" "$(ffmpeg_lists "$nv")" h264_nvenc hevc_nvenc av1_nvenc cuda scale_cuda hwupload_cuda \
+    libplacebo tonemap_opencl
+  podman image inspect -f '{{json .Config.Env}}' "$nv" |
+    grep -q 'NVIDIA_DRIVER_CAPABILITIES=compute,video,graphics,utility' ||
+    fail "NVIDIA_DRIVER_CAPABILITIES (with graphics, for Vulkan) not set in the nvidia image"
+  # GPU tone mapping at run time: the Vulkan and OpenCL loaders, and the ICD file naming NVIDIA's OpenCL library.
+  "${OCI_RUN[@]}" --entrypoint sh "$nv" -c \
+    'ldconfig -p | grep -q libvulkan.so.1 && ldconfig -p | grep -q libOpenCL.so.1 && grep -qx libnvidia-opencl.so.1 /etc/OpenCL/vendors/nvidia.icd' ||
+    fail "the nvidia image lacks the Vulkan loader, the OpenCL loader or /etc/OpenCL/vendors/nvidia.icd"
+  log "nvidia image: Vulkan and OpenCL loaders and NVIDIA's OpenCL ICD file present"
   [[ "$(podman image inspect -f '{{.Config.User}}' "$nv")" == node ]] || fail "nvidia image does not run as node"
+}
+
+# ------------------------------------------------------------------------------------------------ 4. arm64 (emulated)
+arm64_runnable() { # the kernel runs arm64 binaries (QEMU through binfmt_misc) and the arm64 stand-in exists
+  [[ "$(uname -m)" == aarch64 ]] && return 0
+  [[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]] || return 1
+  "${OCI_RUN[@]}" --platform linux/arm64 --entrypoint uname "$STAND_IN" -m 2>/dev/null | grep -qx aarch64
+}
+
+check_arm64_image() {
+  if ! arm64_runnable; then
+    log "SKIPPED part 4: this kernel cannot run arm64 binaries (no qemu-aarch64 in binfmt_misc) or no arm64 stand-in"
+    return 0
+  fi
+  local t0=$SECONDS
+  BUILD_SUFFIX=-arm64 build_image cpu --platform linux/arm64
+  local img="$TAG_PREFIX:cpu-arm64-ci"
+
+  # arm64 through and through: the image's platform, and what runs in it.
+  [[ "$(podman image inspect -f '{{.Architecture}}' "$img")" == arm64 ]] || fail "the arm64 build is not labelled arm64"
+  local arches
+  arches="$("${OCI_RUN[@]}" --entrypoint sh "$img" -c 'uname -m; node -p process.arch' 2>/dev/null | tr '\n' ' ')"
+  [[ "$arches" == "aarch64 arm64 " ]] || fail "the arm64 image runs '$arches', expected 'aarch64 arm64'"
+  expect_in "arm64 cpu image ffmpeg" "$(ffmpeg_lists "$img")" libx264 aac h264_v4l2m2m
+
+  log "probe inside the arm64 container (emulated: WORKER_PROBE_TIMEOUT=60s)"
+  local p0=$SECONDS
+  "${OCI_RUN[@]}" -e WORKER_PROBE_TIMEOUT=60s "$img" probe >"$WORK/probe-arm64.out" 2>"$WORK/probe-arm64.err" || {
+    cat "$WORK/probe-arm64.out" "$WORK/probe-arm64.err" >&2
+    fail "'probe' failed in the arm64 container"
+  }
+  grep -q '"libx264"' "$WORK/probe-arm64.out" || fail "arm64 probe did not verify libx264: $(head -c 2000 "$WORK/probe-arm64.out")"
+  grep -q '"cpu_arch": *"arm64"' "$WORK/probe-arm64.out" || fail "arm64 probe does not report cpu_arch arm64"
+  log "arm64 probe OK in $((SECONDS - p0)) s: $(tr -s ' \n' ' ' <"$WORK/probe-arm64.out" | head -c 200)"
+
+  log "one tiny job in the arm64 container (2 s, 160x90, one rung) against the dev orchestrator on the host"
+  [[ -f dist/main.js ]] || npm run build >/dev/null
+  local orch_port metrics_port nas="$WORK/nas-arm64" name="tw-ci-arm64-$$"
+  orch_port="$(free_port)"
+  metrics_port="$(free_port)"
+  node dist/main.js dev-orchestrator --port "$orch_port" --host 127.0.0.1 >"$WORK/orchestrator-arm64.log" 2>&1 &
+  local orch_pid=$!
+  CLEANUP+=("kill $orch_pid")
+  mkdir -p "$nas/arm64/input"
+  ffmpeg -hide_banner -loglevel error -f lavfi -i testsrc2=size=160x90:rate=25:duration=2 \
+    -f lavfi -i sine=frequency=440:duration=2 -c:v libx264 -preset veryfast -pix_fmt yuv420p -c:a aac \
+    -shortest -y "$nas/arm64/input/tiny.mp4"
+  cat >"$WORK/job-arm64.json" <<'JSON'
+{ "movie_id": "arm64", "input": { "source_url": "arm64/input/tiny.mp4", "format": "mp4" },
+  "outputs": [{ "resolution": "240p", "bitrate": "200k", "codec": "libx264", "dest_path": "arm64/output/240p/" }],
+  "hls_settings": { "master_playlist_name": "index.m3u8", "segment_time": 1 } }
+JSON
+  chown -R 1000:1000 "$nas"
+  CLEANUP+=("podman rm -f -v $name")
+  "${OCI_RUN[@]}" --host-net --keep -d --name "$name" \
+    -e WORKER_ORCHESTRATOR_URL="http://127.0.0.1:$orch_port" -e WORKER_ID=ci-arm64 -e WORKER_PROBE_TIMEOUT=60s \
+    -e WORKER_SYNC_INTERVAL=500ms -e WORKER_HTTP_PORT="$metrics_port" -e WORKER_BUSY_CPU_PERCENT=100 \
+    -v "$nas:/data/nas" "$img" >/dev/null
+  wait_http "http://127.0.0.1:$metrics_port/readyz" 300 || {
+    podman logs "$name" 2>&1 | tail -n 30 >&2
+    fail "the worker in the arm64 container never became ready (/readyz)"
+  }
+  local j0=$SECONDS
+  DEMO_ORCHESTRATOR_URL="http://127.0.0.1:$orch_port" DEMO_NAS="$nas" DEMO_JOB="$WORK/job-arm64.json" \
+    DEMO_TIMEOUT_S=300 node docker/demo/run-demo.mjs >"$WORK/demo-arm64.log" 2>&1 || {
+    cat "$WORK/demo-arm64.log" >&2
+    podman logs "$name" 2>&1 | tail -n 40 >&2
+    fail "the arm64 worker did not complete the job with a valid HLS output"
+  }
+  # The master playlist where the job's manifest_url put it (run-demo.mjs checked every playlist and segment).
+  local master
+  master="$(grep -o 'HLS output OK: [^ ]*' "$WORK/demo-arm64.log" | cut -d' ' -f4)"
+  ffprobe -v error -show_entries stream=codec_name -of csv=p=0 "$master" >"$WORK/ffprobe-arm64.out" ||
+    fail "ffprobe cannot read the arm64 job's master playlist ($master)"
+  grep -q h264 "$WORK/ffprobe-arm64.out" || fail "the arm64 job's HLS output has no H.264 stream"
+  log "arm64 job COMPLETED in $((SECONDS - j0)) s, HLS decodes: $(grep -o 'HLS output OK.*' "$WORK/demo-arm64.log")"
+  podman rm -f -v "$name" >/dev/null 2>&1
+  kill "$orch_pid" 2>/dev/null || true
+  log "part 4 (arm64) took $((SECONDS - t0)) s"
 }
 
 # ------------------------------------------------------------------------------------------------ 3. compose
@@ -302,14 +409,16 @@ case "$ONLY" in
     check_cpu_image
     check_gpu_images
     check_compose
+    if ((WANT_ARM64)); then check_arm64_image; else log "SKIPPED part 4 (arm64): SKIP_ARM64=1"; fi
     ;;
   cpu) check_cpu_image ;;
   gpu) check_gpu_images ;;
   compose) check_compose ;;
+  arm64) if ((WANT_ARM64)); then check_arm64_image; else log "SKIPPED part 4 (arm64): SKIP_ARM64=1"; fi ;;
 esac
 
 log "image sizes and build times (this machine, podman, layer cache as found):"
-for variant in cpu vaapi nvidia; do
+for variant in cpu vaapi nvidia cpu-arm64; do
   podman image exists "$TAG_PREFIX:$variant-ci" || continue
   size=$(podman image inspect -f '{{.Size}}' "$TAG_PREFIX:$variant-ci")
   printf '  %-7s %6d MB   build %s s\n' "$variant" $((size / 1000000)) "${BUILD_SECONDS[$variant]:-n/a}"

@@ -5,12 +5,13 @@
  * The real builds run in scripts/ci-containers.sh.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { DockerfileParser, type Dockerfile, type Instruction } from 'dockerfile-ast';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { schemaLeaves } from '../../src/config-schema.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -78,12 +79,19 @@ describe.each(FILES)('%s', (file) => {
   const runtime = stage(df, -1);
   const runtimeText = runtime.map(args).join('\n');
 
-  it('builds from ARG BASE_IMAGE (default node:24-bookworm-slim) in every stage', () => {
+  it('builds from ARG BASE_IMAGE (default node:24-trixie-slim) in every stage', () => {
     const arg = df.getARGs().find((a) => a.getProperty()?.getName() === 'BASE_IMAGE');
-    expect(arg?.getProperty()?.getValue()).toBe('docker.io/library/node:24-bookworm-slim');
+    expect(arg?.getProperty()?.getValue()).toBe('docker.io/library/node:24-trixie-slim');
     const froms = df.getFROMs();
     expect(froms.map((f) => f.getBuildStage())).toEqual(['build', 'prod-deps', 'runtime']);
     for (const f of froms) expect(f.getImage()).toBe('${BASE_IMAGE}');
+    // The build stage is the only one that may run on the build machine's platform: it leaves only JS behind.
+    const platformOf = (f: (typeof froms)[number]) =>
+      f
+        .getFlags()
+        .find((x) => x.getName() === 'platform')
+        ?.getValue();
+    expect(froms.map(platformOf)).toEqual(['$BUILDPLATFORM', undefined, undefined]);
   });
 
   it('compiles in the build stage and ships only production dependencies, dist/ and package.json', () => {
@@ -112,7 +120,7 @@ describe.each(FILES)('%s', (file) => {
     const users = ofKind(runtime, 'USER').map(args);
     expect(users.at(-1)).toBe('node');
     const entry = runtime.filter((i) => i.getKeyword() === 'ENTRYPOINT').at(-1)!;
-    expect(JSON.parse(args(entry))).toEqual(['/usr/bin/tini', '--', 'node', '/app/dist/main.js']);
+    expect(JSON.parse(args(entry))).toEqual(['/usr/bin/tini', '--', '/app/entrypoint.sh']);
     expect(JSON.parse(args(ofKind(runtime, 'CMD').at(-1)!))).toEqual(['start']);
     expect(runtimeText).toMatch(
       /apt-get install -y --no-install-recommends [^\n]*\bffmpeg\b[^\n]*\btini\b|pkgs="ffmpeg tini/,
@@ -173,9 +181,18 @@ describe.each(FILES)('%s', (file) => {
 });
 
 describe('hardware-specific Dockerfiles', () => {
-  it('Dockerfile.nvidia asks the NVIDIA runtime for the video (NVENC/NVDEC) driver libraries', () => {
-    const env = envOf(stage(parse('Dockerfile.nvidia'), -1));
-    expect(env.get('NVIDIA_DRIVER_CAPABILITIES')?.split(',').sort()).toEqual(['compute', 'utility', 'video']);
+  it('Dockerfile.nvidia asks the NVIDIA runtime for the video, CUDA/OpenCL and Vulkan driver libraries', () => {
+    const runtime = stage(parse('Dockerfile.nvidia'), -1);
+    const env = envOf(runtime);
+    // graphics: the driver's Vulkan ICD for libplacebo; compute: libcuda and libnvidia-opencl.
+    expect(env.get('NVIDIA_DRIVER_CAPABILITIES')?.split(',').sort()).toEqual([
+      'compute',
+      'graphics',
+      'utility',
+      'video',
+    ]);
+    // The toolkit mounts libnvidia-opencl.so.1 but no ICD file: the image names it for the OpenCL loader.
+    expect(runtime.map(args).join('\n')).toMatch(/echo libnvidia-opencl.so.1 >\/etc\/OpenCL\/vendors\/nvidia.icd/);
     expect(env.get('NVIDIA_VISIBLE_DEVICES')).toBe('all');
     // The base-image choice is explained in the file.
     expect(readFileSync(path.join(ROOT, 'Dockerfile.nvidia'), 'utf8')).toMatch(/Why no nvidia\/cuda base image/);
@@ -184,7 +201,8 @@ describe('hardware-specific Dockerfiles', () => {
   it('Dockerfile.vaapi installs the Intel (iHD, i965) and AMD (Mesa) VA drivers, vainfo, and no root', () => {
     const runtime = stage(parse('Dockerfile.vaapi'), -1);
     const text = runtime.map(args).join('\n');
-    for (const pkg of ['vainfo', 'mesa-va-drivers', 'i965-va-driver', 'libmfx1']) expect(text).toContain(pkg);
+    // libmfx-gen1.2: Intel's VPL GPU runtime, what ffmpeg 7.1's libvpl QSV loads on Tiger Lake and newer.
+    for (const pkg of ['vainfo', 'mesa-va-drivers', 'i965-va-driver', 'libmfx-gen1.2']) expect(text).toContain(pkg);
     expect(text).toMatch(/INTEL_MEDIA_DRIVER/);
     const arg = ofKind(runtime, 'ARG')
       .map(args)
@@ -192,6 +210,55 @@ describe('hardware-specific Dockerfiles', () => {
     expect(arg).toBe('INTEL_MEDIA_DRIVER=intel-media-va-driver-non-free');
     expect(text).toMatch(/usermod -a -G video node/);
     expect(ofKind(runtime, 'USER').map(args).at(-1)).toBe('node');
+  });
+});
+
+describe('the lean runtime (Mesa GL, LLVM, z3 purged from the cpu and nvidia images)', () => {
+  it.each(['Dockerfile.cpu', 'Dockerfile.nvidia'])(
+    "%s purges trixie's package names and proves ffmpeg still links",
+    (file) => {
+      const text = stage(parse(file), -1).map(args).join('\n');
+      expect(text).toMatch(/dpkg --purge --force-depends libgl1-mesa-dri mesa-libgallium libllvm19 libz3-4/);
+      expect(text).toMatch(/ldd \/usr\/bin\/ffmpeg \/usr\/bin\/ffprobe \| grep 'not found'/);
+    },
+  );
+});
+
+describe.skipIf(process.platform === 'win32')('docker/entrypoint.sh (node flags of the image)', () => {
+  // A `node` that prints its arguments, first on PATH: the script's exec is all there is to see.
+  const stubs = mkdtempSync(path.join(tmpdir(), 'tw-entry-'));
+  writeFileSync(path.join(stubs, 'node'), '#!/bin/sh\necho "node $*"\n');
+  chmodSync(path.join(stubs, 'node'), 0o755);
+  afterAll(() => rmSync(stubs, { recursive: true, force: true }));
+  const entry = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync('sh', [path.join(ROOT, 'docker/entrypoint.sh'), ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${stubs}${path.delimiter}${process.env.PATH}`, ...env },
+    }).stdout.trim();
+
+  it('runs `start` under --lite-mode, every other command with V8 defaults, and can be told not to', () => {
+    expect(entry(['start'])).toBe('node --lite-mode /app/dist/main.js start');
+    expect(entry(['start', '--log-level', 'debug'])).toBe('node --lite-mode /app/dist/main.js start --log-level debug');
+    for (const cmd of ['probe', 'run-job', 'demo', 'dev-orchestrator'])
+      expect(entry([cmd, 'x'])).toBe(`node /app/dist/main.js ${cmd} x`);
+    expect(entry(['start'], { TRANSCODE_WORKER_LITE_MODE: '0' })).toBe('node /app/dist/main.js start');
+  });
+
+  it('is executable in git (the Dockerfiles COPY it without chmod)', () => {
+    const r = spawnSync('git', ['ls-files', '-s', 'docker/entrypoint.sh'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.stdout).toMatch(/^100755 /);
+  });
+
+  it('`start` code uses neither fetch nor WebAssembly, which lite mode turns off (the one-shot commands may)', () => {
+    const offenders: string[] = [];
+    const oneShot = /^(demo\.ts|dev-orchestrator\/|docs\/)/;
+    for (const file of readdirSync(path.join(ROOT, 'src'), { recursive: true }) as string[]) {
+      const rel = file.split(path.sep).join('/');
+      if (!rel.endsWith('.ts') || oneShot.test(rel)) continue;
+      const text = readFileSync(path.join(ROOT, 'src', file), 'utf8').replace(/^\s*(\/\/|\*).*$/gm, '');
+      if (/\bfetch\(|\bWebAssembly\b|from 'undici'/.test(text)) offenders.push(rel);
+    }
+    expect(offenders).toEqual([]);
   });
 });
 

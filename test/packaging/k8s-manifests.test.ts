@@ -20,7 +20,11 @@ import {
 import { renderKustomizeLite } from '../helpers/kustomize-lite.js';
 
 const K3S = path.resolve(import.meta.dirname, '../../docker/k3s');
-const OVERLAYS = ['cpu', 'nvidia', 'vaapi'] as const;
+const OVERLAYS = ['cpu', 'nvidia', 'vaapi', 'pi4'] as const;
+/** The image each overlay runs: the Raspberry Pi 4 runs the multi-arch cpu image with the codec's device. */
+const IMAGE_TAG = { cpu: 'cpu', nvidia: 'nvidia', vaapi: 'vaapi', pi4: 'cpu' } as const;
+/** Images that scripts/push-images.sh publishes for amd64 only: their pods must never land on an arm64 node. */
+const AMD64_ONLY = ['nvidia', 'vaapi'] as const;
 const kubectl = findKubectl();
 if (!kubectl)
   console.warn('[packaging] kubectl not found: docker/k3s overlays are rendered by test/helpers/kustomize-lite.ts');
@@ -86,6 +90,10 @@ function podOf(ds: K8sObject): { labels: Record<string, string>; annotations: Re
   return { labels: template.metadata.labels, annotations: template.metadata.annotations ?? {}, spec: template.spec };
 }
 
+function workerOrFirst(spec: PodSpec): Container {
+  return spec.containers.find((x) => x.name === 'worker') ?? spec.containers[0]!;
+}
+
 function workerOf(spec: PodSpec): Container {
   const c = spec.containers.find((x) => x.name === 'worker');
   if (!c) throw new Error('no container named worker');
@@ -106,6 +114,20 @@ describe('docker/k3s raw files (no kustomize needed)', () => {
     ];
     expect(objects.map((o) => o.kind)).toEqual(['Namespace', 'DaemonSet', 'PodMonitor']);
     await expectAllValid(objects);
+  });
+
+  it('the Pi 4 device plugin validates and runs exactly on the nodes overlays/pi4 selects', async () => {
+    const objects = readManifests(path.join(K3S, 'pi4-device-plugin.yaml'));
+    expect(objects.map((o) => o.kind)).toEqual(['DaemonSet']);
+    await expectAllValid(objects);
+    const plugin = podOf(objects[0]!).spec;
+    const pi4 = podOf(findObject(renderOverlay('pi4'), 'DaemonSet')).spec;
+    expect(plugin.nodeSelector).toEqual(pi4.nodeSelector);
+    // It offers the resource the worker asks for: squat.ai/<name> with the codec's /dev/video1x nodes.
+    const args = workerOrFirst(plugin).args!.join('\n');
+    expect(args).toMatch(/name: video/);
+    expect(args).toMatch(/path: \/dev\/video1\*/);
+    expect(workerOf(pi4).resources?.limits?.['squat.ai/video']).toBe(1);
   });
 
   it('the validator itself rejects a broken object (so a pass above means something)', async () => {
@@ -209,8 +231,8 @@ describe.each(OVERLAYS)(
       const cm = findObject(objects, 'ConfigMap');
       expect(worker.envFrom?.map((e) => e.configMapRef?.name).filter(Boolean)).toEqual([cm.metadata.name]);
       expect(cm.data?.WORKER_ORCHESTRATOR_URL).toMatch(/^https?:\/\//);
-      expect(cm.data?.WORKER_HWACCEL).toBe({ cpu: 'auto', nvidia: 'nvenc', vaapi: 'vaapi' }[overlay]);
-      expect(worker.image).toMatch(new RegExp(`:${overlay}$`));
+      expect(cm.data?.WORKER_HWACCEL).toBe({ cpu: 'auto', nvidia: 'nvenc', vaapi: 'vaapi', pi4: 'v4l2m2m' }[overlay]);
+      expect(worker.image).toMatch(new RegExp(`:${IMAGE_TAG[overlay]}$`));
       for (const init of spec.initContainers ?? []) expect(init.image).toBe(worker.image);
     });
 
@@ -247,11 +269,37 @@ describe.each(OVERLAYS)(
         expect(spec.nodeSelector?.['transcode-worker/accel']).toBe('nvidia');
         expect(worker.resources?.limits?.['nvidia.com/gpu']).toBe(1);
         expect(worker.env?.find((e) => e.name === 'NVIDIA_DRIVER_CAPABILITIES')?.value).toContain('video');
-      } else {
+      } else if (overlay === 'vaapi') {
         expect(spec.nodeSelector?.['transcode-worker/accel']).toBe('vaapi');
         expect(spec.securityContext?.supplementalGroups?.length).toBeGreaterThan(0);
         expect(worker.resources?.limits?.['gpu.intel.com/i915']).toBe(1);
+      } else {
+        // Raspberry Pi 4: arm64, the codec's device from the device plugin, the host's video group (44).
+        expect(spec.nodeSelector).toEqual({ 'kubernetes.io/arch': 'arm64', 'transcode-worker/accel': 'v4l2m2m' });
+        expect(spec.securityContext?.supplementalGroups).toContain(44);
+        expect(worker.resources?.limits?.['squat.ai/video']).toBe(1);
       }
     });
   },
 );
+
+describe('docker/k3s scheduling across overlays', () => {
+  const pods = Object.fromEntries(
+    OVERLAYS.map((o) => [o, podOf(findObject(renderOverlay(o), 'DaemonSet')).spec]),
+  ) as Record<(typeof OVERLAYS)[number], PodSpec>;
+
+  it.each(AMD64_ONLY)('%s: an amd64-only image never lands on an arm64 node', (overlay) => {
+    expect(pods[overlay].nodeSelector?.['kubernetes.io/arch']).toBe('amd64');
+  });
+
+  it('one worker per node: the cpu overlay keeps off every node that a hardware overlay selects', () => {
+    const cpuTerms = JSON.stringify(pods.cpu.affinity);
+    const excluded = /"key":"transcode-worker\/accel","operator":"NotIn","values":(\[[^\]]*\])/.exec(cpuTerms);
+    expect(excluded).not.toBeNull();
+    const claimed = OVERLAYS.filter((o) => o !== 'cpu').map((o) => pods[o].nodeSelector?.['transcode-worker/accel']);
+    expect(claimed.every(Boolean)).toBe(true);
+    expect((JSON.parse(excluded![1]!) as string[]).sort()).toEqual([...new Set(claimed)].sort());
+    // Two hardware overlays never claim the same label (a node would run two workers).
+    expect(new Set(claimed).size).toBe(claimed.length);
+  });
+});
