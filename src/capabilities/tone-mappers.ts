@@ -34,7 +34,8 @@ export const TONE_MAPPER_PATHS: readonly ToneMapperPath[] = [
   'opencl',
 ];
 
-const MAPPER_OF: Record<ToneMapperPath, ToneMapper> = {
+/** The filter chain each verified path runs (the OpenCL paths differ only in where their device comes from). */
+export const MAPPER_OF: Readonly<Record<ToneMapperPath, ToneMapper>> = {
   cpu: 'cpu',
   vaapi: 'vaapi',
   qsv: 'qsv',

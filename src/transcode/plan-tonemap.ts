@@ -11,24 +11,15 @@
  * Rotation is applied by ffmpeg's autorotate on CPU frames, so a rotated source never keeps frames on a device.
  */
 import type { ToneMapperPath } from '../capabilities/types.js';
+import { MAPPER_OF } from '../capabilities/tone-mappers.js';
 import { JobValidationError } from '../errors.js';
-import { mapperHandles, type HdrKind, type ToneMapper, type UploadDevice } from '../media/tone-map-chains.js';
+import { mapperHandles, type HdrKind, type UploadDevice } from '../media/tone-map-chains.js';
 
 /**
  * What the planner assumes without a probe report that knows tone mappers (run-job without a probe, an old
  * report): the two paths the worker used before the probe learnt filters.
  */
 export const ASSUMED_TONE_MAPPERS: readonly ToneMapperPath[] = ['cpu', 'vaapi'];
-
-const MAPPER_OF: Record<ToneMapperPath, ToneMapper> = {
-  cpu: 'cpu',
-  vaapi: 'vaapi',
-  qsv: 'qsv',
-  'opencl-vaapi': 'opencl',
-  'opencl-qsv': 'opencl',
-  opencl: 'opencl',
-  libplacebo: 'libplacebo',
-};
 
 /** Preference on frames of each device: the device's own filter first, then OpenCL interop. */
 const ON_DEVICE: Record<'vaapi' | 'qsv', readonly ToneMapperPath[]> = {

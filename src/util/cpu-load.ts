@@ -8,7 +8,8 @@ import os from 'node:os';
 
 type CpuTimes = Pick<os.CpuInfo, 'times'>;
 
-function totals(cpus: readonly CpuTimes[]): { busy: number; all: number } {
+/** Busy and total CPU time of all cores, in ms, from os.cpus() entries. */
+export function totals(cpus: readonly CpuTimes[]): { busy: number; all: number } {
   let busy = 0;
   let all = 0;
   for (const { times: t } of cpus) {

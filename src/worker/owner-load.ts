@@ -14,6 +14,7 @@
  */
 import os from 'node:os';
 import { readFileSync, readdirSync } from 'node:fs';
+import { totals as cpuTotals } from '../util/cpu-load.js';
 
 export interface OwnerLoad {
   /** Other programs' CPU, percent of all cores; undefined where it cannot be told apart (not Linux, first sample). */
@@ -109,17 +110,6 @@ const defaultTree = (root: number) =>
     return s ? [{ pid, start: s.start, cpuMs: s.cpuMs, rss: readRssBytes(pid) }] : [];
   });
 
-function hostCpuMs(cpus: readonly Pick<os.CpuInfo, 'times'>[]): { busy: number; all: number } {
-  let busy = 0;
-  let all = 0;
-  for (const { times: t } of cpus) {
-    const sum = t.user + t.nice + t.sys + t.idle + t.irq;
-    all += sum;
-    busy += sum - t.idle;
-  }
-  return { busy, all };
-}
-
 /**
  * A reader of the other programs' load over the window since its previous call. The first call has no window:
  * its CPU is undefined.
@@ -142,7 +132,7 @@ export function createOwnerLoadReader(deps: OwnerLoadReaderDeps = {}): OwnerLoad
     const ramPercent = total > 0 ? clamp((usedByOthers / total) * 100) : 0;
     if (!linux) return { ramPercent };
 
-    const host = hostCpuMs(cpus());
+    const host = cpuTotals(cpus());
     // Keyed by pid and start time: a reused pid is a new process.
     const now = new Map(procs.map((p) => [`${p.pid}:${p.start}`, p.cpuMs]));
     let cpuPercent: number | undefined;
