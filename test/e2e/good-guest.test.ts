@@ -7,31 +7,19 @@
  * says little about this test. The hog therefore both spins two cores (the owner's game) and holds a block of RAM
  * sized from this host's free memory, and the test sets busy_ram_percent between the load without the hog and the
  * load with it (busy_cpu_percent 100 never trips): the pause and the resume follow the hog alone. The CPU criterion
- * itself is checked against real busy loops in test/integration/owner-load.test.ts.
+ * itself is checked against real busy loops in test/integration/owner-load-real.test.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ladderJob, makeWorld, type World } from './fixture.js';
 import { makeSource } from '../helpers/media.js';
-import { ffmpegProcessesMentioning } from '../helpers/processes.js';
+import { ffmpegProcessesMentioning, procState } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
 const linux = process.platform === 'linux';
-
-/** State (R, S, T, Z...) and nice value of a process, from /proc/<pid>/stat; undefined once it is gone. */
-function procState(pid: number): { state: string; nice: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: f[0]!, nice: Number(f[16]) };
-  } catch {
-    return undefined;
-  }
-}
 
 const usedPercent = () => ((os.totalmem() - os.freemem()) / os.totalmem()) * 100;
 

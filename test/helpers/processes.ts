@@ -1,4 +1,16 @@
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+
+/** State (R, S, T, Z...) and nice value of a process, from /proc/<pid>/stat (Linux); undefined once it is gone. */
+export function procState(pid: number): { state: string; nice: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: f[0]!, nice: Number(f[16]) };
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Pids of live ffmpeg processes whose command line mentions `needle` (e.g. a test's NAS or temp folder), so a test

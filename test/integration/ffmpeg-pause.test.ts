@@ -3,7 +3,6 @@
  * handle given to onSpawn with real SIGSTOP/SIGCONT, and its stall watchdog quiet while paused; an abort ends a
  * stopped ffmpeg at once.
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runFfmpeg } from '../../src/transcode/ffmpeg.js';
 import { createTreeSuspender } from '../../src/exec/suspend.js';
@@ -11,16 +10,7 @@ import type { PausableProcess } from '../../src/exec/suspend.js';
 import { JobCancelledError } from '../../src/errors.js';
 import { FFMPEG } from '../helpers/media.js';
 import { waitFor } from '../helpers/wait.js';
-
-function procStat(pid: number): { state: string; nice: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: f[0]!, nice: Number(f[16]) };
-  } catch {
-    return undefined;
-  }
-}
+import { procState as procStat } from '../helpers/processes.js';
 
 /** A few seconds of real encoding, to the null muxer. */
 const ARGS = ['-hide_banner', '-nostats', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25:duration=4'];

@@ -4,11 +4,11 @@
  * at the next sync; the pause controller's hold reason.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SyncResponse } from '../../../src/protocol/schemas.js';
 import { writeDrainRequest } from '../../../src/worker/drain-files.js';
 import { waitFor } from '../../helpers/wait.js';
+import { procState } from '../../helpers/processes.js';
 import { counter, job, startHarness, untilSleeping, type Harness } from './worker-fakes.js';
 
 let h: Harness | undefined;
@@ -110,7 +110,7 @@ describe('admission in the loop', () => {
           exited,
           setPaused: (p) => pausedCalls.push(p),
         });
-        const state = () => readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0];
+        const state = () => procState(child.pid!)?.state;
         expect(state()).not.toBe('T');
 
         h.clock.t = Date.parse('2026-01-01T00:03:00Z'); // past the window's end
