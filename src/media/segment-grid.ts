@@ -1,0 +1,44 @@
+/**
+ * The segment grid that resume points and part boundaries must sit on (issue 12), shared by the worker (resume,
+ * part jobs) and the dev orchestrator (where it cuts a film into parts).
+ *
+ * Every rendition shares segment_time T, so segment K starts at K*T in all of them. Audio is coded in frames
+ * (AAC: 1024 samples at 48 kHz, AC-3/E-AC-3: 1536), and the hls muxer cuts audio segments on frame starts. A run
+ * that starts at K*T reproduces the uninterrupted run's audio frame grid (and so its segment durations to the
+ * sample) only when K*T*48000 is a whole number of frames: docs/design/resume-and-split-seams.md, Q1/"Boundaries".
+ */
+
+/** Sample rate of every audio rendition (transcode/args/common.ts AUDIO_SAMPLE_RATE). */
+const RATE = 48_000;
+
+/** Samples per coded frame: AAC-LC 1024; AC-3 and E-AC-3 1536. */
+export const AUDIO_FRAME_SAMPLES = { aac: 1024, ac3: 1536, eac3: 1536 } as const;
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+/**
+ * The smallest step g >= 1 (in segments) such that every multiple of g is a boundary where each audio codec's
+ * frame grid restarts: g*T*48000 is a multiple of every frame size. 1 for a ladder without audio. null when
+ * T*48000 is not a whole number of samples (T = 4.00001): no boundary but 0 is exact, so resume and split are off.
+ * Examples with AAC: T=4 -> 2, T=6 -> 4, T=2 -> 4, T=10 -> 4, T=1/3/5 -> 8.
+ */
+export function audioAlignmentStep(segmentTime: number, frameSizes: readonly number[] = [1024]): number | null {
+  const samples = segmentTime * RATE;
+  const whole = Math.round(samples);
+  if (!(segmentTime > 0) || Math.abs(samples - whole) > 1e-6) return null;
+  let step = 1;
+  for (const frame of frameSizes) {
+    // The multiples of `whole` that are multiples of `frame`: step frame/gcd(whole, frame); combined by lcm.
+    const need = frame / gcd(whole, frame);
+    step = (step * need) / gcd(step, need);
+  }
+  return step;
+}
+
+/** The largest multiple of step that is <= k (k itself when step is 1). */
+export function alignDown(k: number, step: number): number {
+  return Math.floor(k / step) * step;
+}
