@@ -42,3 +42,32 @@ export function audioAlignmentStep(segmentTime: number, frameSizes: readonly num
 export function alignDown(k: number, step: number): number {
   return Math.floor(k / step) * step;
 }
+
+/** Segments of a film of durationSec cut every segmentTime (the last one may be short). */
+export function segmentCount(durationSec: number, segmentTime: number): number {
+  // A tail under a millisecond is container rounding, not a segment the muxer writes.
+  return Math.max(1, Math.ceil(durationSec / segmentTime - 1e-3 / segmentTime));
+}
+
+/**
+ * `count` parts of a film as segment ranges [start, end) on the grid of `step`: as equal as the grid allows, none
+ * empty, the first starting at 0 and the last ending at the film's last segment. Fewer parts come back when the
+ * film has fewer grid cells than `count` (a short film is never cut into empty parts).
+ */
+export function partBoundaries(
+  durationSec: number,
+  segmentTime: number,
+  count: number,
+  step: number,
+): Array<{ start: number; end: number }> {
+  const total = segmentCount(durationSec, segmentTime);
+  const cells = Math.ceil(total / step);
+  const parts = Math.max(1, Math.min(count, cells));
+  const out: Array<{ start: number; end: number }> = [];
+  for (let i = 0; i < parts; i++) {
+    const start = Math.round((i * cells) / parts) * step;
+    const end = i === parts - 1 ? total : Math.round(((i + 1) * cells) / parts) * step;
+    out.push({ start, end });
+  }
+  return out;
+}

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { alignDown, AUDIO_FRAME_SAMPLES, audioAlignmentStep } from '../../../src/media/segment-grid.js';
+import {
+  alignDown,
+  AUDIO_FRAME_SAMPLES,
+  audioAlignmentStep,
+  partBoundaries,
+  segmentCount,
+} from '../../../src/media/segment-grid.js';
 
 describe('audioAlignmentStep', () => {
   it('gives the steps measured for AAC (docs/design/resume-and-split-seams.md)', () => {
@@ -33,5 +39,29 @@ describe('alignDown', () => {
     expect(alignDown(8, 4)).toBe(8);
     expect(alignDown(3, 8)).toBe(0);
     expect(alignDown(5, 1)).toBe(5);
+  });
+});
+
+describe('partBoundaries', () => {
+  it('cuts a 2-minute film with T=4 into contiguous even-aligned parts that cover it', () => {
+    const parts = partBoundaries(120, 4, 4, 2);
+    expect(parts[0]!.start).toBe(0);
+    expect(parts.at(-1)!.end).toBe(30);
+    for (let i = 1; i < parts.length; i++) expect(parts[i]!.start).toBe(parts[i - 1]!.end);
+    for (const p of parts) {
+      expect(p.start % 2).toBe(0);
+      expect(p.end).toBeGreaterThan(p.start);
+    }
+    expect(parts.map((p) => p.end - p.start)).toEqual([8, 8, 6, 8]);
+  });
+
+  it('counts a short last segment and never makes empty parts', () => {
+    expect(segmentCount(121, 4)).toBe(31);
+    expect(segmentCount(120.0004, 4)).toBe(30);
+    expect(partBoundaries(10, 4, 5, 2)).toEqual([
+      { start: 0, end: 2 },
+      { start: 2, end: 3 },
+    ]);
+    expect(partBoundaries(3, 4, 3, 2)).toEqual([{ start: 0, end: 1 }]);
   });
 });
