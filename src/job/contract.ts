@@ -77,3 +77,39 @@ export function deviceFailuresOf(err: unknown): EncoderFamily[] {
   const families = (err as WithDeviceFailures | undefined)?.deviceFailures;
   return Array.isArray(families) ? families : [];
 }
+
+/** What an interrupted run kept on this worker (job/resume.ts), told in the FAILED finalize. */
+export interface ResumableInfo {
+  segmentsDone: number;
+  segmentsTotal: number;
+  /** How long the worker keeps it (resume_keep). */
+  keepMs: number;
+}
+
+type WithResumable = Error & { resumable?: ResumableInfo };
+
+/** The job failed, but its finished segments are kept: the same job assigned here again continues from them. */
+export function withResumable(err: unknown, info: ResumableInfo): Error {
+  const error: WithResumable = err instanceof Error ? err : new Error(String(err));
+  error.resumable = info;
+  return error;
+}
+
+export function resumableOf(err: unknown): ResumableInfo | undefined {
+  return (err as WithResumable | undefined)?.resumable;
+}
+
+/** The sentence the FAILED finalize adds, e.g. "resumable: 18 of 30 segments (60%) are kept on this worker ...". */
+export function resumableNote(info: ResumableInfo): string {
+  const pct = Math.floor((100 * info.segmentsDone) / Math.max(1, info.segmentsTotal));
+  const hours = Math.round((info.keepMs / 3_600_000) * 10) / 10;
+  return (
+    `resumable: ${info.segmentsDone} of ${info.segmentsTotal} segments (${pct}%) are kept on this worker for ` +
+    `${hours} h; assign the job to it again to continue from there`
+  );
+}
+
+/** The finalize metrics of a resumable failure (FinalizeMetrics.resume). */
+export function resumableMetrics(info: ResumableInfo) {
+  return { resumable: true, segments_done: info.segmentsDone, segments_total: info.segmentsTotal };
+}

@@ -14,16 +14,23 @@ import type { EncoderFamily } from '../capabilities/types.js';
 import { CODEC_LIMITS } from '../media/codec-levels.js';
 import { createGpuSelector, type GpuSelector } from '../capabilities/gpu-selector.js';
 import type { Config } from '../config.js';
-import { FfmpegError } from '../errors.js';
+import { FfmpegError, JobNoLongerOursError, errorMessage } from '../errors.js';
 import type { CommandRunner } from '../exec/runner.js';
 import type { Logger } from '../log.js';
 import type { Job } from '../protocol/schemas.js';
 import { commitOutputs } from '../storage/commit.js';
 import { buildCommitSpec } from '../storage/commit-spec.js';
 import { jobStagingDir } from '../storage/paths.js';
-import { assertStagingSpace, createStagingDir, estimateOutputBytes, removeStagingDir } from '../storage/staging.js';
+import { writeJoinedPlaylists } from '../storage/playlist-join.js';
+import { dropResumable } from '../storage/resume-store.js';
+import { watchSegmentJournal } from '../storage/segment-journal.js';
+import { fingerprintSource, settingsDigest } from '../storage/source-fingerprint.js';
+import { assertStagingSpace, estimateOutputBytes, removeStagingDir } from '../storage/staging.js';
 import { verifyStaging } from '../storage/verify.js';
 import { buildFfmpegArgs } from '../transcode/args/index.js';
+import { buildRangeFfmpegArgs } from '../transcode/args/range.js';
+import { rangeProgressSpan } from '../transcode/range-timing.js';
+import { extractWholeSubtitles } from '../transcode/subtitle-extract.js';
 import { runFfmpeg } from '../transcode/ffmpeg.js';
 import { throwIfAborted } from '../util/abortable.js';
 import { probeSourceInfo } from '../transcode/ffprobe.js';
@@ -32,6 +39,7 @@ import { hardwareFamiliesOf, planTranscode, SUBTITLE_WORK_DIR } from '../transco
 import type { TranscodePlan } from '../transcode/types.js';
 import {
   withDeviceFailures,
+  withResumable,
   type JobContext,
   type JobExecutor,
   type JobProgress,
@@ -41,6 +49,7 @@ import { assertDestinationsAreOurs } from './destinations.js';
 import { findSidecars } from './sidecars.js';
 import { makeSubtitleRenditions } from './subtitle-renditions.js';
 import { buildPlanOptions, planOnChosenGpu } from './plan-choice.js';
+import { beginRun, journaledRenditions, keepInterrupted, type ResumeRunDeps, type RunStart } from './resume.js';
 import { assertStagingDirUsable, validateJob } from './validate.js';
 
 export interface PipelineDeps {
@@ -105,6 +114,16 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
     // before them, so it adds no process start-up in front of the job; its verdict is awaited before anything is
     // verified.
     const completeness = startCompletenessCheck(probed, probeDeps);
+    const resumeDeps: ResumeRunDeps = {
+      stateDir: config.state_dir,
+      tempDir: config.temp_dir,
+      keepMs: config.resume_keep,
+      log,
+      now: () => Date.now(),
+    };
+    // The run in progress (its journal of finished segments), and whether its staging stays for a resume.
+    let run: RunStart | undefined;
+    let keepStaging = false;
     try {
       const chosen = await planOnChosenGpu(
         gpuSelector,
@@ -124,16 +143,35 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
         );
       let transcodeMs = 0;
       let fallbackReason: string | undefined;
+      let resumedFrom = 0;
+      let restartReason: string | undefined;
 
+      // What the encode depends on besides the source: a resume continues only an identical encode.
+      const sourceFingerprint = await fingerprintSource(validated.inputPath);
       const transcode = async (p: TranscodePlan): Promise<void> => {
-        await createStagingDir(config.temp_dir, job.job_id);
-        await assertStagingSpace(stagingDir, estimateOutputBytes(p));
+        const freshArgs = buildFfmpegArgs(p);
+        const settings = settingsDigest({ args: freshArgs, ffmpeg: probe?.ffmpeg.version ?? null });
+        await run?.journal.close();
+        run = await beginRun(p, { jobId: job.job_id, source: sourceFingerprint, settings }, resumeDeps);
+        const { from, total, journal } = run;
+        if (run.restartReason) restartReason = run.restartReason;
+        resumedFrom = from;
+        await assertStagingSpace(stagingDir, Math.ceil((estimateOutputBytes(p) * (total - from)) / total));
         // ffmpeg's webvtt muxer does not create folders: the whole subtitle tracks are written here.
         if (p.subtitles.length > 0) await mkdir(path.join(stagingDir, SUBTITLE_WORK_DIR), { recursive: true });
-        const args = buildFfmpegArgs(p);
-        log.info({ renditions: p.renditions.map((r) => `${r.name}:${r.encoder}`), toneMap: p.toneMap }, 'transcoding');
+        const range = from > 0 ? { start: from } : undefined;
+        const args = range ? buildRangeFfmpegArgs(p, range) : freshArgs;
+        log.info(
+          { renditions: p.renditions.map((r) => `${r.name}:${r.encoder}`), toneMap: p.toneMap, from_segment: from },
+          'transcoding',
+        );
         log.debug({ args }, 'ffmpeg arguments');
         const started = now();
+        // Every finished segment is fsynced and journaled while ffmpeg runs (the resume point after a crash).
+        const watcher = watchSegmentJournal(journal, {
+          intervalMs: 1000,
+          onError: (err) => log.warn({ err: errorMessage(err) }, 'cannot journal finished segments'),
+        });
         try {
           await runFfmpeg(args, {
             ffmpegPath: config.ffmpeg_path,
@@ -145,10 +183,21 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
             onProgress: (pr) => report(pr),
             onSpawn: ctx.onProcess,
             log,
+            ...(range ? { progressSpan: rangeProgressSpan(p, range) } : {}),
           });
         } finally {
+          await watcher.stop();
           transcodeMs += now() - started;
         }
+        // ffmpeg wrote EVENT playlists (a progress record); the ladder's VOD playlists come from the journal.
+        await writeJoinedPlaylists({
+          stagingDir,
+          playlistName: p.playlistName,
+          segmentType: p.segmentType,
+          renditions: journaledRenditions(p).map((dir, i) => ({ dir, independentSegments: i < p.renditions.length })),
+          segmentsOf: (dir) => journal.segments(dir),
+        });
+        if (range) await extractWholeSubtitles(p, { runner, ffmpegPath: config.ffmpeg_path, signal, log });
       };
 
       try {
@@ -190,6 +239,9 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
       });
       report({ progress: 100, currentFps: 0, etaSec: 0 }, 100);
       log.info({ bytes: commit.bytes, commitMs: Math.round(commit.durationMs) }, 'committed to the NAS');
+      // Done: nothing to resume any more (the staging folder goes in the finally below).
+      await run?.journal.close();
+      await dropResumable(config.state_dir, config.temp_dir, job.job_id);
 
       return {
         manifestUrl: plan.manifestUrl,
@@ -201,13 +253,43 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
           ...tracksMetrics(plan, subtitles.warnings),
           ...(fallbackReason ? { software_fallback: fallbackReason } : {}),
           ...(chosen.gpu && !fallbackReason ? { gpu_device: chosen.gpu.device, gpu_family: chosen.gpu.family } : {}),
+          ...(resumedFrom > 0 || restartReason
+            ? {
+                resume: {
+                  ...(resumedFrom > 0 ? { resumed_from_segment: resumedFrom } : {}),
+                  segments_total: run?.total,
+                  ...(restartReason ? { restart_reason: restartReason } : {}),
+                },
+              }
+            : {}),
         },
       };
+    } catch (err) {
+      // A cancel means the job is gone: nothing is kept. Any other stop (shutdown, an ffmpeg or device failure, a
+      // failed verify) keeps the finished segments for a resume when there are any.
+      if (run && !(signal.reason instanceof JobNoLongerOursError)) {
+        const why = signal.aborted ? errorMessage(signal.reason) : errorMessage(err);
+        const info = await keepInterrupted(job.job_id, run.journal, why, resumeDeps).catch(() => undefined);
+        if (info) {
+          keepStaging = true;
+          log.info(
+            { segments_done: info.segmentsDone, total: info.segmentsTotal },
+            'finished segments kept for a resume',
+          );
+          throw withResumable(err, info);
+        }
+      } else if (run) {
+        await run.journal.close();
+        await dropResumable(config.state_dir, config.temp_dir, job.job_id).catch(() => undefined);
+      }
+      throw err;
     } finally {
       // No ffprobe left behind when the job ends early (a cancel, a staging failure).
       await completeness.stop();
-      const err = await removeStagingDir(stagingDir);
-      if (err) log.warn({ err, stagingDir }, 'could not remove the staging folder');
+      if (!keepStaging) {
+        const err = await removeStagingDir(stagingDir);
+        if (err) log.warn({ err, stagingDir }, 'could not remove the staging folder');
+      }
     }
   }
 }

@@ -8,9 +8,10 @@
  *   none, or ShutdownError     resolved            completed   COMPLETED (a job done is done, even at shutdown)
  *   ShutdownError              threw               cancelled   FAILED with the reason ("worker shutting down")
  *   none                       threw               failed      FAILED with the executor's error message
+ * A FAILED result whose error kept finished segments (job/resume.ts) also says so, in error_msg and metrics.resume.
  */
 import { JobNoLongerOursError, errorMessage } from '../errors.js';
-import type { JobSuccess } from '../job/contract.js';
+import { resumableMetrics, resumableNote, resumableOf, type JobSuccess } from '../job/contract.js';
 import type { OutboxPayload } from './outbox.js';
 import type { JobOutcomeKind } from './state.js';
 
@@ -35,10 +36,17 @@ export function decideOutcome(signal: AbortSignal, settled: ExecutorSettled, tot
       payload: { status: 'COMPLETED', manifest_url: manifestUrl, metrics: { ...metrics, total_time_ms: totalTimeMs } },
     };
   }
-  const message = signal.aborted ? errorMessage(abortedBy) : errorMessage(settled.error);
+  // A run that stopped early may have kept its finished segments (job/resume.ts): say so, for a re-queue here.
+  const resumable = resumableOf(settled.error);
+  const cause = signal.aborted ? errorMessage(abortedBy) : errorMessage(settled.error);
+  const message = resumable ? `${cause} (${resumableNote(resumable)})` : cause;
   return {
     outcome: signal.aborted ? 'cancelled' : 'failed',
-    payload: { status: 'FAILED', error_msg: message, metrics: { total_time_ms: totalTimeMs } },
+    payload: {
+      status: 'FAILED',
+      error_msg: message,
+      metrics: { total_time_ms: totalTimeMs, ...(resumable ? { resume: resumableMetrics(resumable) } : {}) },
+    },
     reason: message,
   };
 }

@@ -4,14 +4,18 @@
  *   2. the outbox is loaded (results still to deliver);
  *   3. commits a crash interrupted are repaired, so the NAS is all old or all new before anything is reported;
  *   4. the job that was running when the worker died is failed ("worker restarted while the job was running"),
- *      its orphaned ffmpeg ended and its staging removed; unless the record belongs to a live worker, which is
- *      refused (StateDirInUseError) rather than having its job failed under it.
+ *      its orphaned ffmpeg ended, and its staging kept for a resume when it holds finished segments (the FAILED
+ *      result says so: job/resume.ts), removed otherwise; unless the record belongs to a live worker, which is
+ *      refused (StateDirInUseError) rather than having its job failed under it;
+ *   5. interrupted jobs kept for a resume longer than resume_keep, or beyond resume_disk_budget, are dropped.
  */
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { StateDirInUseError, errorMessage } from '../errors.js';
+import { resumableMetrics, resumableNote } from '../job/contract.js';
+import { keepCrashedRun } from '../job/resume.js';
 import { jobStagingDir } from '../storage/paths.js';
+import { pruneResumables } from '../storage/resume-store.js';
 import { recoverInterruptedCommits } from '../storage/commit-recovery.js';
 import { removeTempLeftovers } from '../util/durable-file.js';
 import { looksLikeWorker, recordedProcessState } from '../util/process-identity.js';
@@ -24,6 +28,10 @@ export interface RecoveryDeps {
   stateDir: string;
   tempDir: string;
   nasRoot: string;
+  /** resume_keep: how long an interrupted job's finished segments are kept (0: never). */
+  resumeKeepMs: number;
+  /** resume_disk_budget: the most local staging kept for interrupted jobs. */
+  resumeBudgetBytes: number;
   log: Logger;
   outbox: Outbox;
   records: JobRecordStore;
@@ -41,6 +49,15 @@ export async function recoverAtStart(deps: RecoveryDeps): Promise<void> {
   // Before the crashed job's FAILED result: a commit it interrupted leaves the NAS all old or all new first.
   await recoverInterruptedCommits({ stateDir, nasRoot: deps.nasRoot, log: deps.log });
   await recoverCrashedJob(deps);
+  const dropped = await pruneResumables({
+    stateDir,
+    tempDir: deps.tempDir,
+    keepMs: deps.resumeKeepMs,
+    budgetBytes: deps.resumeBudgetBytes,
+    now: deps.now,
+    log: deps.log,
+  });
+  if (dropped.length > 0) deps.log.info({ dropped }, 'dropped interrupted jobs kept for a resume');
 }
 
 /** Fails the job a dead worker left running (see 4. above); throws StateDirInUseError when its worker still lives. */
@@ -70,9 +87,18 @@ export async function recoverCrashedJob(deps: RecoveryDeps): Promise<void> {
     if (outcome === 'unverifiable')
       log.warn({ pid }, 'the interrupted job may have left ffmpeg running; check this pid');
   }
-  await rm(staging, { recursive: true, force: true }).catch((err) =>
-    log.error({ err: errorMessage(err) }, 'cannot remove the staging folder of the interrupted job'),
-  );
+  // Its finished segments stay for a resume (job/resume.ts) when there are any; everything else goes.
+  const resumable = await keepCrashedRun(record.job_id, RESTARTED_MESSAGE, {
+    stateDir: deps.stateDir,
+    tempDir: deps.tempDir,
+    keepMs: deps.resumeKeepMs,
+    log,
+    now: deps.now,
+  }).catch((err) => {
+    log.error({ err: errorMessage(err) }, 'cannot keep or remove the staging folder of the interrupted job');
+    return undefined;
+  });
+  if (resumable) log.info({ ...resumableMetrics(resumable) }, 'the interrupted job can be resumed on this worker');
   const clearRecord = () =>
     deps.writes.run('running-job', 'removing the running-job record', 'remove', () => deps.records.clear(record));
   if (deps.outbox.has(record.job_id)) {
@@ -83,8 +109,11 @@ export async function recoverCrashedJob(deps: RecoveryDeps): Promise<void> {
   const started = Date.parse(record.started_at);
   const { settled } = deps.outbox.put(record.job_id, {
     status: 'FAILED',
-    error_msg: RESTARTED_MESSAGE,
-    metrics: { total_time_ms: Number.isFinite(started) ? Math.max(0, deps.now() - started) : 0 },
+    error_msg: resumable ? `${RESTARTED_MESSAGE} (${resumableNote(resumable)})` : RESTARTED_MESSAGE,
+    metrics: {
+      total_time_ms: Number.isFinite(started) ? Math.max(0, deps.now() - started) : 0,
+      ...(resumable ? { resume: resumableMetrics(resumable) } : {}),
+    },
   });
   // The record goes only once the FAILED result is on disk (settled never rejects).
   void settled.then(clearRecord);

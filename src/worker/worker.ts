@@ -205,6 +205,8 @@ export class Worker {
       stateDir: config.state_dir,
       tempDir: config.temp_dir,
       nasRoot: config.nas_mount_path,
+      resumeKeepMs: config.resume_keep,
+      resumeBudgetBytes: config.resume_disk_budget,
       log,
       outbox: this.outbox,
       records: this.records,

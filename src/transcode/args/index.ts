@@ -103,7 +103,7 @@ export function buildFilterGraph(plan: TranscodePlan): string {
 }
 
 /** The input options and name of the source (see source-format.ts). */
-function sourceArgs(plan: TranscodePlan): string[] {
+export function sourceArgs(plan: TranscodePlan): string[] {
   const demuxer = pinnedDemuxerOf(plan.source.formatName);
   // Invariant: probeSourceInfo refused every other format, so this is a programming error, not a user's.
   if (demuxer === null) throw new Error(`the source format ${plan.source.formatName} was not checked by the probe`);
@@ -121,7 +121,7 @@ export function buildAudioGraph(plan: TranscodePlan): string[] {
 }
 
 /** One whole WebVTT file per embedded text subtitle track, as extra outputs of the same run (read once). */
-function subtitleOutputs(plan: TranscodePlan): string[] {
+export function subtitleOutputs(plan: TranscodePlan): string[] {
   return plan.subtitles.flatMap((s) =>
     s.source.kind === 'embedded'
       ? [

@@ -1,0 +1,223 @@
+/**
+ * Resume (issue 12): where a job's ffmpeg run starts, and what is kept when it stops early.
+ *
+ * Every run writes EVENT playlists (a listed segment is complete) and a segment journal in state_dir
+ * (storage/segment-journal.ts: each segment fsynced before it is recorded). When the same job comes back to this
+ * worker with the same source (size, mtime, first and last MiB) and the same encode (the fresh run's argv and the
+ * ffmpeg version), the run starts at the last segment boundary that every rendition finished, on the audio grid
+ * (media/segment-grid.ts), and the playlists are joined from the journal. Anything else starts from zero and
+ * says why.
+ *
+ * Invariants: a kept staging folder always has a resume record (the retention in storage/resume-store.ts only
+ * touches what has one); the journal never lists a segment at or after the run's start when ffmpeg starts.
+ */
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '../log.js';
+import { alignDown, segmentCount } from '../media/segment-grid.js';
+import { jobStagingDir } from '../storage/paths.js';
+import { openSegmentJournal, type SegmentJournal } from '../storage/segment-journal.js';
+import {
+  dropResumable,
+  readResumeMeta,
+  resumeDirOf,
+  writeResumeMeta,
+  type ResumeMeta,
+} from '../storage/resume-store.js';
+import { createStagingDir } from '../storage/staging.js';
+import type { SourceFingerprint } from '../storage/source-fingerprint.js';
+import { allAudioRenditions } from '../transcode/plan-audio.js';
+import { rangeAlignmentStep } from '../transcode/range-timing.js';
+import type { TranscodePlan } from '../transcode/types.js';
+import type { ResumableInfo } from './contract.js';
+
+export interface ResumeRunDeps {
+  stateDir: string;
+  tempDir: string;
+  /** 0: resume is off (config resume_keep 0), every run starts from zero and nothing is kept. */
+  keepMs: number;
+  log: Logger;
+  now: () => number;
+}
+
+export interface RunStart {
+  /** The first segment this run encodes: 0 for a run from the start. */
+  from: number;
+  /** Segments of the whole film (per rendition). */
+  total: number;
+  journal: SegmentJournal;
+  /** Why an interrupted run's segments were not reused (absent when there was none, or when they were). */
+  restartReason?: string;
+}
+
+/** The folders (relative to the staging folder) of every rendition the run writes: video rungs, then audio. */
+export function journaledRenditions(plan: TranscodePlan): string[] {
+  return [...plan.renditions.map((r) => r.variantDir), ...allAudioRenditions(plan.audioGroups).map((a) => a.dir)];
+}
+
+const JOURNAL_FILE = 'segments.jsonl';
+
+/**
+ * Decides where the run of `plan` starts and prepares the staging folder for it: a fresh, empty one (from 0), or
+ * the interrupted run's with every file at or after the start removed. Writes the resume record ("running").
+ */
+export async function beginRun(
+  plan: TranscodePlan,
+  identity: { jobId: string; source: SourceFingerprint; settings: string },
+  deps: ResumeRunDeps,
+): Promise<RunStart> {
+  const { jobId } = identity;
+  const renditions = journaledRenditions(plan);
+  const total = segmentCount(plan.source.durationSec, plan.segmentTime);
+  const stagingDir = jobStagingDir(deps.tempDir, jobId);
+  const dir = resumeDirOf(deps.stateDir, jobId);
+  const previous = deps.keepMs > 0 ? await readResumeMeta(deps.stateDir, jobId) : undefined;
+  let restartReason: string | undefined;
+  if (previous) {
+    restartReason = whyNotResumable(previous, identity, plan);
+    if (!restartReason) {
+      const journal = await openSegmentJournal({
+        file: path.join(dir, JOURNAL_FILE),
+        stagingDir,
+        renditions,
+        playlistName: plan.playlistName,
+      });
+      // Never past the second-to-last segment: a crash during verify or the commit re-encodes the tail (cheap)
+      // rather than trusting that the journal saw the muxer's very last write.
+      const step = rangeAlignmentStep(plan);
+      const done = journal.completePrefix();
+      const from = step === null ? 0 : alignDown(Math.min(done, total - 1), step);
+      if (from > 0) {
+        await journal.truncate(from);
+        await removeFromSegment(stagingDir, renditions, plan.playlistName, from);
+        await writeResumeMeta(deps.stateDir, jobId, {
+          ...previous,
+          state: 'running',
+          updated_at: new Date(deps.now()).toISOString(),
+        });
+        deps.log.info(
+          { from, total, finished: done },
+          `resuming the interrupted run: ${from} of ${total} segments kept, encoding from ${from * plan.segmentTime} s`,
+        );
+        return { from, total, journal };
+      }
+      await journal.close();
+      restartReason = step === null ? 'segment_time is not on the audio sample grid' : 'no finished segment to keep';
+    }
+    deps.log.warn({ reason: restartReason }, `the interrupted run of this job is not reused: ${restartReason}`);
+  }
+  await dropResumable(deps.stateDir, deps.tempDir, jobId);
+  await createStagingDir(deps.tempDir, jobId);
+  const nowIso = new Date(deps.now()).toISOString();
+  const meta: ResumeMeta = {
+    version: 1,
+    job_id: jobId,
+    staging_dir: stagingDir,
+    created_at: nowIso,
+    updated_at: nowIso,
+    fingerprint: { source: identity.source, settings: identity.settings },
+    segment_time: plan.segmentTime,
+    segment_type: plan.segmentType,
+    playlist_name: plan.playlistName,
+    renditions,
+    total_segments: total,
+    state: 'running',
+  };
+  if (deps.keepMs > 0) await writeResumeMeta(deps.stateDir, jobId, meta);
+  const journal = await openSegmentJournal({
+    file: path.join(dir, JOURNAL_FILE),
+    stagingDir,
+    renditions,
+    playlistName: plan.playlistName,
+  });
+  return { from: 0, total, journal, ...(restartReason ? { restartReason } : {}) };
+}
+
+/** Why an interrupted run cannot be continued by this one; undefined when it can. */
+function whyNotResumable(
+  previous: ResumeMeta,
+  identity: { source: SourceFingerprint; settings: string },
+  plan: TranscodePlan,
+): string | undefined {
+  const was = previous.fingerprint.source;
+  const now = identity.source;
+  if (was.size !== now.size || was.mtime_ms !== now.mtime_ms)
+    return `the source changed since the interrupted run (size ${was.size} -> ${now.size} bytes, modified ${new Date(was.mtime_ms).toISOString()} -> ${new Date(now.mtime_ms).toISOString()})`;
+  if (was.head_sha256 !== now.head_sha256 || was.tail_sha256 !== now.tail_sha256)
+    return 'the source changed since the interrupted run (its first or last MiB differs)';
+  if (previous.fingerprint.settings !== identity.settings)
+    return "the job's outputs or settings, or this worker's encoders or ffmpeg, changed since the interrupted run";
+  if (previous.segment_time !== plan.segmentTime || previous.playlist_name !== plan.playlistName)
+    return "the job's segment_time or playlist name changed";
+  return undefined;
+}
+
+const SEGMENT_NAME = /^seg_(\d+)\.(ts|m4s)$/;
+
+/**
+ * Removes what the interrupted run left at or after segment `from` (and its EVENT playlists, which still list
+ * them), so the resumed run's journal can only see what the resumed run writes.
+ */
+async function removeFromSegment(
+  stagingDir: string,
+  renditions: string[],
+  playlistName: string,
+  from: number,
+): Promise<void> {
+  for (const dir of renditions) {
+    const folder = path.join(stagingDir, dir);
+    const names = await readdir(folder).catch(() => [] as string[]);
+    for (const name of names) {
+      const seg = SEGMENT_NAME.exec(name);
+      const stale = name === playlistName || name.endsWith('.tmp') || (seg !== null && Number(seg[1]) >= from);
+      if (stale) await rm(path.join(folder, name), { force: true });
+    }
+  }
+}
+
+/** Marks the run interrupted and keeps its staging; undefined (and everything dropped) when nothing is worth it. */
+export async function keepInterrupted(
+  jobId: string,
+  journal: SegmentJournal | undefined,
+  reason: string,
+  deps: ResumeRunDeps,
+): Promise<ResumableInfo | undefined> {
+  const meta = deps.keepMs > 0 ? await readResumeMeta(deps.stateDir, jobId) : undefined;
+  const done = journal?.completePrefix() ?? 0;
+  await journal?.close();
+  if (!meta || done === 0) {
+    await dropResumable(deps.stateDir, deps.tempDir, jobId);
+    return undefined;
+  }
+  const at = new Date(deps.now()).toISOString();
+  await writeResumeMeta(deps.stateDir, jobId, {
+    ...meta,
+    state: 'interrupted',
+    updated_at: at,
+    interrupted: { at, reason, segments_done: done },
+  });
+  return { segmentsDone: done, segmentsTotal: meta.total_segments, keepMs: deps.keepMs };
+}
+
+/**
+ * After a crash (the worker died with the job running): keeps the job's finished segments for a resume, or drops
+ * everything when there are none. The caller has already ended the orphaned ffmpeg.
+ */
+export async function keepCrashedRun(
+  jobId: string,
+  reason: string,
+  deps: ResumeRunDeps,
+): Promise<ResumableInfo | undefined> {
+  const meta = deps.keepMs > 0 ? await readResumeMeta(deps.stateDir, jobId) : undefined;
+  if (!meta) {
+    await dropResumable(deps.stateDir, deps.tempDir, jobId);
+    return undefined;
+  }
+  const journal = await openSegmentJournal({
+    file: path.join(resumeDirOf(deps.stateDir, jobId), JOURNAL_FILE),
+    stagingDir: jobStagingDir(deps.tempDir, jobId),
+    renditions: meta.renditions,
+    playlistName: meta.playlist_name,
+  });
+  return keepInterrupted(jobId, journal, reason, deps);
+}
