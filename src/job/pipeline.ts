@@ -11,29 +11,22 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { EncoderFamily } from '../capabilities/types.js';
-import { CODEC_LIMITS } from '../media/codec-levels.js';
 import { createGpuSelector, type GpuSelector } from '../capabilities/gpu-selector.js';
 import type { Config } from '../config.js';
 import { FfmpegError, JobNoLongerOursError, errorMessage } from '../errors.js';
 import type { CommandRunner } from '../exec/runner.js';
 import type { Logger } from '../log.js';
 import type { Job } from '../protocol/schemas.js';
-import { commitOutputs } from '../storage/commit.js';
-import { buildCommitSpec } from '../storage/commit-spec.js';
-import { jobStagingDir } from '../storage/paths.js';
 import { writeJoinedPlaylists } from '../storage/playlist-join.js';
 import { dropResumable } from '../storage/resume-store.js';
 import { watchSegmentJournal } from '../storage/segment-journal.js';
 import { fingerprintSource, settingsDigest } from '../storage/source-fingerprint.js';
 import { assertStagingSpace, estimateOutputBytes, removeStagingDir } from '../storage/staging.js';
-import { verifyStaging } from '../storage/verify.js';
 import { buildFfmpegArgs } from '../transcode/args/index.js';
 import { buildRangeFfmpegArgs } from '../transcode/args/range.js';
 import { rangeProgressSpan } from '../transcode/range-timing.js';
 import { extractWholeSubtitles } from '../transcode/subtitle-extract.js';
 import { runFfmpeg } from '../transcode/ffmpeg.js';
-import { throwIfAborted } from '../util/abortable.js';
-import { probeSourceInfo } from '../transcode/ffprobe.js';
 import { startCompletenessCheck } from '../transcode/ffprobe-completeness.js';
 import { hardwareFamiliesOf, planTranscode, SUBTITLE_WORK_DIR } from '../transcode/plan.js';
 import type { TranscodePlan } from '../transcode/types.js';
@@ -45,12 +38,13 @@ import {
   type JobProgress,
   type JobSuccess,
 } from './contract.js';
-import { assertDestinationsAreOurs } from './destinations.js';
-import { findSidecars } from './sidecars.js';
-import { makeSubtitleRenditions } from './subtitle-renditions.js';
 import { buildPlanOptions, planOnChosenGpu } from './plan-choice.js';
+import { runPartJob } from './part-job.js';
+import { partOf, stitchOf } from './part-spec.js';
+import { prepareJob } from './prepare.js';
+import { runStitchJob } from './stitch-job.js';
+import { publishLadder, tracksMetrics } from './publish.js';
 import { beginRun, journaledRenditions, keepInterrupted, type ResumeRunDeps, type RunStart } from './resume.js';
-import { assertStagingDirUsable, validateJob } from './validate.js';
 
 export interface PipelineDeps {
   config: Config;
@@ -70,6 +64,11 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
   const now = deps.now ?? (() => performance.now());
 
   return async function executeJob(job: Job, ctx: JobContext): Promise<JobSuccess> {
+    // The split-stitch/1 extension: a part of a film, or the stitch of its parts (docs/protocol.md).
+    const part = partOf(job);
+    if (part) return runPartJob(job, part, ctx, { config, runner, gpuSelector, now });
+    const stitch = stitchOf(job);
+    if (stitch) return runStitchJob(job, stitch, ctx, { config, runner, now });
     // The hardware families that failed under this job, told to the caller on every outcome.
     const deviceFailures: EncoderFamily[] = [];
     try {
@@ -90,25 +89,8 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
       ctx.onProgress({ progress, currentFps: p.currentFps, etaSec: p.etaSec });
     };
 
-    throwIfAborted(signal);
-    const validated = await validateJob(job, { nasRoot: config.nas_mount_path });
-    const stagingDir = jobStagingDir(config.temp_dir, job.job_id);
-    assertStagingDirUsable(stagingDir);
-    await assertDestinationsAreOurs(validated, config.nas_mount_path);
-    throwIfAborted(signal);
-    const shownAs = `input.source_url = ${JSON.stringify(job.input.source_url)}`;
-    const probeDeps = { ffprobePath: config.ffprobe_path, runner, signal, shownAs };
-    const probed = await probeSourceInfo(validated.inputPath, probeDeps);
+    const { validated, probed, stagingDir, sidecars, probeDeps } = await prepareJob(job, ctx, deps);
     const source = probed.info;
-    const sidecars = validated.subtitles.sidecars
-      ? await findSidecars({
-          nasRoot: config.nas_mount_path,
-          inputPath: validated.inputPath,
-          caseInsensitive: validated.caseInsensitive,
-          onSkip: (file, why) => log.warn({ file }, `sidecar subtitle skipped: ${why}`),
-        })
-      : [];
-    throwIfAborted(signal);
 
     // Whether the source is whole (a second, short ffprobe) is checked beside planning and ffmpeg rather than
     // before them, so it adds no process start-up in front of the job; its verdict is awaited before anything is
@@ -216,29 +198,16 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
       }
       await completeness.settle();
 
-      throwIfAborted(signal);
-      const subtitles = await makeSubtitleRenditions(plan, { runner, ffmpegPath: config.ffmpeg_path, log, signal });
-      plan = { ...plan, subtitles: subtitles.kept };
-      throwIfAborted(signal);
-      const verified = await verifyStaging(plan, {
+      const published = await publishLadder(plan, {
+        config,
         runner,
-        ffprobePath: config.ffprobe_path,
-        signal,
-        codecLimits: CODEC_LIMITS[config.hls_codec_limits],
-      });
-      report({ progress: 97, currentFps: 0, etaSec: 0 }, 100);
-      throwIfAborted(signal);
-      const commit = await commitOutputs(buildCommitSpec(plan, verified), {
-        nasRoot: config.nas_mount_path,
-        stateDir: config.state_dir,
-        workerId: config.worker_id,
-        concurrency: Math.max(1, config.commit_concurrency),
         log,
         signal,
-        onStateDirProblem: (problem) => ctx.onStateDirProblem?.(problem),
+        onStateDirProblem: ctx.onStateDirProblem,
+        report: (p) => report(p, 100),
       });
-      report({ progress: 100, currentFps: 0, etaSec: 0 }, 100);
-      log.info({ bytes: commit.bytes, commitMs: Math.round(commit.durationMs) }, 'committed to the NAS');
+      plan = published.plan;
+      const { commit } = published;
       // Done: nothing to resume any more (the staging folder goes in the finally below).
       await run?.journal.close();
       await dropResumable(config.state_dir, config.temp_dir, job.job_id);
@@ -250,7 +219,7 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
           commit_time_ms: Math.round(commit.durationMs),
           output_bytes: commit.bytes,
           encoders: Object.fromEntries(plan.renditions.map((r) => [r.destPath, r.encoder])),
-          ...tracksMetrics(plan, subtitles.warnings),
+          ...tracksMetrics(plan, published.subtitleWarnings),
           ...(fallbackReason ? { software_fallback: fallbackReason } : {}),
           ...(chosen.gpu && !fallbackReason ? { gpu_device: chosen.gpu.device, gpu_family: chosen.gpu.family } : {}),
           ...(resumedFrom > 0 || restartReason
@@ -292,23 +261,4 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
       }
     }
   }
-}
-
-/** What the finalize says of the audio and subtitle renditions: counts, and what was left out and why. */
-function tracksMetrics(plan: TranscodePlan, subtitleWarnings: string[]) {
-  return {
-    audio_renditions: plan.audioGroups.reduce((n, g) => n + g.renditions.length, 0),
-    subtitle_renditions: plan.subtitles.length,
-    ...(plan.skippedSubtitles.length > 0
-      ? {
-          skipped_subtitles: plan.skippedSubtitles.map((s) => ({
-            stream_index: s.index,
-            codec: s.codec,
-            ...(s.language ? { language: s.language } : {}),
-            reason: s.reason,
-          })),
-        }
-      : {}),
-    ...(subtitleWarnings.length > 0 ? { subtitle_warnings: subtitleWarnings } : {}),
-  };
 }

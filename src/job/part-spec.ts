@@ -1,0 +1,79 @@
+/**
+ * The split-stitch/1 fields of a job (docs/protocol.md, "Extension: split and stitch") as the executors read them,
+ * and the pure decisions about them: which segments a part encodes, and the ladder "shape" every part and the
+ * stitch must agree on.
+ */
+import { JobValidationError } from '../errors.js';
+import type { Job } from '../protocol/schemas.js';
+import { partBoundaries, segmentCount } from '../media/segment-grid.js';
+import { allAudioRenditions } from '../transcode/plan-audio.js';
+import type { TranscodePlan } from '../transcode/types.js';
+
+export interface PartSpec {
+  parent_job_id: string;
+  index: number;
+  count: number;
+  /** Explicit range (multiples of the alignment step); absent: the worker cuts `count` equal parts itself. */
+  start_segment?: number | null;
+  end_segment?: number | null;
+}
+
+export interface StitchSpec {
+  parent_job_id: string;
+  count: number;
+}
+
+/** The segments [start, end) a part encodes; start === end for a part past a short film's last cell (empty). */
+export function resolvePartRange(
+  part: PartSpec,
+  durationSec: number,
+  segmentTime: number,
+  step: number,
+): { start: number; end: number; total: number } {
+  const total = segmentCount(durationSec, segmentTime);
+  if (part.index >= part.count)
+    throw new JobValidationError(`part.index ${part.index} is not below part.count ${part.count}`);
+  if (part.start_segment === undefined || part.start_segment === null) {
+    const parts = partBoundaries(durationSec, segmentTime, part.count, step);
+    const mine = parts[part.index];
+    return mine ? { ...mine, total } : { start: total, end: total, total };
+  }
+  const start = part.start_segment;
+  const end = Math.min(total, part.end_segment ?? total);
+  if (start % step !== 0)
+    throw new JobValidationError(
+      `part.start_segment ${start} is not on the audio grid: with segment_time ${segmentTime} it must be a multiple of ${step}`,
+    );
+  if (end < total && end % step !== 0)
+    throw new JobValidationError(
+      `part.end_segment ${end} is not on the audio grid: with segment_time ${segmentTime} it must be a multiple of ${step}`,
+    );
+  if (start >= total) throw new JobValidationError(`part.start_segment ${start} is past the film's ${total} segments`);
+  if (end <= start) throw new JobValidationError(`part.end_segment ${end} must be after part.start_segment ${start}`);
+  return { start, end, total };
+}
+
+/**
+ * What every part of one film must share for its segments to join: rendition folders, sizes, bitrates, GOP,
+ * segmenting, audio. Not the encoders (the stitch worker encodes nothing and plans in software) nor any path.
+ */
+export function ladderShape(plan: TranscodePlan): unknown {
+  return {
+    renditions: plan.renditions.map((r) => [r.variantDir, r.width, r.height, r.videoBitrate, r.maxRate, r.bufSize]),
+    audio: allAudioRenditions(plan.audioGroups).map((a) => [a.dir, a.streamIndex, a.codec, a.channels, a.bitrate]),
+    segment: [plan.segmentTime, plan.segmentType, plan.playlistName],
+    picture: [plan.fps, plan.gopFrames, plan.frameRateCap ?? null, plan.toneMap, plan.deinterlace],
+  };
+}
+
+/** The job's part, when it is one (job.part of the split-stitch/1 extension). */
+export function partOf(job: Job): PartSpec | undefined {
+  const part = (job as { part?: PartSpec | null }).part;
+  return part ?? undefined;
+}
+
+/** The job's stitch, when it is one (job.stitch of the split-stitch/1 extension). */
+export function stitchOf(job: Job): StitchSpec | undefined {
+  const stitch = (job as { stitch?: StitchSpec | null }).stitch;
+  return stitch ?? undefined;
+}
