@@ -47,7 +47,7 @@ export interface PartJobDeps {
 const TRANSCODE_SHARE = 95;
 
 export async function runPartJob(job: Job, part: PartSpec, ctx: JobContext, deps: PartJobDeps): Promise<JobSuccess> {
-  const { config, runner } = deps;
+  const { config } = deps;
   const { signal, log, probe } = ctx;
   let reported = 0;
   const report = (p: JobProgress, share = TRANSCODE_SHARE): void => {
