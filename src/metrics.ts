@@ -101,6 +101,21 @@ export function createMetrics() {
       help: 'Time the running job spent paused because the host was needed by other programs (or held by the work hours).',
       registers: [registry],
     }),
+    resumedJobs: new Counter({
+      name: 'transcode_worker_resumed_jobs_total',
+      help: 'Jobs that continued an interrupted run of theirs from its last finished segment instead of starting over.',
+      registers: [registry],
+    }),
+    resumedSegments: new Counter({
+      name: 'transcode_worker_resumed_segments_total',
+      help: 'Segments (per rendition) that resumed jobs reused from their interrupted run rather than encoding again.',
+      registers: [registry],
+    }),
+    resumableFailures: new Counter({
+      name: 'transcode_worker_resumable_failures_total',
+      help: 'Jobs that failed or were interrupted with finished segments kept on this worker for a resume (resume_keep).',
+      registers: [registry],
+    }),
   };
   m.stateDirWritable.set(1);
   return m;

@@ -203,13 +203,21 @@ export class JobRunner {
       const end = decideOutcome(running.signal, settled, deps.now() - running.startedAt);
       if (end.outcome === 'completed' && end.payload) {
         if (end.payload.metrics.software_fallback !== undefined) deps.metrics.softwareFallbacks.inc();
+        const resumedFrom = end.payload.metrics.resume?.resumed_from_segment;
+        if (resumedFrom) {
+          deps.metrics.resumedJobs.inc();
+          deps.metrics.resumedSegments.inc(resumedFrom);
+        }
         log.info(
           { manifest_url: end.payload.manifest_url, total_time_ms: end.payload.metrics.total_time_ms },
           'job completed',
         );
       } else if (!end.payload) {
         log.warn({ reason: end.reason }, 'job aborted: it is no longer ours; nothing committed, nothing finalized');
-      } else log.error({ error_msg: end.reason }, 'job failed');
+      } else {
+        if (end.payload.metrics.resume?.resumable) deps.metrics.resumableFailures.inc();
+        log.error({ error_msg: end.reason }, 'job failed');
+      }
       return end;
     } finally {
       running.signal.removeEventListener('abort', stopPausing);
