@@ -34,7 +34,13 @@ describe('segment journal against a real ffmpeg EVENT run killed mid-run (fMP4)'
     journal = await openSegmentJournal({ file, stagingDir: staging, renditions: RENDITIONS, playlistName: PLAYLIST });
     // Scans start before ffmpeg has written anything: absent playlists are no news, not errors.
     const watch = watchSegmentJournal(journal, { intervalMs: 20, onError: (e) => scanErrors.push(e) });
-    const child = spawnHls({ stagingDir: staging, segmentType: 'fmp4', playlistType: 'event', seconds: 12, readRate: 4 });
+    const child = spawnHls({
+      stagingDir: staging,
+      segmentType: 'fmp4',
+      playlistType: 'event',
+      seconds: 12,
+      readRate: 4,
+    });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_c, sig) => resolve(sig)));
     await waitFor(async () => (await listed(staging, 'v0')).length >= 3, {
       timeoutMs: 30_000,
@@ -75,7 +81,12 @@ describe('segment journal against a real ffmpeg EVENT run killed mid-run (fMP4)'
 
   it('keeps the index across a re-open (resume after a crash), and a missing or short file ends the prefix', async () => {
     const before = RENDITIONS.map((r) => brief(journal, r));
-    const again = await openSegmentJournal({ file, stagingDir: staging, renditions: RENDITIONS, playlistName: PLAYLIST });
+    const again = await openSegmentJournal({
+      file,
+      stagingDir: staging,
+      renditions: RENDITIONS,
+      playlistName: PLAYLIST,
+    });
     try {
       expect(RENDITIONS.map((r) => brief(again, r))).toEqual(before);
       expect(again.completePrefix()).toBe(journal.completePrefix());
@@ -114,7 +125,7 @@ describe('segment journal file handling', () => {
     await writeFile(path.join(dir, PLAYLIST), lines.join('\n') + '\n');
   }
 
-  it('ignores a torn last line, truncates durably, and honours a resumed run\'s MEDIA-SEQUENCE and MAP', async () => {
+  it("ignores a torn last line, truncates durably, and honours a resumed run's MEDIA-SEQUENCE and MAP", async () => {
     const staging = path.join(tmp, 'a');
     const file = path.join(tmp, 'a.jsonl');
     const o = { file, stagingDir: staging, renditions: ['v0', 'a0'], playlistName: PLAYLIST };
