@@ -125,6 +125,8 @@ export async function openSegmentJournal(o: SegmentJournalOptions): Promise<Segm
   const journal = new FileSegmentJournal(o);
   for (const e of entries) journal.remember(e);
   await journal.openAppend();
+  // A journal file just created must survive a power cut as a name too, not only as appended data.
+  await syncFolder(path.dirname(o.file));
   return journal;
 }
 

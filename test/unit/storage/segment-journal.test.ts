@@ -42,9 +42,10 @@ describe('segment journal against a real ffmpeg EVENT run killed mid-run (fMP4)'
       readRate: 4,
     });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_c, sig) => resolve(sig)));
-    await waitFor(async () => (await listed(staging, 'v0')).length >= 3, {
+    // The watcher, scanning while ffmpeg runs, has journaled the 3rd segment of v0: kill ffmpeg there.
+    await waitFor(() => journal.segments('v0').length >= 3, {
       timeoutMs: 30_000,
-      message: 'ffmpeg to list the 3rd segment of v0',
+      message: 'the journal to record the 3rd segment of v0',
     });
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
