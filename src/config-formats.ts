@@ -30,6 +30,43 @@ convict.addFormat({
   },
 });
 
+const SIZE_RE = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?$/i;
+const UNIT_BYTES: Record<string, number> = {
+  '': 1,
+  k: 1e3,
+  m: 1e6,
+  g: 1e9,
+  t: 1e12,
+  ki: 2 ** 10,
+  mi: 2 ** 20,
+  gi: 2 ** 30,
+  ti: 2 ** 40,
+};
+
+/** "50GB", "500MB", "1.5GiB", "10G" or a bare number of bytes -> bytes (KB/MB/GB/TB are powers of 1000, KiB/... of 1024). */
+export function parseSize(value: unknown): number {
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return Math.round(value);
+  const m = typeof value === 'string' ? SIZE_RE.exec(value.trim()) : null;
+  if (!m) throw new Error('expected a size such as "500MB", "50GB" or "1.5GiB"');
+  const unit = (m[2] ?? '').toLowerCase().replace(/b$/, '');
+  return Math.round(Number(m[1]) * UNIT_BYTES[unit]!);
+}
+
+convict.addFormat({
+  name: 'size',
+  validate(v: unknown) {
+    parseSize(v);
+  },
+  // Like duration: coercion must not throw, validate() reports bad values.
+  coerce: (v: unknown) => {
+    try {
+      return parseSize(v);
+    } catch {
+      return v;
+    }
+  },
+});
+
 convict.addFormat({
   name: 'http-url',
   validate(v: unknown) {
@@ -62,6 +99,7 @@ convict.addFormat({
 /** The formats a key may have; a new one also needs a case in describeFormat and in config-schema.ts's ValueOf. */
 export type KnownFormat =
   | 'duration'
+  | 'size'
   | 'http-url'
   | 'percent'
   | 'non-empty'
@@ -78,6 +116,8 @@ export function describeFormat(leaf: { format: unknown }): string {
   switch (f) {
     case 'duration':
       return 'a duration such as "500ms", "10s" or "1m"';
+    case 'size':
+      return 'a size such as "500MB", "50GB" or "1.5GiB" (or a number of bytes)';
     case 'http-url':
       return 'an http:// or https:// URL';
     case 'percent':

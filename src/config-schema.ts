@@ -87,6 +87,20 @@ export const configSchema = {
     env: 'WORKER_STATE_DIR',
     arg: 'state-dir',
   },
+  resume_keep: {
+    doc: 'How long the finished segments of an interrupted job (crash, power cut, shutdown, failure) are kept in temp_dir so that the job, when it comes back, resumes after the last finished segment instead of starting from zero. 0 turns resume off. temp_dir must survive a reboot (not a tmpfs) for a resume after one.',
+    format: 'duration',
+    default: '24h',
+    env: 'WORKER_RESUME_KEEP',
+    arg: 'resume-keep',
+  },
+  resume_disk_budget: {
+    doc: 'The most local disk (in temp_dir) that the staging of interrupted jobs kept for a resume may take, all of them together; over it the oldest are dropped first. The running job does not count.',
+    format: 'size',
+    default: '50GB',
+    env: 'WORKER_RESUME_DISK_BUDGET',
+    arg: 'resume-disk-budget',
+  },
   sync_interval: {
     doc: 'Time between two syncs (heartbeat + job assignment).',
     format: 'duration',
@@ -300,7 +314,7 @@ type ConfigSchemaShape = { readonly [key: string]: LeafShape | { readonly [key: 
 /** The value a key's format validates (and coerces) to. */
 type ValueOf<L> = L extends { format: readonly (infer V)[] }
   ? V
-  : L extends { format: 'duration' | 'percent' | 'port' | 'nat' }
+  : L extends { format: 'duration' | 'size' | 'percent' | 'port' | 'nat' }
     ? number
     : L extends { format: BooleanConstructor }
       ? boolean

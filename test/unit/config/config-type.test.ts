@@ -15,6 +15,8 @@ interface ExpectedConfig {
   nas_mount_path: string;
   temp_dir: string;
   state_dir: string;
+  resume_keep: number;
+  resume_disk_budget: number;
   sync_interval: number;
   progress_interval: number;
   stall_timeout: number;
