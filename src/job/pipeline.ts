@@ -18,7 +18,7 @@ import type { CommandRunner } from '../exec/runner.js';
 import type { Logger } from '../log.js';
 import type { Job } from '../protocol/schemas.js';
 import { writeJoinedPlaylists } from '../storage/playlist-join.js';
-import { dropResumable } from '../storage/resume-store.js';
+import { dropResumable, pruneResumables } from '../storage/resume-store.js';
 import { watchSegmentJournal } from '../storage/segment-journal.js';
 import { fingerprintSource, settingsDigest } from '../storage/source-fingerprint.js';
 import { assertStagingSpace, estimateOutputBytes, removeStagingDir } from '../storage/staging.js';
@@ -128,6 +128,16 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
       let resumedFrom = 0;
       let restartReason: string | undefined;
 
+      // Room for this job: interrupted jobs kept too long or beyond the budget go first (never this job's own).
+      await pruneResumables({
+        stateDir: config.state_dir,
+        tempDir: config.temp_dir,
+        keepMs: config.resume_keep,
+        budgetBytes: config.resume_disk_budget,
+        now: Date.now(),
+        log,
+        skipJobIds: [job.job_id],
+      }).catch((err) => log.warn({ err: errorMessage(err) }, 'cannot prune the interrupted jobs kept for a resume'));
       // What the encode depends on besides the source: a resume continues only an identical encode.
       const sourceFingerprint = await fingerprintSource(validated.inputPath);
       const transcode = async (p: TranscodePlan): Promise<void> => {

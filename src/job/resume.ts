@@ -20,7 +20,7 @@ import { openSegmentJournal, type SegmentJournal } from '../storage/segment-jour
 import {
   dropResumable,
   readResumeMeta,
-  resumeDirOf,
+  segmentJournalFile,
   writeResumeMeta,
   type ResumeMeta,
 } from '../storage/resume-store.js';
@@ -55,7 +55,6 @@ export function journaledRenditions(plan: TranscodePlan): string[] {
   return [...plan.renditions.map((r) => r.variantDir), ...allAudioRenditions(plan.audioGroups).map((a) => a.dir)];
 }
 
-const JOURNAL_FILE = 'segments.jsonl';
 
 /**
  * Decides where the run of `plan` starts and prepares the staging folder for it: a fresh, empty one (from 0), or
@@ -70,14 +69,13 @@ export async function beginRun(
   const renditions = journaledRenditions(plan);
   const total = segmentCount(plan.source.durationSec, plan.segmentTime);
   const stagingDir = jobStagingDir(deps.tempDir, jobId);
-  const dir = resumeDirOf(deps.stateDir, jobId);
-  const previous = deps.keepMs > 0 ? await readResumeMeta(deps.stateDir, jobId) : undefined;
+  const previous = deps.keepMs > 0 ? await readResumeMeta(deps.stateDir, jobId, deps.log) : undefined;
   let restartReason: string | undefined;
   if (previous) {
     restartReason = whyNotResumable(previous, identity, plan);
     if (!restartReason) {
       const journal = await openSegmentJournal({
-        file: path.join(dir, JOURNAL_FILE),
+        file: segmentJournalFile(deps.stateDir, jobId),
         stagingDir,
         renditions,
         playlistName: plan.playlistName,
@@ -90,7 +88,7 @@ export async function beginRun(
       if (from > 0) {
         await journal.truncate(from);
         await removeFromSegment(stagingDir, renditions, plan.playlistName, from);
-        await writeResumeMeta(deps.stateDir, jobId, {
+        await writeResumeMeta(deps.stateDir, {
           ...previous,
           state: 'running',
           updated_at: new Date(deps.now()).toISOString(),
@@ -123,9 +121,9 @@ export async function beginRun(
     total_segments: total,
     state: 'running',
   };
-  if (deps.keepMs > 0) await writeResumeMeta(deps.stateDir, jobId, meta);
+  if (deps.keepMs > 0) await writeResumeMeta(deps.stateDir, meta);
   const journal = await openSegmentJournal({
-    file: path.join(dir, JOURNAL_FILE),
+    file: segmentJournalFile(deps.stateDir, jobId),
     stagingDir,
     renditions,
     playlistName: plan.playlistName,
@@ -182,7 +180,7 @@ export async function keepInterrupted(
   reason: string,
   deps: ResumeRunDeps,
 ): Promise<ResumableInfo | undefined> {
-  const meta = deps.keepMs > 0 ? await readResumeMeta(deps.stateDir, jobId) : undefined;
+  const meta = deps.keepMs > 0 ? await readResumeMeta(deps.stateDir, jobId, deps.log) : undefined;
   const done = journal?.completePrefix() ?? 0;
   await journal?.close();
   if (!meta || done === 0) {
@@ -190,7 +188,7 @@ export async function keepInterrupted(
     return undefined;
   }
   const at = new Date(deps.now()).toISOString();
-  await writeResumeMeta(deps.stateDir, jobId, {
+  await writeResumeMeta(deps.stateDir, {
     ...meta,
     state: 'interrupted',
     updated_at: at,
@@ -208,13 +206,13 @@ export async function keepCrashedRun(
   reason: string,
   deps: ResumeRunDeps,
 ): Promise<ResumableInfo | undefined> {
-  const meta = deps.keepMs > 0 ? await readResumeMeta(deps.stateDir, jobId) : undefined;
+  const meta = deps.keepMs > 0 ? await readResumeMeta(deps.stateDir, jobId, deps.log) : undefined;
   if (!meta) {
     await dropResumable(deps.stateDir, deps.tempDir, jobId);
     return undefined;
   }
   const journal = await openSegmentJournal({
-    file: path.join(resumeDirOf(deps.stateDir, jobId), JOURNAL_FILE),
+    file: segmentJournalFile(deps.stateDir, jobId),
     stagingDir: jobStagingDir(deps.tempDir, jobId),
     renditions: meta.renditions,
     playlistName: meta.playlist_name,

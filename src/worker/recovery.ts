@@ -54,7 +54,7 @@ export async function recoverAtStart(deps: RecoveryDeps): Promise<void> {
     tempDir: deps.tempDir,
     keepMs: deps.resumeKeepMs,
     budgetBytes: deps.resumeBudgetBytes,
-    now: deps.now,
+    now: deps.now(),
     log: deps.log,
   });
   if (dropped.length > 0) deps.log.info({ dropped }, 'dropped interrupted jobs kept for a resume');

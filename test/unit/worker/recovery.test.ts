@@ -33,6 +33,8 @@ beforeEach(async () => {
     stateDir,
     tempDir: path.join(root, 'tmp'),
     nasRoot: path.join(root, 'nas'),
+    resumeKeepMs: 24 * 3_600_000,
+    resumeBudgetBytes: 50e9,
     log,
     outbox: new Outbox({ stateDir, client: new FakeClient(), log, writes, retryStartMs: 1, retryMaxMs: 2 }),
     records: new JobRecordStore(stateDir, log),
