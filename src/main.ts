@@ -187,7 +187,9 @@ function abortOnSignals(reason: (signal: NodeJS.Signals) => string): AbortSignal
   return controller.signal;
 }
 
-async function cmdRunJob(file: string, flags: ConfigFlags): Promise<void> {
+type RunJobFlags = ConfigFlags & { part?: string | boolean; partCount?: string; stitch?: boolean };
+
+async function cmdRunJob(file: string, flags: RunJobFlags): Promise<void> {
   const config = readConfig(flags, true);
   const log = createLogger({
     level: config.log_level === 'info' ? 'warn' : config.log_level,
@@ -195,7 +197,17 @@ async function cmdRunJob(file: string, flags: ConfigFlags): Promise<void> {
     destination: process.stderr,
     secrets: configSecrets(config),
   });
-  const { runJobCommand, interruptedReason } = await import('./job/run-job-command.js');
+  const { runJobCommand, interruptedReason, EXIT_BAD_FILE } = await import('./job/run-job-command.js');
+  const split = { part: flags.part, partCount: flags.partCount, stitch: flags.stitch };
+  // runJobCommand checks the flags too; checking here as well spares a wrong command line the capability probe.
+  const { parseSplitFlags, SplitFlagError } = await import('./job/part-flags.js');
+  try {
+    parseSplitFlags(split, process.env);
+  } catch (err) {
+    if (!(err instanceof SplitFlagError)) throw err;
+    process.stderr.write(`error: ${err.message}\n`);
+    process.exit(EXIT_BAD_FILE);
+  }
   const signal = abortOnSignals(interruptedReason);
   const { createCapabilityProber } = await import('./capabilities/probe.js');
   const { execaRunner } = await import('./exec/runner.js');
@@ -215,6 +227,8 @@ async function cmdRunJob(file: string, flags: ConfigFlags): Promise<void> {
     err: process.stderr,
     isTTY: Boolean(process.stderr.isTTY),
     signal,
+    split,
+    env: process.env,
   });
   // The payload is the command's output: let it reach a pipe before exiting (pipes are asynchronous on Windows).
   process.stdout.write('', () => process.exit(code));
@@ -295,8 +309,18 @@ export function buildCli(): Command {
     program
       .command('run-job')
       .description('run one job spec (JSON) locally with no orchestrator; prints the finalize payload')
-      .argument('<file>', 'job JSON file (the assigned_job object of the protocol)'),
-  ).action((file: string, flags: ConfigFlags) => cmdRunJob(file, flags).catch(fail));
+      .argument('<file>', 'job JSON file (the assigned_job object of the protocol)')
+      .option(
+        '--part [INDEX/COUNT]',
+        'encode only part INDEX (0-based) of COUNT equal parts into the parts area on the NAS; with no value or ' +
+          '"auto": INDEX from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job), COUNT from --part-count',
+      )
+      .option(
+        '--part-count <N>',
+        'the number of parts, for --part without INDEX/COUNT and --stitch (env TW_PART_COUNT)',
+      )
+      .option('--stitch', 'join the COUNT committed parts into the finished ladder (exit 3: parts still missing)'),
+  ).action((file: string, flags: RunJobFlags) => cmdRunJob(file, flags).catch(fail));
 
   addConfigOptions(
     program

@@ -1,7 +1,8 @@
 /**
  * `transcode-worker run-job job.json`: one job spec through the same pipeline, no orchestrator. Progress goes to
  * stderr (a bar on a terminal, plain lines otherwise), the finalize payload as JSON to stdout.
- * Exit codes: 0 COMPLETED, 1 FAILED, 2 bad job file. An interrupted job (SIGINT/SIGTERM) is a FAILED job like any
+ * Exit codes: 0 COMPLETED, 1 FAILED, 2 bad job file or bad --part/--stitch flags, 3 (--stitch only) some parts are
+ * not committed yet: nothing was stitched, try again later (docker/k3s/split-job waits on it). An interrupted job (SIGINT/SIGTERM) is a FAILED job like any
  * other for a script that reads the payload: ffmpeg is stopped, staging removed, nothing committed, exit 1.
  */
 import { readFile } from 'node:fs/promises';
@@ -12,8 +13,10 @@ import { JobCancelledError, errorMessage } from '../errors.js';
 import { execaRunner, type CommandRunner } from '../exec/runner.js';
 import { createLogger, type Logger } from '../log.js';
 import type { FinalizeRequest, Job } from '../protocol/schemas.js';
-import type { JobProgress } from './contract.js';
+import type { JobExecutor, JobProgress } from './contract.js';
 import { parseAssignedJob } from './parse-job.js';
+import { applySplitRole, parseSplitFlags, SplitFlagError, type SplitFlags, type SplitRole } from './part-flags.js';
+import { PartsMissingError } from './parts-missing-error.js';
 import { createJobExecutor } from './pipeline.js';
 
 export interface RunJobCommandOptions {
@@ -31,11 +34,19 @@ export interface RunJobCommandOptions {
    */
   signal?: AbortSignal;
   log?: Logger;
+  /** --part / --part-count / --stitch as given; none: the whole job. */
+  split?: SplitFlags;
+  /** The executor to run the job with; default the pipeline's (createJobExecutor), which dispatches parts/stitches. */
+  executor?: JobExecutor;
+  /** Where --part (no INDEX/COUNT) and --stitch read JOB_COMPLETION_INDEX and TW_PART_COUNT; default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export const EXIT_COMPLETED = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_BAD_FILE = 2;
+/** --stitch: some parts are not committed yet; nothing was changed, a later try may succeed. */
+export const EXIT_PARTS_MISSING = 3;
 
 /** The error_msg of a job stopped by a signal (and the abort reason to pass for one). */
 export function interruptedReason(signal: NodeJS.Signals): string {
@@ -104,12 +115,29 @@ function createProgressView(err: NodeJS.WritableStream, isTTY: boolean): Progres
 
 export async function runJobCommand(opts: RunJobCommandOptions): Promise<number> {
   const started = performance.now();
+  // Flags first: a wrong command line is reported before the file is read, with the same exit code as a bad file.
+  let role: SplitRole;
+  try {
+    role = parseSplitFlags(opts.split ?? {}, opts.env ?? process.env);
+  } catch (err) {
+    if (!(err instanceof SplitFlagError)) throw err;
+    opts.err.write(`error: ${err.message}\n`);
+    return EXIT_BAD_FILE;
+  }
   const read = await readJobFile(opts.file);
   if ('problem' in read) {
     opts.err.write(`error: ${read.problem}\n`);
     return EXIT_BAD_FILE;
   }
-  const { job } = read;
+  let job: Job;
+  try {
+    // The part/stitch fields are not in schemas.ts's Job yet (issue 12, merged in parallel): the executor reads them.
+    job = applySplitRole(read.job, role);
+  } catch (err) {
+    if (!(err instanceof SplitFlagError)) throw err;
+    opts.err.write(`error: ${err.message}\n`);
+    return EXIT_BAD_FILE;
+  }
   const log =
     opts.log ??
     createLogger({
@@ -119,7 +147,7 @@ export async function runJobCommand(opts: RunJobCommandOptions): Promise<number>
       secrets: configSecrets(opts.config),
     });
 
-  const executor = createJobExecutor({ config: opts.config, runner: opts.runner ?? execaRunner, log });
+  const executor = opts.executor ?? createJobExecutor({ config: opts.config, runner: opts.runner ?? execaRunner, log });
   const view = createProgressView(opts.err, opts.isTTY);
   let payload: FinalizeRequest;
   let code: number;
@@ -145,7 +173,7 @@ export async function runJobCommand(opts: RunJobCommandOptions): Promise<number>
       metrics: { total_time_ms: Math.round(performance.now() - started) },
     };
     if (err instanceof JobCancelledError) log.warn({ reason: payload.error_msg }, 'job interrupted; nothing committed');
-    code = EXIT_FAILED;
+    code = err instanceof PartsMissingError ? EXIT_PARTS_MISSING : EXIT_FAILED;
   } finally {
     view.stop();
   }

@@ -2,9 +2,11 @@
  * A small kustomize for the test suite, used where no kubectl is installed (kubectl bundles kustomize; Debian's
  * kubectl 1.20 is too old for these files and nothing on npm renders kustomizations). It supports exactly the
  * features docker/k3s uses and throws on anything else, so a new feature cannot be silently mis-rendered:
- *   resources (files, folders), namespace, nameSuffix, labels (pairs, includeSelectors), images,
- *   configMapGenerator (envs, literals, behavior: merge), patches (strategic-merge files; inline JSON 6902 ops
- *   with a kind target).
+ *   resources (files, folders), components (folders), namespace, nameSuffix, labels (pairs, includeSelectors),
+ *   images (newName and/or newTag), configMapGenerator (envs, files, literals, behavior: merge), patches
+ *   (strategic-merge files; inline JSON 6902 ops with a kind target).
+ * Components are applied, like kustomize's, after the kustomization's resources and before its own generators and
+ * transformers.
  * test/packaging/k8s-manifests.test.ts compares its output with `kubectl kustomize` wherever kubectl exists.
  * Generated ConfigMap names get a content hash like kustomize's, but not the same one.
  */
@@ -26,6 +28,7 @@ const SUPPORTED = new Set([
   'apiVersion',
   'kind',
   'resources',
+  'components',
   'namespace',
   'nameSuffix',
   'labels',
@@ -35,6 +38,8 @@ const SUPPORTED = new Set([
 ]);
 /** Workload kinds whose selector and pod template get labels with includeSelectors. */
 const WORKLOADS = new Set(['DaemonSet', 'Deployment', 'StatefulSet']);
+/** Kinds with a pod template whose containers get images and ConfigMap references. */
+const POD_TEMPLATES = new Set([...WORKLOADS, 'Job']);
 
 export function renderKustomizeLite(dir: string): K8sObject[] {
   return build(dir)
@@ -45,11 +50,16 @@ export function renderKustomizeLite(dir: string): K8sObject[] {
     .map((obj, _i, all) => fixConfigMapRefs(obj, all));
 }
 
-function build(dir: string): Resource[] {
+/** A Kustomization from scratch, or a Component (kind: Component) over the resources accumulated so far. */
+function build(dir: string, accumulated?: Resource[]): Resource[] {
   const k = parseYaml(readFileSync(path.join(dir, 'kustomization.yaml'), 'utf8')) as Json;
   for (const key of Object.keys(k))
     if (!SUPPORTED.has(key)) throw new Error(`kustomize-lite: unsupported field ${key} in ${dir}`);
-  let resources: Resource[] = [];
+  if ((k.kind === 'Component') !== (accumulated !== undefined))
+    throw new Error(
+      `kustomize-lite: ${dir} is ${accumulated ? 'listed in components but not' : 'a Component but not'} a Component`,
+    );
+  let resources: Resource[] = accumulated ?? [];
   for (const entry of (k.resources as string[] | undefined) ?? []) {
     const p = path.join(dir, entry);
     if (statSync(p).isDirectory()) resources.push(...build(p));
@@ -58,6 +68,8 @@ function build(dir: string): Resource[] {
         ...parseManifests(readFileSync(p, 'utf8')).map((obj) => ({ obj, origin: obj.metadata.name, hashed: false })),
       );
   }
+  for (const component of (k.components as string[] | undefined) ?? [])
+    resources = build(path.join(dir, component), resources);
   for (const gen of (k.configMapGenerator as Json[] | undefined) ?? [])
     resources = generateConfigMap(dir, gen, resources);
   for (const patch of (k.patches as Json[] | undefined) ?? []) applyPatch(dir, patch, resources);
@@ -80,6 +92,10 @@ function generateConfigMap(dir: string, gen: Json, resources: Resource[]): Resou
       const m = /^\s*([^#=\s][^=]*)=(.*)$/.exec(line);
       if (m) data[m[1]!.trim()] = m[2]!;
     }
+  for (const file of (gen.files as string[] | undefined) ?? []) {
+    if (file.includes('=')) throw new Error(`kustomize-lite: unsupported key=file entry ${file}`);
+    data[path.basename(file)] = readFileSync(path.join(dir, file), 'utf8');
+  }
   for (const lit of (gen.literals as string[] | undefined) ?? []) {
     const i = lit.indexOf('=');
     data[lit.slice(0, i)] = lit.slice(i + 1);
@@ -163,29 +179,39 @@ function addLabels(resources: Resource[], pairs: Record<string, string>, include
 
 function setImage(resources: Resource[], img: Json): void {
   for (const c of containersOf(resources.map((r) => r.obj))) {
-    const [name] = String(c.image).split(':');
-    if (name === img.name) c.image = `${(img.newName as string | undefined) ?? name}:${String(img.newTag)}`;
+    const [name, tag] = String(c.image).split(':');
+    if (name !== img.name) continue;
+    const newTag = (img.newTag as string | undefined) ?? tag;
+    c.image = `${(img.newName as string | undefined) ?? name}${newTag === undefined ? '' : `:${newTag}`}`;
   }
 }
 
 function containersOf(objects: K8sObject[]): Json[] {
   return objects
-    .filter((o) => WORKLOADS.has(o.kind))
+    .filter((o) => POD_TEMPLATES.has(o.kind))
     .flatMap((o) => {
       const pod = (o.spec as { template: { spec: { containers?: Json[]; initContainers?: Json[] } } }).template.spec;
       return [...(pod.containers ?? []), ...(pod.initContainers ?? [])];
     });
 }
 
-/** envFrom.configMapRef names follow their ConfigMap's renames (suffix, hash), as kustomize's nameReference does. */
+/**
+ * envFrom.configMapRef and configMap volume names follow their ConfigMap's renames (suffix, hash), as kustomize's
+ * nameReference does.
+ */
 function fixConfigMapRefs(obj: K8sObject, all: K8sObject[]): K8sObject {
   const maps = all.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name);
+  const rename = (ref: { name: string }) => {
+    const found = maps.find((m) => m.startsWith(`${ref.name}-`));
+    if (found) ref.name = found;
+  };
   for (const c of containersOf([obj]))
-    for (const ref of (c.envFrom as { configMapRef?: { name: string } }[] | undefined) ?? []) {
-      if (!ref.configMapRef) continue;
-      const found = maps.find((m) => m.startsWith(`${ref.configMapRef!.name}-`));
-      if (found) ref.configMapRef.name = found;
-    }
+    for (const ref of (c.envFrom as { configMapRef?: { name: string } }[] | undefined) ?? [])
+      if (ref.configMapRef) rename(ref.configMapRef);
+  if (POD_TEMPLATES.has(obj.kind))
+    for (const v of (obj.spec as { template: { spec: { volumes?: { configMap?: { name: string } }[] } } }).template.spec
+      .volumes ?? [])
+      if (v.configMap) rename(v.configMap);
   return obj;
 }
 

@@ -12,7 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import { schemaLeaves } from '../../src/config-schema.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const GUIDES = ['linux', 'windows', 'docker', 'k3s'] as const;
+const GUIDES = ['linux', 'windows', 'docker', 'k3s', 'k3s-split'] as const;
 const read = (p: string) => readFileSync(path.join(ROOT, p), 'utf8');
 
 function blocksOf(markdown: string, lang: string): string[] {
