@@ -18,7 +18,7 @@ import type { CommandRunner } from '../exec/runner.js';
 import type { Job } from '../protocol/schemas.js';
 import { openNasFs, type NasFs } from '../storage/nas-fs.js';
 import { isMarkedOurs, MARKER_NAME, markerJson } from '../storage/ownership.js';
-import { partFolderOf, partsAreaOf, readPartManifest } from '../storage/parts-area.js';
+import { PART_MANIFEST, partFolderOf, partsAreaOf, readPartManifest } from '../storage/parts-area.js';
 import { writeJoinedPlaylists } from '../storage/playlist-join.js';
 import { fingerprintSource, settingsDigest } from '../storage/source-fingerprint.js';
 import { planTranscode, SUBTITLE_WORK_DIR } from '../transcode/plan.js';
@@ -27,6 +27,7 @@ import { throwIfAborted } from '../util/abortable.js';
 import type { JobContext, JobProgress, JobSuccess } from './contract.js';
 import { ladderShape, type StitchSpec } from './part-spec.js';
 import { buildPlanOptions } from './plan-choice.js';
+import { PartsMissingError } from './parts-missing-error.js';
 import { prepareJob } from './prepare.js';
 import { publishLadder, tracksMetrics } from './publish.js';
 import { journaledRenditions } from './resume.js';
@@ -64,6 +65,11 @@ export async function runStitchJob(
   const plan = planTranscode(validated, source, { ...buildPlanOptions(config, probe, stagingDir, true), sidecars });
   const renditions = journaledRenditions(plan);
 
+  // Parts not committed yet: its own error (run-job --stitch exits 3 on it, so a scheduler retries it later).
+  const missing: number[] = [];
+  for (let i = 0; i < stitch.count; i++)
+    if (!(await nas.lstatOrNull(path.join(abs(nas, partFolderOf(area, i)), PART_MANIFEST)))) missing.push(i);
+  if (missing.length > 0) throw new PartsMissingError(stitch.parent_job_id, stitch.count, missing);
   const manifests = [];
   for (let i = 0; i < stitch.count; i++)
     manifests.push(await readPartManifest(nas, abs(nas, partFolderOf(area, i)), i));
