@@ -17,7 +17,7 @@ export const JobState = Type.Union(
   ],
   {
     description:
-      'QUEUED (waiting for a fitting idle worker) -> ASSIGNED (sent in a sync answer) -> PROCESSING (first progress report) -> COMPLETED | FAILED (finalize). CANCELLED by the operator at any point before the end.',
+      'QUEUED (waiting for a fitting idle worker) -> ASSIGNED (sent in a sync answer) -> PROCESSING (first progress report) -> COMPLETED | FAILED (finalize). CANCELLED by the operator at any point before the end. A split job (--split-min-duration) is PROCESSING from its split until its stitch COMPLETES it or a part fails for good.',
   },
 );
 export type JobState = Static<typeof JobState>;
@@ -156,7 +156,7 @@ export const OPERATOR_ROUTES = [
   {
     method: 'get',
     path: '/api/v1/jobs/{job_id}',
-    summary: 'One job with its history',
+    summary: 'One job with its history (a split job: its parts, its stitch and their weighted progress)',
     response: JobRecord,
     errors: [404],
   },
