@@ -10,7 +10,7 @@
  * unchanged); they are only ever handed to capable workers (fit + capabilities.extensions lists split-stitch/1).
  * Invariant: a parent with `split` is never handed to a worker itself.
  */
-import type { Job, WorkerStatus } from '../protocol/schemas.js';
+import { SPLIT_STITCH_EXTENSION, type Job, type WorkerStatus } from '../protocol/schemas.js';
 import type { ChildSummary, JobRecord, WorkerRecord } from './operator-schemas.js';
 import type { JobEntry } from './job-entry.js';
 import { explainMisfit } from './fit.js';
@@ -50,6 +50,8 @@ export function createSplitJobs(ctx: SplitContext, opts: SplitOptions | undefine
   const holdMs = opts?.holdMs ?? 15_000;
   /** Last sync time of each worker whose last sync said it is free (IDLE, not busy, no current job). */
   const freeAt = new Map<string, number>();
+  /** Re-queued parts whose last worker kept their finished segments (resumable), until when it is preferred. */
+  const preferred = new Map<string, { workerId: string; until: number }>();
 
   function noteSync(workerId: string, status: WorkerStatus, free: boolean): void {
     if (free && status === 'IDLE') freeAt.set(workerId, ctx.now());
@@ -76,7 +78,15 @@ export function createSplitJobs(ctx: SplitContext, opts: SplitOptions | undefine
 
   /** Whether worker w (free now) takes queued entry j, leaves it, or splits it (then takes its first part). */
   function decide(j: JobEntry, w: WorkerRecord): Decision {
-    if (j.role) return isCapable(j.job, w.capabilities) ? 'take' : 'skip';
+    if (j.role) {
+      if (!isCapable(j.job, w.capabilities)) return 'skip';
+      const keeper = preferred.get(j.job_id);
+      // A resumable part waits a moment for the worker that kept its segments (it continues where it stopped).
+      if (keeper && keeper.workerId !== w.worker_id && ctx.now() < keeper.until && ctx.workers.has(keeper.workerId))
+        return 'skip';
+      preferred.delete(j.job_id);
+      return 'take';
+    }
     if (explainMisfit(j.job, w.capabilities) !== null) return 'skip';
     if (!opts || j.whole || j.source_duration_sec === undefined || j.source_duration_sec <= opts.minDurationSec)
       return 'take';
@@ -89,11 +99,15 @@ export function createSplitJobs(ctx: SplitContext, opts: SplitOptions | undefine
       }
       return runWhole(j, plan.reason);
     }
-    if (ctx.now() - j.enqueuedMs < holdMs && anyCapable(j.job)) {
-      j.split_note = `waiting up to ${holdMs / 1000} s for two idle workers with ${'split-stitch/1'} (${idle} now)`;
+    if (!anyCapable(j.job)) return runWhole(j, `no registered worker that fits it lists ${SPLIT_STITCH_EXTENSION}`);
+    if (ctx.now() - j.enqueuedMs < holdMs) {
+      j.split_note = `waiting up to ${holdMs / 1000} s for two idle workers with ${SPLIT_STITCH_EXTENSION} (${idle} now)`;
       return 'skip';
     }
-    return runWhole(j, `${idle} idle worker(s) with split-stitch/1 within ${holdMs / 1000} s of the enqueue, 2 needed`);
+    return runWhole(
+      j,
+      `${idle} idle worker(s) with ${SPLIT_STITCH_EXTENSION} within ${holdMs / 1000} s of the enqueue, 2 needed`,
+    );
   }
 
   function child(parent: JobEntry, job: Job, seqOffset: number, role: JobEntry['role']): JobEntry {
@@ -134,6 +148,10 @@ export function createSplitJobs(ctx: SplitContext, opts: SplitOptions | undefine
   }
 
   function requeue(j: JobEntry): void {
+    // Resumable (docs/protocol.md, "Resumable jobs"): the worker said so, or it lost the job (it likely restarted,
+    // and a restarted worker keeps the interrupted run's segments). Either way the same worker_id continues it.
+    if (j.worker_id && (j.lost || j.finalize?.metrics.resume?.resumable === true))
+      preferred.set(j.job_id, { workerId: j.worker_id, until: ctx.now() + holdMs });
     j.status = 'QUEUED';
     j.progress = 0;
     for (const k of ['worker_id', 'assigned_at', 'started_at', 'finished_at', 'finalize', 'lost'] as const) delete j[k];

@@ -51,12 +51,12 @@ function worker(base: string, id: string, capabilities = WITH_SPLIT) {
       }),
     complete: (jobId: string, manifest = `/processed/a/.tw-parts-x/${jobId}/part.json`) =>
       call('POST', `/api/v1/jobs/${jobId}/finalize`, { ...completed(id), manifest_url: manifest }),
-    fail: (jobId: string, error_msg: string) =>
+    fail: (jobId: string, error_msg: string, metrics: Record<string, unknown> = {}) =>
       call('POST', `/api/v1/jobs/${jobId}/finalize`, {
         worker_id: id,
         status: 'FAILED',
         error_msg,
-        metrics: { total_time_ms: 5 },
+        metrics: { total_time_ms: 5, ...metrics },
       }),
   };
 }
@@ -231,5 +231,39 @@ describe('dev orchestrator: split policy', () => {
     });
     expect(told.body.cancel_current_job).toBe(true);
     expect((await b.progress('g.part-0', 30)).status).toBe(410);
+  });
+
+  it('runs a long job whole at once when no worker that fits it has the extension', async () => {
+    const base = await start({ minDurationSec: 60, holdMs: 60_000 });
+    const { call, job } = http(base);
+    const old1 = worker(base, 'old1', caps());
+    const old2 = worker(base, 'old2', caps());
+    await old1.register();
+    await old2.register();
+    await call('POST', '/api/v1/jobs', { ...jobBody({ job_id: 'long' }), source_duration_sec: 600 });
+    const got = await old1.idleSync(); // the first idle worker, though the hold is a minute
+    expect(got?.job_id).toBe('long');
+    expect(got?.part).toBeUndefined();
+    expect((await job('long')).split_note).toBe('not split: no registered worker that fits it lists split-stitch/1');
+  });
+
+  it('gives a resumable failed part back to the worker that kept its segments', async () => {
+    const base = await start({ minDurationSec: 60, holdMs: 60_000 });
+    const { call, job } = http(base);
+    const a = worker(base, 'a');
+    const b = worker(base, 'b');
+    await a.register();
+    await b.register();
+    await call('POST', '/api/v1/jobs', { ...jobBody({ job_id: 'r' }), source_duration_sec: 600 });
+    expect(await a.idleSync()).toBeUndefined();
+    expect((await b.idleSync())?.job_id).toBe('r.part-0');
+    expect((await a.idleSync())?.job_id).toBe('r.part-1');
+    const resume = { resumable: true, segments_done: 10, segments_total: 24 };
+    expect((await b.fail('r.part-0', 'interrupted: resumable', { resume })).status).toBe(200);
+    expect((await a.complete('r.part-1')).status).toBe(200);
+    // a is idle and part 0 is queued first, but b kept its segments: a gets part 2 instead.
+    expect((await a.idleSync())?.job_id).toBe('r.part-2');
+    expect((await b.idleSync())?.job_id).toBe('r.part-0');
+    expect((await job('r.part-0')).attempts).toBe(2);
   });
 });
