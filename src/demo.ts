@@ -3,6 +3,9 @@
  * a worker on loopback, makes a sample film with ffmpeg's lavfi (two audio languages, two subtitle tracks),
  * enqueues a two-rendition job, shows progress and prints where the master playlist landed; --serve then plays it
  * with menus for its audio and subtitle tracks. Nothing outside a fresh temporary folder is touched.
+ *
+ * --workers N (N >= 2) starts N workers and turns on the orchestrator's split policy with a longer sample, so the
+ * job is cut into part jobs across them and stitched (protocol extension split-stitch/1).
  */
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';

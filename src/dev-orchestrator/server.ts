@@ -2,7 +2,7 @@
  * The reference orchestrator: an in-memory Fastify implementation of the worker protocol (src/protocol/schemas.ts)
  * plus a small operator API to enqueue and inspect jobs. It is the peer of the integration tests and the example
  * for people writing a real orchestrator; it is NOT a production orchestrator (no persistence, no scheduling
- * policy beyond "oldest queued job that fits").
+ * policy beyond "oldest queued job that fits", and, with `split`, cutting long films into part jobs: split-jobs.ts).
  *
  * buildDevOrchestrator() does not listen (tests use app.inject); startDevOrchestrator() does.
  */

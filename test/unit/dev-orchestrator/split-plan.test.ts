@@ -11,7 +11,9 @@ import {
   planParts,
   stitchJob,
 } from '../../../src/dev-orchestrator/split-plan.js';
-import type { Job } from '../../../src/protocol/schemas.js';
+import { parseAssignedJob } from '../../../src/job/parse-job.js';
+import { Job as JobSchema, type Job } from '../../../src/protocol/schemas.js';
+import { checkSchema } from '../../../src/protocol/validate.js';
 import { jobBody } from './fixtures.js';
 
 const job = (over: Partial<Job> = {}) => ({ ...jobBody(over), job_id: 'film' }) as Job;
@@ -84,6 +86,10 @@ describe('part and stitch jobs', () => {
       job_id: 'film.part-1',
       part: { parent_job_id: 'film', index: 1, count: 2, start_segment: 4, end_segment: 9 },
     });
+    // Valid protocol jobs that today's worker parses too.
+    expect(checkSchema(JobSchema, p1)).toBeNull();
+    expect(parseAssignedJob(p1)).toMatchObject({ ok: true });
+    expect(checkSchema(JobSchema, stitchJob(parent, 2))).toBeNull();
     expect(stitchJob(parent, 2)).toEqual({
       ...parent,
       job_id: 'film.stitch',
