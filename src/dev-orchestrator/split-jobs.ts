@@ -213,7 +213,7 @@ export function createSplitJobs(ctx: SplitContext, opts: SplitOptions | undefine
     const s: ChildSummary = { job_id: c.job_id, status: c.status, progress: c.progress, attempts: c.attempts ?? 0 };
     if (c.role?.index !== undefined) s.index = c.role.index;
     if (c.worker_id) s.worker_id = c.worker_id;
-    if (c.job.part?.start_segment !== undefined) s.start_segment = c.job.part.start_segment;
+    if (typeof c.job.part?.start_segment === 'number') s.start_segment = c.job.part.start_segment;
     if (typeof c.job.part?.end_segment === 'number') s.end_segment = c.job.part.end_segment;
     return s;
   }

@@ -132,11 +132,10 @@ export const JobPart = Type.Object(
     index: Type.Integer({ minimum: 0, description: "This part's place, 0-based: part 0 starts the film." }),
     count: Type.Integer({ minimum: 1, description: 'How many parts the film is cut into.' }),
     start_segment: Type.Optional(
-      Type.Integer({
-        minimum: 0,
+      Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
         description:
           'First segment of this part (0-based index K: the segment that starts at K * segment_time in the whole ' +
-          'film). A multiple of the alignment step. Absent (with end_segment): the worker cuts the film into ' +
+          'film). A multiple of the alignment step. null or absent (then end_segment too): the worker cuts the film into ' +
           '`count` equal parts on the alignment grid itself and encodes part `index`.',
       }),
     ),
