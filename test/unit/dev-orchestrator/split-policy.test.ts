@@ -265,5 +265,12 @@ describe('dev orchestrator: split policy', () => {
     expect((await a.idleSync())?.job_id).toBe('r.part-2');
     expect((await b.idleSync())?.job_id).toBe('r.part-0');
     expect((await job('r.part-0')).attempts).toBe(2);
+
+    // b restarts and reports no job twice: its part is lost, queued again, and kept for b (which resumes it).
+    expect(await b.idleSync()).toBeUndefined(); // one sync without it may cross the assignment
+    expect((await b.idleSync())?.job_id).toBe('r.part-0'); // second: lost -> re-queued -> b is free and preferred
+    const lost = await job('r.part-0');
+    expect(lost).toMatchObject({ status: 'ASSIGNED', worker_id: 'b', attempts: 3 });
+    expect(String(lost.split_note)).toContain('worker lost the job');
   });
 });
