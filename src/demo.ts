@@ -3,6 +3,9 @@
  * a worker on loopback, makes a sample film with ffmpeg's lavfi (two audio languages, two subtitle tracks),
  * enqueues a two-rendition job, shows progress and prints where the master playlist landed; --serve then plays it
  * with menus for its audio and subtitle tracks. Nothing outside a fresh temporary folder is touched.
+ *
+ * --workers N (N >= 2) starts N workers and turns on the orchestrator's split policy with a longer sample, so the
+ * job is cut into part jobs across them and stitched (protocol extension split-stitch/1).
  */
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -20,34 +23,42 @@ import { multilingualSampleArgs, sampleSubtitleFiles } from './media/sample-sour
 export interface DemoOptions {
   serve: boolean;
   servePort: number;
-  /** Config flags from the command line (e.g. --ffmpeg-path), applied to the demo worker. */
+  /** Config flags from the command line (e.g. --ffmpeg-path), applied to the demo workers. */
   configArgs: string[];
   out?: NodeJS.WritableStream;
-  /** Seconds of sample video. */
+  /** Seconds of sample video. Default 8; with 2 or more workers 16 per worker, so it is cut into parts. */
   durationSec?: number;
+  /**
+   * Workers to start (default 1), each with its own state_dir, temp_dir and health port. With 2 or more the dev
+   * orchestrator's split policy is on (sources over SPLIT_DEMO_MIN_SEC are split) and the parts are shown.
+   */
+  workers?: number;
 }
+
+/** With --workers >= 2: the split threshold (the sample is longer; the one-worker sample of 8 s is not). */
+export const SPLIT_DEMO_MIN_SEC = 10;
 
 const say = (out: NodeJS.WritableStream, line: string) => out.write(`${line}\n`);
 
-export async function runDemo(opts: DemoOptions): Promise<number> {
-  const out = opts.out ?? process.stdout;
-  const root = await mkdtemp(path.join(os.tmpdir(), 'transcode-worker-demo-'));
-  const nas = path.join(root, 'nas');
-  await mkdir(path.join(nas, 'movies'), { recursive: true });
-  const log = createLogger({ level: 'warn', pretty: false, destination: process.stderr });
-
-  const orchestrator = await startDevOrchestrator({ host: '127.0.0.1', port: 0, log: false });
-  say(out, `dev orchestrator listening at ${orchestrator.url}`);
-
-  const config = loadConfig({
-    args: opts.configArgs,
+/** The demo workers' configuration: loopback, fast sync, a folder of their own under the demo root. */
+function demoWorkerConfig(o: {
+  root: string;
+  nas: string;
+  orchestratorUrl: string;
+  index: number;
+  of: number;
+  args: string[];
+}) {
+  const suffix = o.of > 1 ? `-${o.index + 1}` : '';
+  return loadConfig({
+    args: o.args,
     env: {
       ...process.env,
-      WORKER_ORCHESTRATOR_URL: orchestrator.url,
-      WORKER_ID: `demo-${os.hostname()}`,
-      WORKER_NAS_MOUNT_PATH: nas,
-      WORKER_TEMP_DIR: path.join(root, 'tmp'),
-      WORKER_STATE_DIR: path.join(root, 'state'),
+      WORKER_ORCHESTRATOR_URL: o.orchestratorUrl,
+      WORKER_ID: `demo-${os.hostname()}${suffix}`,
+      WORKER_NAS_MOUNT_PATH: o.nas,
+      WORKER_TEMP_DIR: path.join(o.root, `tmp${suffix}`),
+      WORKER_STATE_DIR: path.join(o.root, `state${suffix}`),
       WORKER_HTTP_HOST: '127.0.0.1',
       WORKER_HTTP_PORT: '0',
       WORKER_SYNC_INTERVAL: '500ms',
@@ -55,27 +66,72 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     },
     requireNas: true,
   });
+}
+
+export async function runDemo(opts: DemoOptions): Promise<number> {
+  const out = opts.out ?? process.stdout;
+  const workerCount = Math.max(1, opts.workers ?? 1);
+  const splitting = workerCount >= 2;
+  const root = await mkdtemp(path.join(os.tmpdir(), 'transcode-worker-demo-'));
+  const nas = path.join(root, 'nas');
+  await mkdir(path.join(nas, 'movies'), { recursive: true });
+  const log = createLogger({ level: 'warn', pretty: false, destination: process.stderr });
+
+  // The tools' paths (ffmpeg for the sample, ffprobe for the split policy) before anything listens; this
+  // orchestrator URL is never called.
+  const tools = demoWorkerConfig({
+    root,
+    nas,
+    orchestratorUrl: 'http://127.0.0.1:9',
+    index: 0,
+    of: 1,
+    args: opts.configArgs,
+  });
+  const orchestrator = await startDevOrchestrator({
+    host: '127.0.0.1',
+    port: 0,
+    log: false,
+    ...(splitting
+      ? { split: { minDurationSec: SPLIT_DEMO_MIN_SEC, nasRoot: nas, ffprobePath: tools.ffprobe_path } }
+      : {}),
+  });
+  say(out, `dev orchestrator listening at ${orchestrator.url}`);
+  if (splitting)
+    say(out, `split policy on: sources longer than ${SPLIT_DEMO_MIN_SEC} s are cut into parts across the workers`);
 
   const movies = path.join(nas, 'movies');
   const source = path.join(movies, 'sample.mkv');
-  const seconds = opts.durationSec ?? 8;
+  const seconds = opts.durationSec ?? (splitting ? 16 * workerCount : 8);
   say(out, `making a ${seconds} s 1280x720 sample with ffmpeg (English 5.1 + French audio, 2 subtitles): ${source}`);
   // The subtitles start as SRT text beside the sample (under names that are not sidecars of it), muxed into the MKV.
   for (const srt of sampleSubtitleFiles(movies, seconds)) await writeFile(srt.path, srt.text);
   const made = await execa(
-    config.ffmpeg_path,
+    tools.ffmpeg_path,
     multilingualSampleArgs({ file: source, subtitleDir: movies, width: 1280, height: 720, fps: 30, seconds }),
     { reject: false },
   );
   if (made.exitCode !== 0) {
-    say(out, `cannot make the sample with ${config.ffmpeg_path}: ${String(made.stderr || made.shortMessage).trim()}`);
+    say(out, `cannot make the sample with ${tools.ffmpeg_path}: ${String(made.stderr || made.shortMessage).trim()}`);
     await orchestrator.close();
     return 1;
   }
 
-  const app = createApp(config, log);
-  await app.start();
-  say(out, `worker ${config.worker_id} health server at ${app.url} (try ${app.url}/status)`);
+  const apps: ReturnType<typeof createApp>[] = [];
+  for (let index = 0; index < workerCount; index++) {
+    const config = demoWorkerConfig({
+      root,
+      nas,
+      orchestratorUrl: orchestrator.url,
+      index,
+      of: workerCount,
+      args: opts.configArgs,
+    });
+    const app = createApp(config, log);
+    await app.start();
+    apps.push(app);
+    say(out, `worker ${config.worker_id} health server at ${app.url} (try ${app.url}/status)`);
+  }
+  const stopWorkers = () => Promise.all(apps.map((a) => a.stop()));
 
   const job = demoJob();
   const created = await fetchJson(`${orchestrator.url}/api/v1/jobs`, { method: 'POST', body: JSON.stringify(job) });
@@ -84,6 +140,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
 
   let final: Record<string, unknown> | undefined;
   let lastLine = '';
+  let lastNote = '';
   const deadline = Date.now() + 10 * 60_000;
   while (Date.now() < deadline) {
     const j = (await fetchJson(`${orchestrator.url}/api/v1/jobs/${encodeURIComponent(jobId)}`)) as Record<
@@ -92,9 +149,13 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     >;
     const status = String(j.status);
     const progress = Number(j.progress ?? 0);
+    const note = typeof j.split_note === 'string' ? j.split_note : '';
+    if (note && note !== lastNote) say(out, `  ${note}`);
+    lastNote = note;
     const line =
       `  ${status.padEnd(10)} ${bar(progress)} ${progress.toFixed(1).padStart(5)}%` +
-      (j.current_fps ? `  ${Number(j.current_fps).toFixed(0)} fps` : '');
+      (j.current_fps ? `  ${Number(j.current_fps).toFixed(0)} fps` : '') +
+      describeChildren(j);
     if (line !== lastLine) say(out, line);
     lastLine = line;
     if (status === 'COMPLETED' || status === 'FAILED' || status === 'CANCELLED') {
@@ -112,7 +173,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     say(out, `job COMPLETED. master playlist: ${master}`);
     code = 0;
     if (opts.serve) {
-      await app.stop();
+      await stopWorkers();
       await orchestrator.close();
       await serveFolder(nas, manifestUrl, opts.servePort, out);
       return 0;
@@ -123,10 +184,24 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       `job did not complete: ${JSON.stringify(finalize?.error_msg ?? final?.error_msg ?? final?.status ?? 'timed out')}`,
     );
   }
-  await app.stop();
+  await stopWorkers();
   await orchestrator.close();
   if (code !== 0) await rm(root, { recursive: true, force: true }).catch(() => undefined);
   return code;
+}
+
+/** "  parts: 0 demo-1 COMPLETED, 1 demo-2 42%; stitch QUEUED" for a split job's record, "" for a plain one. */
+export function describeChildren(j: Record<string, unknown>): string {
+  type Child = { index?: number; status: string; progress: number; worker_id?: string; attempts?: number };
+  const show = (c: Child) =>
+    `${c.worker_id ?? '-'} ${c.status === 'PROCESSING' ? `${Math.round(c.progress)}%` : c.status}` +
+    ((c.attempts ?? 0) > 1 ? ` (try ${c.attempts})` : '');
+  const parts = Array.isArray(j.parts) ? (j.parts as Child[]) : [];
+  if (parts.length === 0) return '';
+  const stitch = j.stitch as Child | undefined;
+  return (
+    `  parts: ${parts.map((p) => `${p.index} ${show(p)}`).join(', ')}` + (stitch ? `; stitch ${show(stitch)}` : '')
+  );
 }
 
 /**

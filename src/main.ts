@@ -264,19 +264,34 @@ async function cmdDevOrchestrator(opts: {
   authToken?: string;
   jobs?: string;
   logLevel: string;
+  splitMinDuration?: string;
+  nasRoot?: string;
+  ffprobePath?: string;
 }) {
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new ConfigError(`invalid --port = ${JSON.stringify(opts.port)}: expected a port number (0-65535)`);
   const log = createLogger({ level: opts.logLevel });
-  const { runDevOrchestratorCommand } = await import('./dev-orchestrator/command.js');
-  await runDevOrchestratorCommand({ host: opts.host, port, authToken: opts.authToken, jobsFile: opts.jobs, log });
+  const { runDevOrchestratorCommand, splitOptionsFromFlags } = await import('./dev-orchestrator/command.js');
+  const split = splitOptionsFromFlags(opts);
+  await runDevOrchestratorCommand({
+    host: opts.host,
+    port,
+    authToken: opts.authToken,
+    jobsFile: opts.jobs,
+    log,
+    split,
+  });
   process.exit(0);
 }
 
-async function cmdDemo(flags: ConfigFlags & { serve?: boolean; servePort?: string }): Promise<void> {
+async function cmdDemo(flags: ConfigFlags & { serve?: boolean; servePort?: string; workers?: string }): Promise<void> {
+  const workers = Number(flags.workers ?? 1);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 8)
+    throw new ConfigError(`invalid --workers = ${JSON.stringify(flags.workers)}: expected 1 to 8`);
   const { runDemo } = await import('./demo.js');
   const code = await runDemo({
+    workers,
     serve: Boolean(flags.serve),
     servePort: Number(flags.servePort ?? 8090),
     configArgs: configArgs(flags),
@@ -342,6 +357,12 @@ export function buildCli(): Command {
     .option('--auth-token <token>', 'require "Authorization: Bearer <token>"')
     .option('--jobs <file>', 'JSON file with jobs (an array) to enqueue at start')
     .option('--log-level <level>', 'log level', 'info')
+    .option(
+      '--split-min-duration <duration>',
+      'split a job whose source is longer than this (e.g. "20m") into parts for idle workers with split-stitch/1',
+    )
+    .option('--nas-root <dir>', 'with --split-min-duration: the NAS root, to read source durations with ffprobe')
+    .option('--ffprobe-path <path>', 'with --split-min-duration: the ffprobe to read durations with', 'ffprobe')
     .action((opts) => cmdDevOrchestrator(opts).catch(fail));
 
   addConfigOptions(
@@ -349,7 +370,8 @@ export function buildCli(): Command {
       .command('demo')
       .description('end-to-end demo on this machine: dev orchestrator + worker + a generated sample, two renditions')
       .option('--serve', 'keep serving the NAS folder (with a player page) after the job completes')
-      .option('--serve-port <port>', 'port of the --serve web server', '8090'),
+      .option('--serve-port <port>', 'port of the --serve web server', '8090')
+      .option('--workers <n>', 'workers to start; 2 or more: the job is split into parts across them', '1'),
   ).action((flags) => cmdDemo(flags).catch(fail));
 
   return program;

@@ -3,11 +3,12 @@
  * With `jobsFile`, enqueues the jobs of a JSON file (one job, an array of jobs, or {"jobs": [...]}) at start.
  */
 import { readFile } from 'node:fs/promises';
+import { parseDuration } from '../config-formats.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { checkSchema } from '../protocol/validate.js';
 import { EnqueueJobRequest } from './operator-schemas.js';
-import { startDevOrchestrator, type RunningDevOrchestrator } from './server.js';
+import { startDevOrchestrator, type DevSplitOptions, type RunningDevOrchestrator } from './server.js';
 import { isRefusal } from './store.js';
 
 export const DEV_ORCHESTRATOR_DEFAULT_PORT = 8080;
@@ -24,6 +25,36 @@ export interface DevOrchestratorCommandOptions {
   signal?: AbortSignal;
   /** Called once listening, e.g. to print the URL. */
   onListening?: (orch: RunningDevOrchestrator) => void;
+  /** --split-min-duration (seconds), --nas-root, --ffprobe-path: the split policy; absent: off. */
+  split?: DevSplitOptions;
+}
+
+/**
+ * The split policy from the command line: --split-min-duration ("20m", "90s"...) turns it on and then needs
+ * --nas-root (where source_url is found for ffprobe); --ffprobe-path defaults to "ffprobe". Undefined: off.
+ */
+export function splitOptionsFromFlags(flags: {
+  splitMinDuration?: string;
+  nasRoot?: string;
+  ffprobePath?: string;
+}): DevSplitOptions | undefined {
+  if (flags.splitMinDuration === undefined) {
+    if (flags.nasRoot !== undefined)
+      throw new ConfigError('--nas-root is only used with --split-min-duration (to read source durations)');
+    return undefined;
+  }
+  let ms: number;
+  try {
+    ms = parseDuration(flags.splitMinDuration);
+  } catch (err) {
+    throw new ConfigError(
+      `invalid --split-min-duration = ${JSON.stringify(flags.splitMinDuration)}: ${(err as Error).message}`,
+    );
+  }
+  if (!(ms > 0)) throw new ConfigError('--split-min-duration must be more than 0');
+  if (!flags.nasRoot)
+    throw new ConfigError('--split-min-duration needs --nas-root <dir>: the NAS root where source_url files are read');
+  return { minDurationSec: ms / 1000, nasRoot: flags.nasRoot, ffprobePath: flags.ffprobePath || 'ffprobe' };
 }
 
 /** Reads and validates a jobs file. Throws ConfigError naming the file and the bad entry. */
@@ -51,9 +82,15 @@ export async function runDevOrchestratorCommand(opts: DevOrchestratorCommandOpti
     port: opts.port ?? DEV_ORCHESTRATOR_DEFAULT_PORT,
     authToken: opts.authToken || undefined,
     log: opts.log.child({ component: 'dev-orchestrator' }),
+    split: opts.split,
   });
+  if (opts.split)
+    opts.log.info(
+      { split_min_duration_s: opts.split.minDurationSec, nas_root: opts.split.nasRoot },
+      'split policy on: longer sources are cut into parts for workers with split-stitch/1',
+    );
   for (const job of jobs) {
-    const rec = orch.state.enqueue(job);
+    const rec = await orch.enqueue(job);
     if (isRefusal(rec)) opts.log.warn({ job_id: job.job_id }, `job not enqueued: ${rec.message}`);
     else opts.log.info({ job_id: rec.job_id }, 'job enqueued');
   }

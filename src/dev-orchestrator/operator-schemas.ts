@@ -17,14 +17,25 @@ export const JobState = Type.Union(
   ],
   {
     description:
-      'QUEUED (waiting for a fitting idle worker) -> ASSIGNED (sent in a sync answer) -> PROCESSING (first progress report) -> COMPLETED | FAILED (finalize). CANCELLED by the operator at any point before the end.',
+      'QUEUED (waiting for a fitting idle worker) -> ASSIGNED (sent in a sync answer) -> PROCESSING (first progress report) -> COMPLETED | FAILED (finalize). CANCELLED by the operator at any point before the end. A split job (--split-min-duration) is PROCESSING from its split until its stitch COMPLETES it or a part fails for good.',
   },
 );
 export type JobState = Static<typeof JobState>;
 
 /** A Job without job_id (the orchestrator makes one up when it is absent). */
 export const EnqueueJobRequest = Type.Object(
-  { ...Job.properties, job_id: Type.Optional(Type.String({ minLength: 1, description: 'Generated when absent.' })) },
+  {
+    ...Job.properties,
+    job_id: Type.Optional(Type.String({ minLength: 1, description: 'Generated when absent.' })),
+    source_duration_sec: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        description:
+          'Seconds of the source, for the split policy (--split-min-duration): when given, the orchestrator does ' +
+          'not probe the file. Not sent to workers.',
+      }),
+    ),
+  },
   { additionalProperties: true, $id: 'EnqueueJobRequest' },
 );
 export type EnqueueJobRequest = Static<typeof EnqueueJobRequest>;
@@ -36,6 +47,21 @@ export const ProgressSample = Type.Object({
   eta_sec: Type.Number(),
 });
 export type ProgressSample = Static<typeof ProgressSample>;
+
+export const ChildSummary = Type.Object(
+  {
+    job_id: Type.String(),
+    index: Type.Optional(Type.Integer({ description: 'Parts only: the part index.' })),
+    status: JobState,
+    progress: Type.Number(),
+    worker_id: Type.Optional(Type.String({ description: 'The worker running it (or that ran it last).' })),
+    attempts: Type.Integer({ description: 'Times it was handed to a worker (a failed part is re-queued alone).' }),
+    start_segment: Type.Optional(Type.Integer()),
+    end_segment: Type.Optional(Type.Integer()),
+  },
+  { $id: 'ChildSummary' },
+);
+export type ChildSummary = Static<typeof ChildSummary>;
 
 export const JobRecord = Type.Object(
   {
@@ -60,6 +86,19 @@ export const JobRecord = Type.Object(
       Type.Boolean({ description: 'Failed by the orchestrator because its worker stopped reporting it.' }),
     ),
     waiting_reason: Type.Optional(Type.String({ description: 'Why no registered worker fits this queued job.' })),
+    source_duration_sec: Type.Optional(Type.Number({ description: 'Source duration the split policy used.' })),
+    split_note: Type.Optional(
+      Type.String({ description: 'With --split-min-duration: why this job was split, waits, or runs whole.' }),
+    ),
+    parent_job_id: Type.Optional(Type.String({ description: 'A part or stitch job: the split job it belongs to.' })),
+    attempts: Type.Optional(Type.Integer({ description: 'A part or stitch job: times it was handed to a worker.' })),
+    parts: Type.Optional(
+      Type.Array(ChildSummary, {
+        description:
+          'A split job: its parts, in order. Its progress is theirs weighted by segments, the stitch the last 5 %.',
+      }),
+    ),
+    stitch: Type.Optional(ChildSummary),
   },
   { $id: 'JobRecord' },
 );
@@ -117,7 +156,7 @@ export const OPERATOR_ROUTES = [
   {
     method: 'get',
     path: '/api/v1/jobs/{job_id}',
-    summary: 'One job with its history',
+    summary: 'One job with its history (a split job: its parts, its stitch and their weighted progress)',
     response: JobRecord,
     errors: [404],
   },

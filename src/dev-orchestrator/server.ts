@@ -2,7 +2,7 @@
  * The reference orchestrator: an in-memory Fastify implementation of the worker protocol (src/protocol/schemas.ts)
  * plus a small operator API to enqueue and inspect jobs. It is the peer of the integration tests and the example
  * for people writing a real orchestrator; it is NOT a production orchestrator (no persistence, no scheduling
- * policy beyond "oldest queued job that fits").
+ * policy beyond "oldest queued job that fits", and, with `split`, cutting long films into part jobs: split-jobs.ts).
  *
  * buildDevOrchestrator() does not listen (tests use app.inject); startDevOrchestrator() does.
  */
@@ -19,7 +19,10 @@ import type { Logger } from '../log.js';
 import { FinalizeRequest, ProgressRequest, RegisterRequest, SyncRequest } from '../protocol/schemas.js';
 import { checkSchema } from '../protocol/validate.js';
 import { EnqueueJobRequest, JobState, type ErrorBody } from './operator-schemas.js';
-import { createDevStore, isRefusal, type DevStore, type Outcome } from './store.js';
+import { probeSourceDuration } from './source-duration.js';
+import type { SplitOptions } from './split-jobs.js';
+import { createDevStore, isRefusal, type DevStore, type EnqueueExtras, type Outcome } from './store.js';
+import type { JobRecord } from './operator-schemas.js';
 
 export interface DevOrchestratorOptions {
   /** A pino logger for request logs; false or absent: silent. */
@@ -29,11 +32,25 @@ export interface DevOrchestratorOptions {
   now?: () => number;
   /** See DevStoreOptions.lostJobSyncs. */
   lostJobSyncs?: number;
+  /**
+   * The split policy (--split-min-duration): long jobs are cut into part jobs for workers with split-stitch/1.
+   * The source duration comes from the enqueue's source_duration_sec, else from ffprobe on nasRoot + source_url.
+   */
+  split?: DevSplitOptions;
+}
+
+export interface DevSplitOptions extends SplitOptions {
+  /** The NAS root as this machine sees it (where source_url is resolved for ffprobe). */
+  nasRoot?: string;
+  /** Default "ffprobe". */
+  ffprobePath?: string;
 }
 
 export interface DevOrchestrator {
   app: FastifyInstance;
   state: DevStore;
+  /** Enqueue as POST /api/v1/jobs does: with the split policy on, reads the source's duration first. */
+  enqueue(body: EnqueueJobRequest): Promise<Outcome<JobRecord>>;
 }
 
 const JOB_STATES = new Set<string>(JobState.anyOf.map((s) => s.const));
@@ -88,7 +105,27 @@ export function buildDevOrchestrator(opts: DevOrchestratorOptions = {}): DevOrch
     // Fastify's two lines per request drown the story; onResponse below logs one line, syncs only at debug.
     logController: new LogController({ disableRequestLogging: true }),
   });
-  const state = createDevStore({ now: opts.now, lostJobSyncs: opts.lostJobSyncs });
+  const state = createDevStore({ now: opts.now, lostJobSyncs: opts.lostJobSyncs, split: opts.split });
+
+  /** The source duration for the split policy; a source that cannot be probed runs whole (the note says why). */
+  async function enqueue(body: EnqueueJobRequest): Promise<Outcome<JobRecord>> {
+    const extras: EnqueueExtras = {};
+    const split = opts.split;
+    if (split && body.source_duration_sec === undefined) {
+      if (!split.nasRoot) extras.splitNote = 'not split: no NAS root to read the source duration from (--nas-root)';
+      else
+        try {
+          extras.sourceDurationSec = await probeSourceDuration(body.input.source_url, {
+            nasRoot: split.nasRoot,
+            ffprobePath: split.ffprobePath ?? 'ffprobe',
+          });
+        } catch (err) {
+          extras.splitNote = `not split: ${(err as Error).message}`;
+          if (opts.log) opts.log.warn({ job_id: body.job_id }, extras.splitNote);
+        }
+    }
+    return state.enqueue(body, extras);
+  }
 
   app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, _req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
@@ -157,7 +194,7 @@ export function buildDevOrchestrator(opts: DevOrchestratorOptions = {}): DevOrch
   app.post('/api/v1/jobs', async (req, reply) => {
     const body = readBody(EnqueueJobRequest, 'job', req, reply);
     if (!body) return reply;
-    return answer(reply, state.enqueue(body));
+    return answer(reply, await enqueue(body));
   });
 
   app.get<{ Querystring: { status?: string } }>('/api/v1/jobs', async (req, reply) => {
@@ -184,7 +221,7 @@ export function buildDevOrchestrator(opts: DevOrchestratorOptions = {}): DevOrch
 
   app.get('/api/v1/workers', async () => ({ workers: state.listWorkers() }));
 
-  return { app, state };
+  return { app, state, enqueue };
 }
 
 export interface RunningDevOrchestrator extends DevOrchestrator {

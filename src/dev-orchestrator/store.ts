@@ -5,9 +5,18 @@
  * Each operation returns either a value or a refusal {status, error, message}; server.ts turns refusals into HTTP.
  */
 import { randomUUID } from 'node:crypto';
-import type { Capabilities, FinalizeRequest, Job, ProgressRequest, SyncRequest } from '../protocol/schemas.js';
+import {
+  SPLIT_STITCH_EXTENSION,
+  type Capabilities,
+  type FinalizeRequest,
+  type Job,
+  type ProgressRequest,
+  type SyncRequest,
+} from '../protocol/schemas.js';
 import { explainMisfit } from './fit.js';
+import type { JobEntry } from './job-entry.js';
 import type { EnqueueJobRequest, JobRecord, JobState, WorkerRecord } from './operator-schemas.js';
+import { createSplitJobs, type SplitOptions } from './split-jobs.js';
 
 export interface Refusal {
   refused: true;
@@ -35,15 +44,18 @@ export interface DevStoreOptions {
    * 2 rather than 1 so a sync racing the assignment answer cannot lose a job. Default 2.
    */
   lostJobSyncs?: number;
+  /** The split policy (extension split-stitch/1); absent: jobs always run whole. */
+  split?: SplitOptions;
+}
+
+/** What the enqueue learned about the source beside the job (the server probes it). */
+export interface EnqueueExtras {
+  sourceDurationSec?: number;
+  splitNote?: string;
 }
 
 const HISTORY_LIMIT = 1000;
 const RUNNING: ReadonlySet<JobState> = new Set(['ASSIGNED', 'PROCESSING']);
-
-interface JobEntry extends JobRecord {
-  /** Consecutive syncs of its worker that did not report it. */
-  missedSyncs: number;
-}
 
 function refuse(status: Refusal['status'], error: Refusal['error'], message: string): Refusal {
   return { refused: true, status, error, message };
@@ -55,22 +67,27 @@ export function createDevStore(opts: DevStoreOptions = {}) {
   const jobs = new Map<string, JobEntry>(); // insertion order = queue order
   const workers = new Map<string, WorkerRecord>();
   const iso = () => new Date(now()).toISOString();
+  let seq = 0;
+  const split = createSplitJobs({ jobs, workers, now, iso, runningJobOf: (id) => runningJobOf(id) }, opts.split);
 
   function viewJob(j: JobEntry): JobRecord {
-    const { missedSyncs: _m, ...rest } = j;
+    const { missedSyncs: _m, seq: _s, enqueuedMs: _e, role: _r, split: _p, whole: _w, ...rest } = j;
     const record: JobRecord = structuredClone(rest);
     if (record.status === 'QUEUED') {
-      const reason = explainWaiting(j.job);
+      const reason = explainWaiting(j);
       if (reason) record.waiting_reason = reason;
     }
+    split.decorate(j, record);
     return record;
   }
 
-  function explainWaiting(job: Job): string | undefined {
+  function explainWaiting(j: JobEntry): string | undefined {
     if (workers.size === 0) return 'no worker is registered';
     const reasons: string[] = [];
     for (const w of workers.values()) {
-      const why = explainMisfit(job, w.capabilities);
+      let why = explainMisfit(j.job, w.capabilities);
+      if (!why && j.role && !(w.capabilities.extensions ?? []).includes(SPLIT_STITCH_EXTENSION))
+        why = `no ${SPLIT_STITCH_EXTENSION} in its capabilities.extensions`;
       if (!why) return undefined; // some worker fits: it only has to become idle
       reasons.push(`${w.worker_id}: ${why}`);
     }
@@ -87,6 +104,28 @@ export function createDevStore(opts: DevStoreOptions = {}) {
     j.lost = true;
     j.error_msg = `worker lost the job: ${j.worker_id} stopped reporting it as its current job`;
     j.finished_at = iso();
+    split.onChildEnded(j);
+  }
+
+  /** Hands a queued entry to a worker (in a sync answer). */
+  function assign(j: JobEntry, w: WorkerRecord): Job {
+    j.status = 'ASSIGNED';
+    j.worker_id = w.worker_id;
+    j.assigned_at = iso();
+    j.missedSyncs = 0;
+    if (j.role) j.attempts = (j.attempts ?? 0) + 1;
+    return structuredClone(j.job);
+  }
+
+  /** The queued entry a free worker gets, if any: the oldest it may take (a long job may be split for it first). */
+  function nextFor(w: WorkerRecord): JobEntry | undefined {
+    const queued = [...jobs.values()].filter((j) => j.status === 'QUEUED').sort((a, b) => a.seq - b.seq);
+    for (const j of queued) {
+      const decision = split.decide(j, w);
+      if (decision === 'take') return j;
+      if (decision === 'split') return split.firstPartOf(j);
+    }
+    return undefined;
   }
 
   function register(workerId: string, capabilities: Capabilities): { ack: true } {
@@ -128,17 +167,10 @@ export function createDevStore(opts: DevStoreOptions = {}) {
     }
 
     const free = req.status === 'IDLE' && !req.hardware_stats.is_busy && req.current_job_id === '';
+    split.noteSync(w.worker_id, req.status, free);
     if (free && !runningJobOf(w.worker_id)) {
-      const next = [...jobs.values()].find(
-        (j) => j.status === 'QUEUED' && explainMisfit(j.job, w.capabilities) === null,
-      );
-      if (next) {
-        next.status = 'ASSIGNED';
-        next.worker_id = w.worker_id;
-        next.assigned_at = iso();
-        next.missedSyncs = 0;
-        answer.assigned_job = structuredClone(next.job);
-      }
+      const next = nextFor(w);
+      if (next) answer.assigned_job = assign(next, w);
     }
     w.running_job_id = runningJobOf(w.worker_id)?.job_id;
     if (w.running_job_id === undefined) delete w.running_job_id;
@@ -204,23 +236,33 @@ export function createDevStore(opts: DevStoreOptions = {}) {
     } else j.error_msg = req.error_msg ?? 'the worker reported a failure without a message';
     const w = workers.get(req.worker_id);
     if (w && w.running_job_id === jobId) delete w.running_job_id;
+    split.onChildEnded(j);
     return { ack: true, duplicate: false };
   }
 
-  function enqueue(input: EnqueueJobRequest): Outcome<JobRecord> {
+  function enqueue(input: EnqueueJobRequest, extras: EnqueueExtras = {}): Outcome<JobRecord> {
     const jobId = input.job_id ?? `job-${randomUUID().slice(0, 8)}`;
     if (jobs.has(jobId)) return refuse(409, 'conflict', `job ${jobId} already exists`);
-    const job = { ...structuredClone(input), job_id: jobId } as Job;
+    // source_duration_sec is for this orchestrator, not for the worker.
+    const { source_duration_sec: givenDuration, ...fields } = structuredClone(input);
+    const job = { ...fields, job_id: jobId } as Job;
     const entry: JobEntry = {
       job_id: jobId,
       status: 'QUEUED',
       job,
       enqueued_at: iso(),
+      enqueuedMs: now(),
+      seq: ++seq,
       progress: 0,
       progress_history: [],
       finalize_count: 0,
       missedSyncs: 0,
     };
+    const duration = givenDuration ?? extras.sourceDurationSec;
+    if (duration !== undefined) entry.source_duration_sec = duration;
+    if (extras.splitNote) entry.split_note = extras.splitNote;
+    if (opts.split && duration !== undefined && duration <= opts.split.minDurationSec)
+      entry.split_note = `not split: the source (${duration} s) is not longer than ${opts.split.minDurationSec} s`;
     jobs.set(jobId, entry);
     return viewJob(entry);
   }
@@ -230,11 +272,14 @@ export function createDevStore(opts: DevStoreOptions = {}) {
     if (!j) return refuse(404, 'not_found', `job ${jobId} is unknown to this orchestrator`);
     if (j.status === 'COMPLETED' || j.status === 'FAILED')
       return refuse(409, 'conflict', `job ${jobId} already ended as ${j.status}`);
+    if (j.role)
+      return refuse(409, 'conflict', `job ${jobId} is a ${j.role.kind} of ${j.role.parent_job_id}: cancel that job`);
     if (j.status !== 'CANCELLED') {
       j.status = 'CANCELLED';
       j.cancelled_at = iso();
       const w = j.worker_id ? workers.get(j.worker_id) : undefined;
       if (w && w.running_job_id === jobId) delete w.running_job_id;
+      split.cancelChildren(j);
     }
     return viewJob(j);
   }

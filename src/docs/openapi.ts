@@ -6,6 +6,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import {
   OPERATOR_ROUTES,
+  ChildSummary,
   ErrorBody,
   EnqueueJobRequest,
   JobList,
@@ -32,6 +33,7 @@ const COMPONENTS: TSchema[] = [
   P.AnyAck,
   ErrorBody,
   EnqueueJobRequest,
+  ChildSummary,
   JobRecord,
   JobList,
   WorkerRecord,

@@ -3,6 +3,7 @@
  * the schemas (run `npx tsx scripts/gen-docs.ts`; test/unit/protocol/docs-in-sync.test.ts fails when stale).
  */
 import { Job } from '../protocol/schemas.js';
+import { RESUME_DOC, SPLIT_STITCH_DOC } from './extensions-doc.js';
 import { renderJobDoc } from './job-doc.js';
 import type { OpenApiDocument } from './openapi.js';
 
@@ -61,7 +62,8 @@ orchestrator needs; the reference implementation is the dev orchestrator ([dev-o
 - **Capabilities.** Give a job only to a worker whose \`supported_codecs\` contain every output codec, or its software
   equivalent (\`h264_*\` -> \`libx264\`, \`hevc_*\` -> \`libx265\`, \`av1_*\` -> \`libsvtav1\`: the worker falls back to
   software), and whose
-  \`max_resolution\` is at least the largest output.
+  \`max_resolution\` is at least the largest output. Part and stitch jobs go only to workers whose
+  \`capabilities.extensions\` lists \`split-stitch/1\` (see below).
 - **The job is gone.** An answer **404, 409 or 410 to PATCH or finalize** tells the worker the job is no longer its
   own: it aborts the job (ffmpeg stopped, staging removed, nothing committed) and sends no finalize.
 - **Cancelling.** Answer a sync with \`cancel_current_job: true\` while the worker reports the job as
@@ -80,7 +82,7 @@ orchestrator needs; the reference implementation is the dev orchestrator ([dev-o
 export function renderProtocolDoc(doc: OpenApiDocument): string {
   const paths = doc.paths as unknown as Record<string, Record<string, Operation>>;
   const tags = (doc.tags as { name: string; description: string }[]).map((t) => t.name);
-  const parts = [INTRO, renderJobDoc(Job), '## Endpoints\n'];
+  const parts = [INTRO, renderJobDoc(Job), SPLIT_STITCH_DOC, RESUME_DOC, '## Endpoints\n'];
   for (const tag of tags) {
     parts.push(`### ${tag}\n`);
     for (const [path, ops] of Object.entries(paths))

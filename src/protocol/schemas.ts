@@ -41,6 +41,13 @@ export const Capabilities = Type.Object(
     ),
     ffmpeg_version: Type.Optional(Type.String()),
     worker_version: Type.Optional(Type.String()),
+    extensions: Type.Optional(
+      Type.Array(Type.String(), {
+        description:
+          'Optional protocol extensions this worker implements, e.g. ["split-stitch/1"] (see "Extension: split and ' +
+          'stitch"). Absent or []: none; an orchestrator sends an extension\'s jobs only to workers that list it.',
+      }),
+    ),
   },
   { additionalProperties: false, $id: 'Capabilities' },
 );
@@ -115,6 +122,53 @@ export const JobOutput = Type.Object(
   Open,
 );
 export type JobOutput = Static<typeof JobOutput>;
+
+/** The protocol extension of part and stitch jobs (docs/protocol.md, "Extension: split and stitch"). */
+export const SPLIT_STITCH_EXTENSION = 'split-stitch/1';
+
+export const JobPart = Type.Object(
+  {
+    parent_job_id: Type.String({ minLength: 1, description: 'The job this part belongs to (the film as a whole).' }),
+    index: Type.Integer({ minimum: 0, description: "This part's place, 0-based: part 0 starts the film." }),
+    count: Type.Integer({ minimum: 1, description: 'How many parts the film is cut into.' }),
+    start_segment: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
+        description:
+          'First segment of this part (0-based index K: the segment that starts at K * segment_time in the whole ' +
+          'film). A multiple of the alignment step. null or absent (then end_segment too): the worker cuts the film into ' +
+          '`count` equal parts on the alignment grid itself and encodes part `index`.',
+      }),
+    ),
+    end_segment: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
+        description:
+          'Exclusive end: the first segment NOT in this part, a multiple of the alignment step (the next ' +
+          "part's start_segment). null or absent: to the end of the film.",
+      }),
+    ),
+  },
+  {
+    ...Open,
+    description:
+      'Present only on a part job (extension split-stitch/1, sent only to workers that list it): encode this ' +
+      "range of the film and commit it to the parts area. Every other field is the parent job's.",
+  },
+);
+export type JobPart = Static<typeof JobPart>;
+
+export const JobStitch = Type.Object(
+  {
+    parent_job_id: Type.String({ minLength: 1, description: 'The job whose parts are stitched.' }),
+    count: Type.Integer({ minimum: 1, description: 'How many parts there are (parts 0 to count - 1).' }),
+  },
+  {
+    ...Open,
+    description:
+      'Present only on a stitch job (extension split-stitch/1): join the committed parts of parent_job_id into ' +
+      "the ladder at the job's destinations. Every other field is the parent job's.",
+  },
+);
+export type JobStitch = Static<typeof JobStitch>;
 
 export const Job = Type.Object(
   {
@@ -247,6 +301,8 @@ export const Job = Type.Object(
         },
       ),
     ),
+    part: Type.Optional(JobPart),
+    stitch: Type.Optional(JobStitch),
   },
   { ...Open, $id: 'Job' },
 );
@@ -328,6 +384,56 @@ export const FinalizeMetrics = Type.Object(
       Type.Array(Type.String(), {
         description: 'Text subtitle tracks left out because their data could not be read (a malformed SRT), and why.',
       }),
+    ),
+    part: Type.Optional(
+      Type.Object(
+        {
+          index: Type.Integer({ minimum: 0 }),
+          count: Type.Integer({ minimum: 1 }),
+          start_segment: Type.Integer({ minimum: 0 }),
+          end_segment: Type.Integer({
+            minimum: 1,
+            description: "The real exclusive end the part produced (the film's segment count for the last part).",
+          }),
+          segments: Type.Integer({ minimum: 0, description: 'Segments per rendition this part made.' }),
+        },
+        { ...Open, description: 'A part job (split-stitch/1): the range it committed to the parts area.' },
+      ),
+    ),
+    stitch: Type.Optional(
+      Type.Object(
+        {
+          parts: Type.Integer({ minimum: 1, description: 'Parts joined.' }),
+          segments: Type.Integer({ minimum: 0, description: 'Segments per rendition of the whole film.' }),
+        },
+        { ...Open, description: 'A stitch job (split-stitch/1): what it joined.' },
+      ),
+    ),
+    resume: Type.Optional(
+      Type.Object(
+        {
+          resumed_from_segment: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              description: 'This run continued an interrupted run of the same job from this segment (0: none).',
+            }),
+          ),
+          segments_total: Type.Optional(
+            Type.Integer({ minimum: 0, description: 'Segments per rendition of the job.' }),
+          ),
+          resumable: Type.Optional(
+            Type.Boolean({
+              description:
+                'On FAILED: the finished segments are kept on this worker, so assigning the same job to the same ' +
+                'worker_id again continues from segments_done instead of starting over.',
+            }),
+          ),
+          segments_done: Type.Optional(
+            Type.Integer({ minimum: 0, description: 'Segments every rendition had finished when the run stopped.' }),
+          ),
+        },
+        { ...Open, description: 'Resumable jobs: where this run started and, on FAILED, how far it got.' },
+      ),
     ),
   },
   Open,

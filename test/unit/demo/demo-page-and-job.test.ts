@@ -4,7 +4,7 @@
  * test/browser/demo-player.test.ts, plays it).
  */
 import { describe, expect, it } from 'vitest';
-import { demoJob, demoPlayerPage } from '../../../src/demo.js';
+import { SPLIT_DEMO_MIN_SEC, demoJob, demoPlayerPage, describeChildren } from '../../../src/demo.js';
 import { parseAssignedJob } from '../../../src/job/parse-job.js';
 
 describe('the demo job', () => {
@@ -48,5 +48,25 @@ describe('the demo player page', () => {
     });
     expect(hostile).not.toContain('</script><b>');
     expect(hostile).toContain('&#60;/script&#62;&#60;b&#62;.m3u8');
+  });
+});
+
+describe('the demo with --workers N', () => {
+  it('shows the parts of a split job with their workers, and nothing for a plain job', () => {
+    expect(describeChildren({ status: 'PROCESSING', progress: 12 })).toBe('');
+    const line = describeChildren({
+      parts: [
+        { index: 0, status: 'COMPLETED', progress: 100, worker_id: 'demo-1', attempts: 1 },
+        { index: 1, status: 'PROCESSING', progress: 41.6, worker_id: 'demo-2', attempts: 2 },
+        { index: 2, status: 'QUEUED', progress: 0, attempts: 0 },
+      ],
+      stitch: { status: 'QUEUED', progress: 0, attempts: 0 },
+    });
+    expect(line).toBe('  parts: 0 demo-1 COMPLETED, 1 demo-2 42% (try 2), 2 - QUEUED; stitch - QUEUED');
+  });
+
+  it('splits only a sample longer than the threshold: the one-worker sample (8 s) is not', () => {
+    expect(SPLIT_DEMO_MIN_SEC).toBeGreaterThan(8);
+    expect(SPLIT_DEMO_MIN_SEC).toBeLessThan(16 * 2);
   });
 });
