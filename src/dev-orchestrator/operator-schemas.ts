@@ -167,5 +167,13 @@ export const OPERATOR_ROUTES = [
     response: JobRecord,
     errors: [404, 409],
   },
+  {
+    method: 'post',
+    path: '/api/v1/jobs/{job_id}/retry',
+    summary:
+      'Queue a FAILED or CANCELLED job again under its id; a resumable one goes first to the worker that kept its segments',
+    response: JobRecord,
+    errors: [404, 409],
+  },
   { method: 'get', path: '/api/v1/workers', summary: 'List registered workers', response: WorkerList, errors: [] },
 ] as const;

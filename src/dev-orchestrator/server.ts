@@ -218,6 +218,9 @@ export function buildDevOrchestrator(opts: DevOrchestratorOptions = {}): DevOrch
   app.post<{ Params: { id: string } }>('/api/v1/jobs/:id/cancel', async (req, reply) =>
     answer(reply, state.cancel(req.params.id)),
   );
+  app.post<{ Params: { id: string } }>('/api/v1/jobs/:id/retry', async (req, reply) =>
+    answer(reply, state.retry(req.params.id)),
+  );
 
   app.get('/api/v1/workers', async () => ({ workers: state.listWorkers() }));
 

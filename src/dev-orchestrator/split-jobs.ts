@@ -78,15 +78,17 @@ export function createSplitJobs(ctx: SplitContext, opts: SplitOptions | undefine
 
   /** Whether worker w (free now) takes queued entry j, leaves it, or splits it (then takes its first part). */
   function decide(j: JobEntry, w: WorkerRecord): Decision {
-    if (j.role) {
-      if (!isCapable(j.job, w.capabilities)) return 'skip';
-      const keeper = preferred.get(j.job_id);
-      // A resumable part waits a moment for the worker that kept its segments (it continues where it stopped).
-      if (keeper && keeper.workerId !== w.worker_id && ctx.now() < keeper.until && ctx.workers.has(keeper.workerId))
-        return 'skip';
-      preferred.delete(j.job_id);
-      return 'take';
-    }
+    const keeper = preferred.get(j.job_id);
+    // A resumable job or part waits a moment for the worker that kept its segments (it continues where it stopped).
+    if (keeper && keeper.workerId !== w.worker_id && ctx.now() < keeper.until && ctx.workers.has(keeper.workerId))
+      return 'skip';
+    const decision = decideFor(j, w);
+    if (decision !== 'skip') preferred.delete(j.job_id);
+    return decision;
+  }
+
+  function decideFor(j: JobEntry, w: WorkerRecord): Decision {
+    if (j.role) return isCapable(j.job, w.capabilities) ? 'take' : 'skip';
     if (explainMisfit(j.job, w.capabilities) !== null) return 'skip';
     if (!opts || j.whole || j.source_duration_sec === undefined || j.source_duration_sec <= opts.minDurationSec)
       return 'take';
@@ -232,7 +234,7 @@ export function createSplitJobs(ctx: SplitContext, opts: SplitOptions | undefine
       );
   }
 
-  return { noteSync, decide, firstPartOf, onChildEnded, cancelChildren, decorate };
+  return { noteSync, decide, firstPartOf, onChildEnded, cancelChildren, decorate, requeue };
 }
 
 export type SplitJobs = ReturnType<typeof createSplitJobs>;

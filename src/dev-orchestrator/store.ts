@@ -284,6 +284,27 @@ export function createDevStore(opts: DevStoreOptions = {}) {
     return viewJob(j);
   }
 
+  /**
+   * Operator: a FAILED or CANCELLED job queued again under its own id. One that failed resumable (metrics.resume,
+   * docs/protocol.md "Resumable jobs") or was lost goes first to the worker that kept its finished segments, and
+   * runs whole (it continues where it stopped rather than being split).
+   */
+  function retry(jobId: string): Outcome<JobRecord> {
+    const j = jobs.get(jobId);
+    if (!j) return refuse(404, 'not_found', `job ${jobId} is unknown to this orchestrator`);
+    if (j.role)
+      return refuse(409, 'conflict', `job ${jobId} is a ${j.role.kind} of ${j.role.parent_job_id}: its parent retries it`);
+    if (j.split) return refuse(409, 'conflict', `job ${jobId} was split into parts: enqueue it again under a new id`);
+    if (j.status !== 'FAILED' && j.status !== 'CANCELLED')
+      return refuse(409, 'conflict', `job ${jobId} is ${j.status}: only a FAILED or CANCELLED job is retried`);
+    if (j.worker_id && (j.lost || j.finalize?.metrics.resume?.resumable === true)) j.whole = true;
+    split.requeue(j);
+    delete j.error_msg;
+    delete j.cancelled_at;
+    delete j.manifest_url;
+    return viewJob(j);
+  }
+
   function getJob(jobId: string): JobRecord | undefined {
     const j = jobs.get(jobId);
     return j ? viewJob(j) : undefined;
@@ -297,7 +318,7 @@ export function createDevStore(opts: DevStoreOptions = {}) {
     return [...workers.values()].map((w) => structuredClone(w));
   }
 
-  return { register, sync, progress, finalize, enqueue, cancel, getJob, listJobs, listWorkers };
+  return { register, sync, progress, finalize, enqueue, cancel, retry, getJob, listJobs, listWorkers };
 }
 
 export type DevStore = ReturnType<typeof createDevStore>;

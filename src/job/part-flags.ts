@@ -26,18 +26,8 @@ export interface SplitFlags {
 export type SplitRole =
   { kind: 'whole' } | { kind: 'part'; index: number; count: number } | { kind: 'stitch'; count: number };
 
-// The protocol's part/stitch fields are added to src/protocol/schemas.ts in parallel (issue 12): typed loosely here
-// so both merge cleanly. Once Job has them, SplitJob can become plain Job.
-export interface PartRef {
-  parent_job_id: string;
-  index: number;
-  count: number;
-}
-export interface StitchRef {
-  parent_job_id: string;
-  count: number;
-}
-export type SplitJob = Job & { part?: PartRef; stitch?: StitchRef };
+/** A job as run-job runs it: the file's job, or the part or stitch job derived from it (split-stitch/1). */
+export type SplitJob = Job;
 
 /** A bad --part/--part-count/--stitch (or environment): the message is for the person who wrote the command. */
 export class SplitFlagError extends Error {
@@ -124,10 +114,9 @@ export function parseSplitFlags(flags: SplitFlags, env: Readonly<Record<string, 
  */
 export function applySplitRole(job: Job, role: SplitRole): SplitJob {
   if (role.kind === 'whole') return job;
-  const loose = job as SplitJob;
-  if (loose.part !== undefined || loose.stitch !== undefined)
+  if (job.part || job.stitch)
     throw new SplitFlagError(
-      `job ${job.job_id} in the file is already a ${loose.part !== undefined ? 'part' : 'stitch'} job; ` +
+      `job ${job.job_id} in the file is already a ${job.part ? 'part' : 'stitch'} job; ` +
         `--${role.kind} needs the whole job (the parent) in the file`,
     );
   if (role.kind === 'part')

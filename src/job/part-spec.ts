@@ -4,24 +4,13 @@
  * stitch must agree on.
  */
 import { JobValidationError } from '../errors.js';
-import type { Job } from '../protocol/schemas.js';
+import type { Job, JobPart, JobStitch } from '../protocol/schemas.js';
 import { partBoundaries, segmentCount } from '../media/segment-grid.js';
 import { allAudioRenditions } from '../transcode/plan-audio.js';
 import type { TranscodePlan } from '../transcode/types.js';
 
-export interface PartSpec {
-  parent_job_id: string;
-  index: number;
-  count: number;
-  /** Explicit range (multiples of the alignment step); absent: the worker cuts `count` equal parts itself. */
-  start_segment?: number | null;
-  end_segment?: number | null;
-}
-
-export interface StitchSpec {
-  parent_job_id: string;
-  count: number;
-}
+export type PartSpec = JobPart;
+export type StitchSpec = JobStitch;
 
 /** The segments [start, end) a part encodes; start === end for a part past a short film's last cell (empty). */
 export function resolvePartRange(
@@ -68,12 +57,10 @@ export function ladderShape(plan: TranscodePlan): unknown {
 
 /** The job's part, when it is one (job.part of the split-stitch/1 extension). */
 export function partOf(job: Job): PartSpec | undefined {
-  const part = (job as { part?: PartSpec | null }).part;
-  return part ?? undefined;
+  return job.part ?? undefined;
 }
 
 /** The job's stitch, when it is one (job.stitch of the split-stitch/1 extension). */
 export function stitchOf(job: Job): StitchSpec | undefined {
-  const stitch = (job as { stitch?: StitchSpec | null }).stitch;
-  return stitch ?? undefined;
+  return job.stitch ?? undefined;
 }

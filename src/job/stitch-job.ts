@@ -131,7 +131,7 @@ export async function runStitchJob(
         Object.entries(layout.encoders).map(([dir, encoder]) => [byDir.get(dir) ?? dir, encoder]),
       ),
       ...tracksMetrics(published.plan, published.subtitleWarnings),
-      stitch: { parts: stitch.count, segments: layout.totalSegments, time_ms: Math.round(deps.now() - started) },
+      stitch: { parts: stitch.count, segments: layout.totalSegments },
     },
   };
 }

@@ -14,7 +14,7 @@
 import type { Config } from '../config.js';
 import type { OrchestratorClient } from '../orchestrator/client.js';
 import type { CapabilityProber, EncoderFamily, ProbeReport } from '../capabilities/types.js';
-import type { SyncResponse } from '../protocol/schemas.js';
+import { SPLIT_STITCH_EXTENSION, type SyncResponse } from '../protocol/schemas.js';
 import {
   NotRegisteredError,
   ProtocolError,
@@ -143,7 +143,8 @@ export class WorkerLoop {
     const { deps } = this;
     if (!deps.runner.current()) deps.status.state = 'REGISTERING';
     deps.status.notReadyReason = 'registering with the orchestrator';
-    const capabilities = deps.status.probe!.capabilities;
+    // What the host can do, plus the protocol extensions this worker speaks (docs/protocol.md).
+    const capabilities = { ...deps.status.probe!.capabilities, extensions: [SPLIT_STITCH_EXTENSION] };
     try {
       await raceAbort(
         retryForever(() => deps.client.register(capabilities), {

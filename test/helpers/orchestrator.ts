@@ -193,6 +193,10 @@ export class TestOrchestrator {
     return (await this.operator('POST', '/api/v1/jobs', job)) as JobRecord;
   }
 
+  async retry(jobId: string): Promise<JobRecord> {
+    return (await this.operator('POST', `/api/v1/jobs/${encodeURIComponent(jobId)}/retry`)) as JobRecord;
+  }
+
   async cancel(jobId: string): Promise<JobRecord> {
     return (await this.operator('POST', `/api/v1/jobs/${encodeURIComponent(jobId)}/cancel`)) as JobRecord;
   }
