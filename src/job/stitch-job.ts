@@ -52,7 +52,6 @@ export async function runStitchJob(
     reported = Math.max(reported, Math.min(100, p.progress));
     ctx.onProgress({ progress: reported, currentFps: 0, etaSec: 0 });
   };
-  const started = deps.now();
   const prepared = await prepareJob(job, ctx, deps);
   const { validated, sidecars } = prepared;
   const source = prepared.probed.info;
