@@ -19,6 +19,7 @@ import type { CommandRunner } from '../exec/runner.js';
 import type { Logger } from '../log.js';
 import type { Job } from '../protocol/schemas.js';
 import { commitOutputs } from '../storage/commit.js';
+import { finalizeEventPlaylists } from '../storage/event-playlist.js';
 import { buildCommitSpec } from '../storage/commit-spec.js';
 import { jobStagingDir } from '../storage/paths.js';
 import { assertStagingSpace, createStagingDir, estimateOutputBytes, removeStagingDir } from '../storage/staging.js';
@@ -28,6 +29,7 @@ import { runFfmpeg } from '../transcode/ffmpeg.js';
 import { throwIfAborted } from '../util/abortable.js';
 import { probeSourceInfo } from '../transcode/ffprobe.js';
 import { startCompletenessCheck } from '../transcode/ffprobe-completeness.js';
+import { allAudioRenditions } from '../transcode/plan-audio.js';
 import { hardwareFamiliesOf, planTranscode, SUBTITLE_WORK_DIR } from '../transcode/plan.js';
 import type { TranscodePlan } from '../transcode/types.js';
 import {
@@ -149,6 +151,9 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
         } finally {
           transcodeMs += now() - started;
         }
+        // ffmpeg wrote EVENT playlists (a record of finished segments while it ran); the ladder is VOD.
+        const dirs = [...p.renditions.map((r) => r.variantDir), ...allAudioRenditions(p.audioGroups).map((a) => a.dir)];
+        await finalizeEventPlaylists(p.stagingDir, dirs, p.playlistName);
       };
 
       try {
