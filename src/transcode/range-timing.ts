@@ -149,7 +149,7 @@ export function rangeTiming(o: RangeTimingInput, range: SegmentRange): RangeTimi
     seek,
     z,
     pv,
-    audioFirstPts: -Math.round(pv * RATE),
+    audioFirstPts: pv > 0 ? -Math.round(pv * RATE) : 0,
     ...(zEnd !== undefined ? { trimEnd: zEnd - seek, inputDuration: zEnd - seek + POSTROLL_SEC } : {}),
     primingShift,
     videoOffset,

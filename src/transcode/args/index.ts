@@ -95,7 +95,11 @@ export function buildFilterGraph(plan: TranscodePlan, headFilters: readonly stri
   const decodeBuilder = plan.hwDecode ? DECODE_FAMILY[plan.hwDecode.kind] : undefined;
   // fps= only drops frames (it never touches pixels), so it runs on GPU frames as well as on CPU ones.
   const cap = plan.frameRateCap ? [`fps=${Number(plan.frameRateCap.toFixed(6))}`] : [];
-  const pre = [...headFilters, ...cap, ...(onDevice ? (decodeBuilder?.devicePreFilters?.(plan) ?? []) : cpuPreFilters(plan))];
+  const pre = [
+    ...headFilters,
+    ...cap,
+    ...(onDevice ? (decodeBuilder?.devicePreFilters?.(plan) ?? []) : cpuPreFilters(plan)),
+  ];
   // The chosen video stream by its absolute index (the first video stream may be cover art).
   const input = `[0:${videoStreamOf(plan.source).index}]`;
   const branches = plan.renditions.map((r) => rungFilters(plan, r, onDevice, decodeBuilder).join(','));
