@@ -15,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execaRunner } from '../../src/exec/runner.js';
 import { validateJob } from '../../src/job/validate.js';
 import { buildFfmpegArgs } from '../../src/transcode/args/index.js';
-import { buildRangeFfmpegArgs, rangeAlignmentStep } from '../../src/transcode/args/range.js';
+import { buildRangeFfmpegArgs, rangeAlignmentStep, rangeProgressSpan } from '../../src/transcode/args/range.js';
+import { runFfmpeg } from '../../src/transcode/ffmpeg.js';
 import { allAudioRenditions } from '../../src/transcode/plan-audio.js';
 import { planTranscode } from '../../src/transcode/plan.js';
 import type { SegmentRange } from '../../src/transcode/range-timing.js';
@@ -190,7 +191,21 @@ describe.each(['ts', 'fmp4'] as const)('range runs join seamlessly (%s, 23.976 f
     const { video, audio } = renditionDirs(plan);
     for (const dir of [...video, ...audio])
       await copySegments(path.join(fresh, dir), path.join(resumed.stagingDir, dir), 0, K);
-    await run(buildRangeFfmpegArgs(resumed, { start: K }));
+    // Through the worker's own runner, with the span: progress 0..100 over [K*T, end), not over the film.
+    const seen: number[] = [];
+    const args = buildRangeFfmpegArgs(resumed, { start: K });
+    // Frequent progress blocks (default every 0.5 s), so this short run reports between its start and its end.
+    args.splice(args.indexOf('-nostats'), 0, '-stats_period', '0.05');
+    await runFfmpeg(args, {
+      ffmpegPath: FFMPEG,
+      durationSec: DURATION,
+      progressSpan: rangeProgressSpan(resumed, { start: K }),
+      stallTimeoutMs: 60_000,
+      onProgress: (p) => seen.push(p.progress),
+    });
+    expect(seen.at(-1)).toBe(100);
+    // Over the whole film this run could not pass (24 - 16) / 24 = 33 % before its end.
+    expect(Math.max(...seen.filter((p) => p < 100))).toBeGreaterThan(50);
     const m = await compare(plan, fresh, resumed.stagingDir, [fresh, resumed.stagingDir], [K]);
     console.log(`range-seams ${segmentType} resume`, JSON.stringify(m));
   });
