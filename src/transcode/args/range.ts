@@ -12,8 +12,10 @@
  *     -hls_time T (every audio packet is a keyframe);
  *   - the audio's priming and pre-roll packets dropped after encoding (noise bitstream filter, by packet count);
  *   - -output_ts_offset per output, -start_number K, EVENT playlists + temp_file, no subtitle outputs;
- *   - fMP4: movflags=+frag_discont (absolute tfdt) and, from K > 0 on, range_init*.mp4 init names so the first
- *     run's init (the one the joined playlist maps) is never overwritten.
+ *   - fMP4 from K > 0 on: movflags=+frag_discont (absolute tfdt; the mov muxer would rebase the run to 0) and
+ *     range_init.mp4 init names so the first run's init (the one the joined playlist maps) is never overwritten.
+ *     A part 0 (K = 0) in fMP4 is muxed as the fresh run is, without frag_discont: with it, an E-AC-3 rendition
+ *     beside AAC starts 768 ticks late (measured, ffmpeg 5.1).
  */
 import { allAudioRenditions } from '../plan-audio.js';
 import {
@@ -93,7 +95,11 @@ function rangeHlsArgs(
       hlsFlags: o.flags,
       streamMap: o.streamMap,
       initName: t.start > 0 ? 'range_init.mp4' : 'init.mp4',
-      extra: [...(fmp4 ? ['-hls_segment_options', 'movflags=+frag_discont'] : []), '-start_number', String(t.start)],
+      extra: [
+        ...(fmp4 && t.start > 0 ? ['-hls_segment_options', 'movflags=+frag_discont'] : []),
+        '-start_number',
+        String(t.start),
+      ],
     }),
   ];
 }
