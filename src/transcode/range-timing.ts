@@ -12,6 +12,12 @@
  *   Pv  = Z - S: the video is trimmed to Z and every stream's zero moved to Z
  *   N   = n_K - S*48000/F packets dropped per audio rendition (the new priming packet + pre-roll); M = n_KE - n_K kept
  *
+ * Known limit (measured 2026-12-06): ffmpeg 7.1 and 9.0 place the first audio sample after an accurate -ss by the
+ * container's packet timestamps. Where those are not sample-exact (Matroska's 1 ms clock with 1024-sample AAC or
+ * FLAC frames), the run's audio lands up to half a millisecond off (8 samples measured; no click, the AAC overlap
+ * cross-fades it) and may end one packet later (an extra tiny audio tail segment on the film's last range). 5.1 is
+ * exact there, and every version is exact for sample-exact timestamps (MP4, AC-3/E-AC-3 in Matroska, 96 ms FLAC).
+ *
  * Invariant: the caller chose start/end on the audio alignment step (media/segment-grid.ts), so n_K*F is where the
  * uninterrupted run's frame grid puts segment K; other K still give a clean seam, but later audio segments may be
  * one frame off (design doc, "Boundaries").
