@@ -293,7 +293,11 @@ export function createDevStore(opts: DevStoreOptions = {}) {
     const j = jobs.get(jobId);
     if (!j) return refuse(404, 'not_found', `job ${jobId} is unknown to this orchestrator`);
     if (j.role)
-      return refuse(409, 'conflict', `job ${jobId} is a ${j.role.kind} of ${j.role.parent_job_id}: its parent retries it`);
+      return refuse(
+        409,
+        'conflict',
+        `job ${jobId} is a ${j.role.kind} of ${j.role.parent_job_id}: its parent retries it`,
+      );
     if (j.split) return refuse(409, 'conflict', `job ${jobId} was split into parts: enqueue it again under a new id`);
     if (j.status !== 'FAILED' && j.status !== 'CANCELLED')
       return refuse(409, 'conflict', `job ${jobId} is ${j.status}: only a FAILED or CANCELLED job is retried`);

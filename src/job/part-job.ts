@@ -29,7 +29,7 @@ import { buildRangeFfmpegArgs } from '../transcode/args/range.js';
 import { runFfmpeg } from '../transcode/ffmpeg.js';
 import { startCompletenessCheck } from '../transcode/ffprobe-completeness.js';
 import { hardwareFamiliesOf, planTranscode } from '../transcode/plan.js';
-import { rangeAlignmentStep, rangeProgressSpan } from '../transcode/range-timing.js';
+import { rangeAlignmentStep, rangeProgressSpan } from '../transcode/args/range.js';
 import { withDeviceFailures, type JobContext, type JobProgress, type JobSuccess } from './contract.js';
 import { ladderShape, resolvePartRange, type PartSpec } from './part-spec.js';
 import { buildPlanOptions, planOnChosenGpu } from './plan-choice.js';

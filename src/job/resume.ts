@@ -27,7 +27,7 @@ import {
 import { createStagingDir } from '../storage/staging.js';
 import type { SourceFingerprint } from '../storage/source-fingerprint.js';
 import { allAudioRenditions } from '../transcode/plan-audio.js';
-import { rangeAlignmentStep } from '../transcode/range-timing.js';
+import { rangeAlignmentStep } from '../transcode/args/range.js';
 import type { TranscodePlan } from '../transcode/types.js';
 import type { ResumableInfo } from './contract.js';
 
@@ -54,7 +54,6 @@ export interface RunStart {
 export function journaledRenditions(plan: TranscodePlan): string[] {
   return [...plan.renditions.map((r) => r.variantDir), ...allAudioRenditions(plan.audioGroups).map((a) => a.dir)];
 }
-
 
 /**
  * Decides where the run of `plan` starts and prepares the staging folder for it: a fresh, empty one (from 0), or

@@ -10,7 +10,14 @@
 import { execa } from 'execa';
 import type { Logger } from '../log.js';
 import { FfmpegError, JobCancelledError, ToolchainError } from '../errors.js';
-import { ProgressStreamParser, ProgressTracker, type FfmpegProgress, type ProgressBlock } from './progress.js';
+import {
+  progressDurationOf,
+  ProgressStreamParser,
+  ProgressTracker,
+  type FfmpegProgress,
+  type ProgressBlock,
+  type ProgressSpan,
+} from './progress.js';
 import { killProcessTree } from '../exec/kill-tree.js';
 import { StderrTail } from './stderr-tail.js';
 import { abortReason } from '../util/abortable.js';
@@ -23,6 +30,8 @@ export interface RunFfmpegOptions {
   onProgress?: (p: FfmpegProgress) => void;
   /** Source duration, to turn out_time into a percentage. */
   durationSec: number;
+  /** A range run's span of the film (args/range.ts rangeProgressSpan): progress goes 0..100 over it. */
+  progressSpan?: ProgressSpan;
   /** No progress for this long kills ffmpeg and fails the job. */
   stallTimeoutMs: number;
   log?: Logger;
@@ -49,7 +58,7 @@ export async function runFfmpeg(args: readonly string[], opts: RunFfmpegOptions)
 
   const started = performance.now();
   const parser = new ProgressStreamParser();
-  const tracker = new ProgressTracker(opts.durationSec);
+  const tracker = new ProgressTracker(progressDurationOf(opts.durationSec, opts.progressSpan));
   const tail = new StderrTail(20);
 
   const child = execa(opts.ffmpegPath, [...args], {

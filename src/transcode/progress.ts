@@ -85,6 +85,22 @@ export interface FfmpegProgress {
   etaSec: number;
 }
 
+/** The part of the film one run encodes (a range run, issue 12), in film seconds. */
+export interface ProgressSpan {
+  startSec: number;
+  endSec: number;
+}
+
+/**
+ * The media seconds a run's out_time counts up to. A range run's out_time counts from the run's own zero (the
+ * first frame at or after the span's start), not from the film's: measured on ffmpeg 5.1 and 9.0 with
+ * -output_ts_offset set (a resume of [16 s, 24 s) ended at out_time 7.984 s / 8.008 s; a part with its 0.2 s
+ * audio post-roll at 8.208 s, which the tracker's 99.9 cap absorbs). So the span's length is the duration.
+ */
+export function progressDurationOf(durationSec: number, span?: ProgressSpan): number {
+  return span ? Math.max(0, span.endSec - span.startSec) : durationSec;
+}
+
 /**
  * Turns blocks into an FfmpegProgress: percent of the source duration (non-decreasing, 100 only at
  * the end), the encoder's fps and an ETA from ffmpeg's speed (or from wall time when ffmpeg reports N/A).

@@ -87,7 +87,9 @@ describe('buildFfmpegArgs runs with real ffmpeg (software family)', () => {
     expect(tree.rungs.map((v) => v.dir)).toEqual(['v0', 'v1']);
     expect(tree.audio.map((v) => v.dir)).toEqual(['index_tracks/a0']);
     for (const v of [...tree.rungs, ...tree.audio]) {
-      expect(v.media.playlistType).toBe('VOD');
+      // ffmpeg writes EVENT playlists (a record of finished segments while it runs, issue 12); the pipeline makes
+      // them VOD afterwards (storage/event-playlist.ts). Ended: the list is complete.
+      expect(v.media.playlistType).toBe('EVENT');
       expect(v.media.endlist).toBe(true);
       expect(v.durationSec).toBeCloseTo(3, 0);
       expect(v.files.length).toBeGreaterThanOrEqual(3);

@@ -111,14 +111,18 @@ export function rateArgs(r: RenditionPlan, i: number): string[] {
  * Keyframes on every segment boundary for every rendition: a GOP of exactly one segment, and a keyframe forced
  * whenever the output time passes the next multiple of segment_time (so variable frame rates stay aligned).
  */
-export function keyframeArgs(plan: TranscodePlan, i: number): string[] {
+export function keyframeArgs(
+  plan: TranscodePlan,
+  i: number,
+  expr = `expr:gte(t,n_forced*${plan.segmentTime})`,
+): string[] {
   return [
     `-g:v:${i}`,
     String(plan.gopFrames),
     `-keyint_min:v:${i}`,
     String(plan.gopFrames),
     `-force_key_frames:v:${i}`,
-    `expr:gte(t,n_forced*${plan.segmentTime})`,
+    expr,
   ];
 }
 
@@ -173,6 +177,47 @@ export function muxerPath(dir: string): string {
   return p.endsWith('/') ? p.slice(0, -1) : p;
 }
 
+/** What differs between the hls outputs of a fresh run and of a range run (args/range.ts). */
+export interface HlsOutputOptions {
+  /** -hls_time: segment_time, or a range run's tiny value that cuts at every (forced) keyframe. */
+  hlsTime: number;
+  hlsFlags: string;
+  /** var_stream_map of this output ("v:0,name:v0 a:0,name:..."): stream indices count within the output. */
+  streamMap: string;
+  /** fMP4 init name (the muxer appends _N when the output has several variants). */
+  initName?: string;
+  /** Options placed after -hls_segment_type (a range run's -start_number and segment options). */
+  extra?: string[];
+}
+
+/** One hls muxer output writing the variants of streamMap into <staging>/<name>/ (see hlsArgs for the layout). */
+export function hlsOutputArgs(plan: TranscodePlan, o: HlsOutputOptions): string[] {
+  const root = muxerPath(plan.stagingDir);
+  const fmp4 = plan.segmentType === 'fmp4';
+  return [
+    '-f',
+    'hls',
+    '-hls_time',
+    String(o.hlsTime),
+    // EVENT: the playlist is rewritten after every segment and lists exactly the complete ones (temp_file: a
+    // segment appears under its final name only once written), so the worker can journal them while ffmpeg runs
+    // and resume after a crash (issue 12). The worker writes the final VOD playlists itself.
+    '-hls_playlist_type',
+    'event',
+    '-hls_flags',
+    o.hlsFlags,
+    '-hls_segment_type',
+    fmp4 ? 'fmp4' : 'mpegts',
+    ...(fmp4 ? ['-hls_fmp4_init_filename', o.initName ?? 'init.mp4'] : []),
+    ...(o.extra ?? []),
+    '-hls_segment_filename',
+    `${root}/%v/seg_%05d.${fmp4 ? 'm4s' : 'ts'}`,
+    '-var_stream_map',
+    o.streamMap,
+    `${root}/%v/${plan.playlistName}`,
+  ];
+}
+
 /**
  * The hls muxer writing every rendition in one run. Layout in the staging folder:
  *   <staging>/<master>                        master playlist, URIs relative ("v0/stream.m3u8")
@@ -185,32 +230,15 @@ export function muxerPath(dir: string): string {
  * master with the real (percent-encoded) folder names and the commit copies each variantDir to its destPath.
  */
 export function hlsArgs(plan: TranscodePlan): string[] {
-  const root = muxerPath(plan.stagingDir);
-  const fmp4 = plan.segmentType === 'fmp4';
-  const playlistName = plan.playlistName;
   // Names are synthetic ("v0", "index_tracks/a0"): var_stream_map splits on spaces and commas (see above).
   const streamMap = [
     ...plan.renditions.map((r, i) => `v:${i},name:${r.variantDir}`),
     ...allAudioRenditions(plan.audioGroups).map((a, j) => `a:${j},name:${a.dir}`),
   ].join(' ');
-  return [
-    '-f',
-    'hls',
-    '-hls_time',
-    String(plan.segmentTime),
-    // VOD: the whole list in one playlist, ending with #EXT-X-ENDLIST.
-    '-hls_playlist_type',
-    'vod',
-    // Every segment starts with a keyframe (see keyframeArgs): tell players they can start/switch anywhere.
-    '-hls_flags',
-    'independent_segments',
-    '-hls_segment_type',
-    fmp4 ? 'fmp4' : 'mpegts',
-    ...(fmp4 ? ['-hls_fmp4_init_filename', 'init.mp4'] : []),
-    '-hls_segment_filename',
-    `${root}/%v/seg_%05d.${fmp4 ? 'm4s' : 'ts'}`,
-    '-var_stream_map',
+  // Every segment starts with a keyframe (see keyframeArgs): tell players they can start/switch anywhere.
+  return hlsOutputArgs(plan, {
+    hlsTime: plan.segmentTime,
+    hlsFlags: 'independent_segments+temp_file',
     streamMap,
-    `${root}/%v/${playlistName}`,
-  ];
+  });
 }

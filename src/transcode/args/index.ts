@@ -53,12 +53,12 @@ const DECODE_FAMILY: Record<'cuda' | 'qsv' | 'vaapi', FamilyBuilder> = {
   vaapi: vaapiBuilder,
 };
 
-function builderOf(family: EncoderFamily): FamilyBuilder {
+export function builderOf(family: EncoderFamily): FamilyBuilder {
   return family === 'audio' ? softwareBuilder : BUILDERS[family];
 }
 
 /** Hardware device and decoder options, placed before -i. */
-function inputArgs(plan: TranscodePlan): string[] {
+export function inputArgs(plan: TranscodePlan): string[] {
   const usesVaapi = plan.renditions.some((r) => r.family === 'vaapi') || plan.hwDecode?.kind === 'vaapi';
   return [
     ...(usesVaapi ? vaapiDeviceArgs(plan) : []),
@@ -86,12 +86,20 @@ function rungFilters(
   return own.scaleFilters(plan, r, onDevice);
 }
 
-export function buildFilterGraph(plan: TranscodePlan): string {
+/**
+ * The video branch of the filter graph. `headFilters` go right after the input label, before any other filter (a range
+ * run's trim/setpts: they only touch timestamps, so they pass hardware frames through as well as CPU ones).
+ */
+export function buildFilterGraph(plan: TranscodePlan, headFilters: readonly string[] = []): string {
   const onDevice = plan.hwDecode?.framesOnDevice === true;
   const decodeBuilder = plan.hwDecode ? DECODE_FAMILY[plan.hwDecode.kind] : undefined;
   // fps= only drops frames (it never touches pixels), so it runs on GPU frames as well as on CPU ones.
   const cap = plan.frameRateCap ? [`fps=${Number(plan.frameRateCap.toFixed(6))}`] : [];
-  const pre = [...cap, ...(onDevice ? (decodeBuilder?.devicePreFilters?.(plan) ?? []) : cpuPreFilters(plan))];
+  const pre = [
+    ...headFilters,
+    ...cap,
+    ...(onDevice ? (decodeBuilder?.devicePreFilters?.(plan) ?? []) : cpuPreFilters(plan)),
+  ];
   // The chosen video stream by its absolute index (the first video stream may be cover art).
   const input = `[0:${videoStreamOf(plan.source).index}]`;
   const branches = plan.renditions.map((r) => rungFilters(plan, r, onDevice, decodeBuilder).join(','));
@@ -111,12 +119,15 @@ export function sourceArgs(plan: TranscodePlan): string[] {
   return [...sourceInputOptions(demuxer), '-i', sourceUrl(plan.inputPath)];
 }
 
-/** The audio branches of the filter graph: one per audio rendition, [a<j>] in allAudioRenditions order. */
-export function buildAudioGraph(plan: TranscodePlan): string[] {
+/**
+ * The audio branches of the filter graph: one per audio rendition, [a<j>] in allAudioRenditions order. `timing`
+ * replaces the timing filters after the channel mapping (a range run moves its zero; see args/range.ts).
+ */
+export function buildAudioGraph(plan: TranscodePlan, timing: readonly string[] = audioTimingFilters()): string[] {
   return allAudioRenditions(plan.audioGroups).map((a, j) => {
     const source = { channels: a.sourceChannels, layout: a.sourceLayout };
     const filters = a.channels > 2 ? (surroundFilters(source) ?? []) : stereoDownmixFilters(source);
-    return `[0:${a.streamIndex}]${[...filters, ...audioTimingFilters()].join(',')}[a${j}]`;
+    return `[0:${a.streamIndex}]${[...filters, ...timing].join(',')}[a${j}]`;
   });
 }
 
@@ -141,6 +152,17 @@ export function subtitleOutputs(plan: TranscodePlan): string[] {
   );
 }
 
+/** Encoder, rate, keyframe and tag options of video output stream i (keyframeExpr: a range run's shifted grid). */
+export function videoStreamArgs(plan: TranscodePlan, r: RenditionPlan, i: number, keyframeExpr?: string): string[] {
+  return [
+    ...builderOf(r.family).encoderArgs(plan, r, i),
+    ...rateArgs(r, i),
+    ...keyframeArgs(plan, i, keyframeExpr),
+    ...colourTagArgs(plan, i),
+    ...hevcTagArgs(plan, r, i),
+  ];
+}
+
 export function buildFfmpegArgs(plan: TranscodePlan): string[] {
   if (plan.renditions.length === 0 && plan.audioGroups.length === 0)
     throw new Error('a transcode plan needs at least one video rung or audio rendition');
@@ -150,13 +172,7 @@ export function buildFfmpegArgs(plan: TranscodePlan): string[] {
   // shared by all rungs through its #EXT-X-MEDIA group.
   plan.renditions.forEach((r, i) => {
     maps.push('-map', `[v${i}]`);
-    perStream.push(
-      ...builderOf(r.family).encoderArgs(plan, r, i),
-      ...rateArgs(r, i),
-      ...keyframeArgs(plan, i),
-      ...colourTagArgs(plan, i),
-      ...hevcTagArgs(plan, r, i),
-    );
+    perStream.push(...videoStreamArgs(plan, r, i));
   });
   allAudioRenditions(plan.audioGroups).forEach((a, j) => {
     maps.push('-map', `[a${j}]`);

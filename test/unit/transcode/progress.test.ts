@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ProgressStreamParser, ProgressTracker, parseProgressBlock } from '../../../src/transcode/progress.js';
+import {
+  ProgressStreamParser,
+  ProgressTracker,
+  parseProgressBlock,
+  progressDurationOf,
+} from '../../../src/transcode/progress.js';
 import { StderrTail, looksLikeDeviceError } from '../../../src/transcode/stderr-tail.js';
 
 const block = (fields: Record<string, string>) =>
@@ -128,5 +133,14 @@ describe('StderrTail', () => {
     const tail = new StderrTail(1);
     tail.push('Cannot load libcuda.so.1\nlater line\n');
     expect(tail.deviceError).toBe(true);
+  });
+});
+
+describe('progressDurationOf (range runs)', () => {
+  it("is the span's length for a range run (its out_time counts from the run's zero), else the film's", () => {
+    expect(progressDurationOf(120, { startSec: 40, endSec: 80 })).toBe(40);
+    expect(progressDurationOf(120)).toBe(120);
+    const t = new ProgressTracker(progressDurationOf(120, { startSec: 40, endSec: 80 }), () => 0, 0);
+    expect(t.update({ outTimeSec: 20, ended: false }).progress).toBe(50);
   });
 });

@@ -1,0 +1,118 @@
+/**
+ * The range-run maths against the numbers measured in docs/design/resume-and-split-seams.md (the runs there gave
+ * the same first PTS as the uninterrupted run, to the tick, with exactly these values).
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  audioDropExpr,
+  firstFrameAtOrAfter,
+  frameRateOf,
+  rangeKeyframeExpr,
+  rangeTiming,
+  secondsArg,
+  type RangeTimingInput,
+} from '../../../src/transcode/range-timing.js';
+
+const NTSC = 24000 / 1001;
+const ts = (fps: number, over: Partial<RangeTimingInput> = {}): RangeTimingInput => ({
+  segmentTime: 4,
+  fps,
+  segmentType: 'ts',
+  audioCodecs: ['aac'],
+  hasVideo: true,
+  ...over,
+});
+
+describe('frame rates', () => {
+  it('recognises 1001-rates from their float, integers, and simple fractions', () => {
+    expect(frameRateOf(NTSC)).toEqual({ num: 24000, den: 1001 });
+    expect(frameRateOf(23.976023976023978)).toEqual({ num: 24000, den: 1001 });
+    expect(frameRateOf(30000 / 1001)).toEqual({ num: 30000, den: 1001 });
+    expect(frameRateOf(60000 / 1001)).toEqual({ num: 60000, den: 1001 });
+    expect(frameRateOf(25)).toEqual({ num: 25, den: 1 });
+    expect(frameRateOf(12.5)).toEqual({ num: 25, den: 2 });
+    expect(() => frameRateOf(0)).toThrow(/constant frame rate/);
+  });
+
+  it('Z: the first frame at or after K*T', () => {
+    expect(firstFrameAtOrAfter(28, NTSC)).toBeCloseTo(28.028, 9);
+    expect(firstFrameAtOrAfter(24, 25)).toBe(24);
+    // 24.024 s is frame 576 exactly at 23.976: no rounding up past it.
+    expect(firstFrameAtOrAfter(576 * (1001 / 24000), NTSC)).toBeCloseTo(24.024, 9);
+  });
+});
+
+describe('rangeTiming: the measured instances of the design doc', () => {
+  it('23.976 fps, K=7, T=4, TS: -ss 27.712, Pv 0.316, first_pts -15168, drop 14, offset 28.049333', () => {
+    const t = rangeTiming(ts(NTSC), { start: 7 });
+    expect(secondsArg(t.seek)).toBe('27.712');
+    expect(secondsArg(t.pv)).toBe('0.316');
+    expect(t.audioFirstPts).toBe(-15168);
+    expect(t.audio[0]!.drop).toBe(14);
+    expect(secondsArg(t.videoOffset)).toBe('28.049333');
+    expect(t.audioOffsets.map(secondsArg)).toEqual(['28.049333']);
+    expect(rangeKeyframeExpr(4, t.keyShift)).toBe('expr:gte(t,n_forced*4-0.028)');
+    expect(audioDropExpr(t.audio[0]!)).toBe('lt(n\\,14)');
+  });
+
+  it('25 fps, K=6, T=4, TS: -ss 23.68, Pv 0.32, first_pts -15360, drop 15, offset 24.021333, keyframes unchanged', () => {
+    const t = rangeTiming(ts(25), { start: 6 });
+    expect(secondsArg(t.seek)).toBe('23.68');
+    expect(secondsArg(t.pv)).toBe('0.32');
+    expect(t.audioFirstPts).toBe(-15360);
+    expect(t.audio[0]!.drop).toBe(15);
+    expect(secondsArg(t.videoOffset)).toBe('24.021333');
+    expect(rangeKeyframeExpr(4, t.keyShift)).toBe('expr:gte(t,n_forced*4)');
+  });
+
+  it('fMP4: video at Z, audio at Z + its priming', () => {
+    const t = rangeTiming(ts(NTSC, { segmentType: 'fmp4' }), { start: 7 });
+    expect(secondsArg(t.videoOffset)).toBe('28.028');
+    expect(t.audioOffsets.map(secondsArg)).toEqual(['28.049333']);
+  });
+
+  it('a part [6, 10) at 23.976: trim end Z_E - S, input -t with post-roll, keep n_KE - n_K packets', () => {
+    const t = rangeTiming(ts(NTSC), { start: 6, end: 10 });
+    // Z = 24.024, Z_E = 40.04; n_6 = 1125, n_10 = 1875.
+    expect(secondsArg(t.z)).toBe('24.024');
+    expect(secondsArg(t.seek)).toBe('23.68');
+    expect(secondsArg(t.trimEnd!)).toBe('16.36');
+    expect(secondsArg(t.inputDuration!)).toBe('16.56');
+    expect(t.audio[0]).toMatchObject({ drop: 15, keep: 750 });
+    expect(audioDropExpr(t.audio[0]!)).toBe('lt(n\\,15)+gte(n\\,765)');
+  });
+
+  it('part 0 [0, 4): no seek, no trim start, the priming packet kept; TS video offset = the priming shift', () => {
+    const t = rangeTiming(ts(25), { start: 0, end: 4 });
+    expect(t).toMatchObject({ seek: 0, z: 0, pv: 0, audioFirstPts: 0 });
+    expect(t.audio[0]).toMatchObject({ drop: 0, keep: 750 });
+    expect(audioDropExpr(t.audio[0]!)).toBe('gte(n\\,750)');
+    expect(secondsArg(t.videoOffset)).toBe('0.021333');
+    // The audio keeps its negative priming packet: the muxer shifts it as in the uninterrupted run.
+    expect(t.audioOffsets).toEqual([0]);
+    expect(secondsArg(t.trimEnd!)).toBe('16');
+  });
+
+  it('AC-3/E-AC-3 beside AAC: one seek on the 64 ms grid, packets per codec, TS shift by the largest priming', () => {
+    const t = rangeTiming(ts(25, { audioCodecs: ['aac', 'eac3'] }), { start: 6 });
+    expect(secondsArg(t.seek)).toBe('23.68');
+    // E-AC-3: n_6 = 24*48000/1536 = 750, starting at sample 750*1536 - 256; the seek is 740 frames in.
+    expect(t.audio.map((a) => a.drop)).toEqual([15, 10]);
+    expect(t.audioOffsets.map(secondsArg)).toEqual(['24.021333', '24.021333']);
+    const f = rangeTiming(ts(25, { audioCodecs: ['aac', 'eac3'], segmentType: 'fmp4' }), { start: 6 });
+    expect(f.audioOffsets.map(secondsArg)).toEqual(['24.021333', '24.005333']);
+  });
+
+  it('without audio: no priming shift; audio-only: Z = K*T', () => {
+    const v = rangeTiming(ts(NTSC, { audioCodecs: [] }), { start: 7 });
+    expect(secondsArg(v.videoOffset)).toBe('28.028');
+    expect(v.audio).toEqual([]);
+    const a = rangeTiming(ts(NTSC, { hasVideo: false }), { start: 7 });
+    expect(a.z).toBe(28);
+  });
+
+  it('refuses a range that is not one', () => {
+    expect(() => rangeTiming(ts(25), { start: -1 })).toThrow(/>= 0/);
+    expect(() => rangeTiming(ts(25), { start: 4, end: 4 })).toThrow(/end after/);
+  });
+});
