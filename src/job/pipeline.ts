@@ -141,7 +141,7 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
       const sourceFingerprint = await fingerprintSource(validated.inputPath);
       const transcode = async (p: TranscodePlan): Promise<void> => {
         const freshArgs = buildFfmpegArgs(p);
-        const settings = settingsDigest({ args: freshArgs, ffmpeg: probe?.ffmpeg.version ?? null });
+        const settings = settingsDigest({ args: freshArgs, ffmpeg: probe?.ffmpeg?.version ?? null });
         await run?.journal.close();
         run = await beginRun(p, { jobId: job.job_id, source: sourceFingerprint, settings }, resumeDeps);
         const { from, total, journal } = run;
