@@ -13,7 +13,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { buildDevOrchestrator, type DevOrchestrator } from '../../src/dev-orchestrator/server.js';
+import { buildDevOrchestrator, type DevOrchestrator, type DevSplitOptions } from '../../src/dev-orchestrator/server.js';
 import type { JobRecord, JobState, WorkerRecord } from '../../src/dev-orchestrator/operator-schemas.js';
 import type { Job } from '../../src/protocol/schemas.js';
 import {
@@ -41,6 +41,8 @@ export interface TestOrchestratorOptions {
   /** See DevStoreOptions.lostJobSyncs (default 2). */
   lostJobSyncs?: number;
   now?: () => number;
+  /** The split policy (--split-min-duration); enqueue with source_duration_sec to skip its ffprobe. */
+  split?: DevSplitOptions;
 }
 
 interface FaultRule {
@@ -237,6 +239,7 @@ export class TestOrchestrator {
       authToken: this.opts.authToken,
       lostJobSyncs: this.opts.lostJobSyncs,
       now: this.opts.now,
+      ...(this.opts.split ? { split: this.opts.split } : {}),
     });
   }
 
