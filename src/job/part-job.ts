@@ -115,7 +115,7 @@ export async function runPartJob(job: Job, part: PartSpec, ctx: JobContext, deps
           if (err instanceof FfmpegError && err.deviceError) throw withDeviceFailures(err, hardwareFamiliesOf(plan));
           throw err;
         } finally {
-          await watcher.stop();
+          await watcher.stop().catch((err) => log.warn({ err: errorMessage(err) }, 'cannot journal finished segments'));
         }
       }
       await completeness.settle();

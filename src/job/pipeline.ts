@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { EncoderFamily } from '../capabilities/types.js';
 import { createGpuSelector, type GpuSelector } from '../capabilities/gpu-selector.js';
 import type { Config } from '../config.js';
-import { FfmpegError, JobNoLongerOursError, errorMessage } from '../errors.js';
+import { FfmpegError, JobNoLongerOursError, ShutdownError, errorMessage } from '../errors.js';
 import type { CommandRunner } from '../exec/runner.js';
 import type { Logger } from '../log.js';
 import type { Job } from '../protocol/schemas.js';
@@ -43,7 +43,8 @@ import { partOf, stitchOf } from './part-spec.js';
 import { prepareJob } from './prepare.js';
 import { runStitchJob } from './stitch-job.js';
 import { publishLadder, tracksMetrics } from './publish.js';
-import { beginRun, journaledRenditions, keepInterrupted, type ResumeRunDeps, type RunStart } from './resume.js';
+import { beginRun, journaledRenditions, type RunStart } from './resume.js';
+import { keepInterrupted, type ResumeRunDeps } from './resume-keep.js';
 
 export interface PipelineDeps {
   config: Config;
@@ -177,7 +178,8 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
             ...(range ? { progressSpan: rangeProgressSpan(p, range) } : {}),
           });
         } finally {
-          await watcher.stop();
+          // A journal that cannot be written (state_dir full) costs the resume, never the job.
+          await watcher.stop().catch((err) => log.warn({ err: errorMessage(err) }, 'cannot journal finished segments'));
           transcodeMs += now() - started;
         }
         // ffmpeg wrote EVENT playlists (a progress record); the ladder's VOD playlists come from the journal.
@@ -243,9 +245,10 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
         },
       };
     } catch (err) {
-      // A cancel means the job is gone: nothing is kept. Any other stop (shutdown, an ffmpeg or device failure, a
-      // failed verify) keeps the finished segments for a resume when there are any.
-      if (run && !(signal.reason instanceof JobNoLongerOursError)) {
+      // Interruptions keep the finished segments for a resume (when there are any): a shutdown, an ffmpeg that
+      // crashed, stalled or lost its device. A cancel means the job is gone, and a failure that would happen again
+      // (a bad source, a refused destination, a ladder that does not verify) is no interruption: nothing is kept.
+      if (run && isInterruption(err, signal)) {
         const why = signal.aborted ? errorMessage(signal.reason) : errorMessage(err);
         const info = await keepInterrupted(job.job_id, run.journal, why, resumeDeps).catch(() => undefined);
         if (info) {
@@ -270,4 +273,10 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
       }
     }
   }
+}
+
+/** Whether a job that threw was interrupted (worth resuming) rather than failed for a reason that would recur. */
+function isInterruption(err: unknown, signal: AbortSignal): boolean {
+  if (signal.aborted) return !(signal.reason instanceof JobNoLongerOursError);
+  return err instanceof FfmpegError || err instanceof ShutdownError;
 }

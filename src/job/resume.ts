@@ -13,7 +13,7 @@
  */
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Logger } from '../log.js';
+import { errorMessage } from '../errors.js';
 import { alignDown, segmentCount } from '../media/segment-grid.js';
 import { jobStagingDir } from '../storage/paths.js';
 import { openSegmentJournal, type SegmentJournal } from '../storage/segment-journal.js';
@@ -29,16 +29,7 @@ import type { SourceFingerprint } from '../storage/source-fingerprint.js';
 import { allAudioRenditions } from '../transcode/plan-audio.js';
 import { rangeAlignmentStep } from '../transcode/args/range.js';
 import type { TranscodePlan } from '../transcode/types.js';
-import type { ResumableInfo } from './contract.js';
-
-export interface ResumeRunDeps {
-  stateDir: string;
-  tempDir: string;
-  /** 0: resume is off (config resume_keep 0), every run starts from zero and nothing is kept. */
-  keepMs: number;
-  log: Logger;
-  now: () => number;
-}
+import type { ResumeRunDeps } from './resume-keep.js';
 
 export interface RunStart {
   /** The first segment this run encodes: 0 for a run from the start. */
@@ -87,11 +78,7 @@ export async function beginRun(
       if (from > 0) {
         await journal.truncate(from);
         await removeFromSegment(stagingDir, renditions, plan.playlistName, from);
-        await writeResumeMeta(deps.stateDir, {
-          ...previous,
-          state: 'running',
-          updated_at: new Date(deps.now()).toISOString(),
-        });
+        await writeMetaOrWarn(deps, { ...previous, state: 'running', updated_at: new Date(deps.now()).toISOString() });
         deps.log.info(
           { from, total, finished: done },
           `resuming the interrupted run: ${from} of ${total} segments kept, encoding from ${from * plan.segmentTime} s`,
@@ -120,7 +107,7 @@ export async function beginRun(
     total_segments: total,
     state: 'running',
   };
-  if (deps.keepMs > 0) await writeResumeMeta(deps.stateDir, meta);
+  if (deps.keepMs > 0) await writeMetaOrWarn(deps, meta);
   const journal = await openSegmentJournal({
     file: segmentJournalFile(deps.stateDir, jobId),
     stagingDir,
@@ -172,49 +159,14 @@ async function removeFromSegment(
   }
 }
 
-/** Marks the run interrupted and keeps its staging; undefined (and everything dropped) when nothing is worth it. */
-export async function keepInterrupted(
-  jobId: string,
-  journal: SegmentJournal | undefined,
-  reason: string,
-  deps: ResumeRunDeps,
-): Promise<ResumableInfo | undefined> {
-  const meta = deps.keepMs > 0 ? await readResumeMeta(deps.stateDir, jobId, deps.log) : undefined;
-  const done = journal?.completePrefix() ?? 0;
-  await journal?.close();
-  if (!meta || done === 0) {
-    await dropResumable(deps.stateDir, deps.tempDir, jobId);
-    return undefined;
+/** The resume record is worth a resume, not the job: a state_dir that cannot take it (full) is only logged. */
+async function writeMetaOrWarn(deps: ResumeRunDeps, meta: ResumeMeta): Promise<void> {
+  try {
+    await writeResumeMeta(deps.stateDir, meta);
+  } catch (err) {
+    deps.log.warn(
+      { err: errorMessage(err) },
+      'cannot write the resume record in state_dir: this run cannot be resumed',
+    );
   }
-  const at = new Date(deps.now()).toISOString();
-  await writeResumeMeta(deps.stateDir, {
-    ...meta,
-    state: 'interrupted',
-    updated_at: at,
-    interrupted: { at, reason, segments_done: done },
-  });
-  return { segmentsDone: done, segmentsTotal: meta.total_segments, keepMs: deps.keepMs };
-}
-
-/**
- * After a crash (the worker died with the job running): keeps the job's finished segments for a resume, or drops
- * everything when there are none. The caller has already ended the orphaned ffmpeg.
- */
-export async function keepCrashedRun(
-  jobId: string,
-  reason: string,
-  deps: ResumeRunDeps,
-): Promise<ResumableInfo | undefined> {
-  const meta = deps.keepMs > 0 ? await readResumeMeta(deps.stateDir, jobId, deps.log) : undefined;
-  if (!meta) {
-    await dropResumable(deps.stateDir, deps.tempDir, jobId);
-    return undefined;
-  }
-  const journal = await openSegmentJournal({
-    file: segmentJournalFile(deps.stateDir, jobId),
-    stagingDir: jobStagingDir(deps.tempDir, jobId),
-    renditions: meta.renditions,
-    playlistName: meta.playlist_name,
-  });
-  return keepInterrupted(jobId, journal, reason, deps);
 }

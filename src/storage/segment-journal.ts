@@ -138,6 +138,9 @@ class FileSegmentJournal implements SegmentJournal {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
+  /** Set after a failed write: later segments live in memory only (see scanNow). */
+  private diskFailed = false;
+
   constructor(private readonly o: SegmentJournalOptions) {}
 
   remember(s: JournaledSegment): void {
@@ -193,11 +196,20 @@ class FileSegmentJournal implements SegmentJournal {
       }
     }
     if (fresh.length === 0) return fresh;
-    // One append and one fsync per scan; only then is the batch part of the in-memory index.
-    const text = fresh.map((s) => JSON.stringify(toLine(s)) + '\n').join('');
-    await this.handle!.appendFile(text, 'utf8');
-    await this.handle!.sync();
+    // The run's own playlists are joined from memory, so a journal that cannot be written (a full state_dir) only
+    // costs the resume: the batch is remembered first. After one failed write nothing more is appended, so the
+    // file stays a clean prefix (a torn last line is ignored on open) and a resume never trusts a hole.
     for (const s of fresh) this.remember(s);
+    if (this.diskFailed) return fresh;
+    // One append and one fsync per scan.
+    const text = fresh.map((s) => JSON.stringify(toLine(s)) + '\n').join('');
+    try {
+      await this.handle!.appendFile(text, 'utf8');
+      await this.handle!.sync();
+    } catch (err) {
+      this.diskFailed = true;
+      throw err;
+    }
     return fresh;
   }
 

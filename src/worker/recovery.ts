@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { Logger } from '../log.js';
 import { StateDirInUseError, errorMessage } from '../errors.js';
 import { resumableMetrics, resumableNote } from '../job/contract.js';
-import { keepCrashedRun } from '../job/resume.js';
+import { keepCrashedRun } from '../job/resume-keep.js';
 import { jobStagingDir } from '../storage/paths.js';
 import { pruneResumables } from '../storage/resume-store.js';
 import { recoverInterruptedCommits } from '../storage/commit-recovery.js';
