@@ -3,9 +3,6 @@
  * commands and the environment are taken from the rendered manifests (the parts' args with JOB_COMPLETION_INDEX and
  * TW_PART_COUNT as Kubernetes sets them; the stitch's own shell loop), only the paths are local: the stitch starts
  * first and waits (exit 3, retried), the N parts run side by side, then the stitch joins them into one ladder.
- *
- * LEAD: skipped until the part and stitch executors are wired into createJobExecutor (run-job --part/--stitch only
- * rewrite the job today; the executor would encode the whole film for each part). Remove `.skip` then.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
@@ -61,7 +58,7 @@ function start(argv: string[], env: Record<string, string>, cwd: string): Run {
   return { done: new Promise((resolve) => child.on('exit', resolve)), stdout: () => out, stderr: () => err };
 }
 
-describe.skip('docker/k3s/split-job as local processes (built CLI)', () => {
+describe('docker/k3s/split-job as local processes (built CLI)', () => {
   it.skipIf(process.platform === 'win32')(
     'the stitch waits for the parts, then joins them into one ladder and removes the parts area',
     async () => {
