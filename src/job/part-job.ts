@@ -87,7 +87,8 @@ export async function runPartJob(job: Job, part: PartSpec, ctx: JobContext, deps
     const started = deps.now();
     try {
       if (range.end > range.start) {
-        const segRange = { start: range.start, end: range.end };
+        // The last part runs to the film's end: its tail (a few ms of audio past the picture) is the film's too.
+        const segRange = range.end >= range.total ? { start: range.start } : { start: range.start, end: range.end };
         const args = buildRangeFfmpegArgs(plan, segRange);
         log.info(
           { part: part.index, of: part.count, segments: `${range.start}-${range.end - 1}`, total: range.total },

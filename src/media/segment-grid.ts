@@ -43,10 +43,16 @@ export function alignDown(k: number, step: number): number {
   return Math.floor(k / step) * step;
 }
 
-/** Segments of a film of durationSec cut every segmentTime (the last one may be short). */
+/**
+ * A container's duration can run past the picture by a little: the AAC priming (21 ms), an audio track a frame
+ * longer, millisecond rounding. The hls muxer then writes a tiny tail segment in some renditions only. Such a tail
+ * is not counted as a segment of the film: it belongs to the last part, which always runs to the film's end.
+ */
+const TAIL_SEC = 0.25;
+
+/** Segments of a film of durationSec cut every segmentTime (the last one may be short; see TAIL_SEC). */
 export function segmentCount(durationSec: number, segmentTime: number): number {
-  // A tail under a millisecond is container rounding, not a segment the muxer writes.
-  return Math.max(1, Math.ceil(durationSec / segmentTime - 1e-3 / segmentTime));
+  return Math.max(1, Math.ceil((durationSec - TAIL_SEC) / segmentTime));
 }
 
 /**

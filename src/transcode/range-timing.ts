@@ -82,7 +82,15 @@ export interface RangeTiming {
   pv: number;
   /** aresample first_pts (in 1/48000): -round(Pv*48000). */
   audioFirstPts: number;
-  /** End of the video trim (relative to the seek point) and the input -t, for a range with an end. */
+  /**
+   * Video trim start, relative to the seek point: half a frame before Z (absent at K = 0). The uninterrupted run's
+   * constant frame rate puts a source frame at output frame round(pts * fps), so a source whose picture starts a
+   * little after 0 (an ffmpeg-made file with AAC starts its video 21 ms late) has its frame for Z up to half a frame
+   * early: trimming at Z itself would give that frame to the previous range too (measured: a one-frame extra
+   * segment). Half a frame before the boundary selects exactly the frames the uninterrupted run puts after it.
+   */
+  trimStart?: number;
+  /** End of the video trim (relative to the seek point, half a frame before Z_end) and the input -t, with an end. */
   trimEnd?: number;
   inputDuration?: number;
   /** The shift the uninterrupted run's muxer applied to the whole TS output: the largest priming (0 without audio). */
@@ -100,6 +108,16 @@ export interface RangeTiming {
 function firstPacketOf(k: number, segmentTime: number, frame: number): number {
   return Math.ceil(Math.round(k * segmentTime * RATE) / frame - 1e-9);
 }
+
+/**
+ * Where every MPEG-TS ladder's timeline starts (-output_ts_offset of a fresh run; a range run adds Z to it). Left to
+ * itself, the muxer shifts the whole output by the most negative first timestamp of its streams: the AAC priming
+ * (21 ms), but also the video encoder's B-frame delay (2 frames with libx264's presets from superfast on), which
+ * depends on the encoder and cannot be known by a run that starts in the middle (measured: a resumed run 62 ms early
+ * at 23.976 fps). One second is above any encoder's delay, so no run is ever shifted and every run places a frame
+ * at exactly 1 + its time in the film. fMP4 needs none: the mov muxer keeps its own consistent timeline.
+ */
+export const TS_TIMELINE_START_SEC = 1;
 
 export interface RangeTimingInput {
   segmentTime: number;
@@ -143,12 +161,13 @@ export function rangeTiming(o: RangeTimingInput, range: SegmentRange): RangeTimi
   });
   const zEnd = KE === undefined ? undefined : o.hasVideo ? firstFrameAtOrAfter(KE * T, fps) : KE * T;
   const fmp4 = o.segmentType === 'fmp4';
+  const half = 0.5 / fps;
   // TS: the uninterrupted run's muxer shifted the whole output by the largest priming (avoid_negative_ts); a range
   // run from K > 0 has no negative packet left (the priming packet is dropped), so both outputs add it themselves.
   // At K = 0 the audio keeps its priming packet and gets the same automatic shift; only the video output needs it.
   // fMP4 (with movflags=+frag_discont): video at Z, each audio stream at Z + its own priming (the edit list's).
-  const videoOffset = fmp4 ? z : z + primingShift;
-  const audioOffsets = audio.map((a) => (K === 0 ? 0 : fmp4 ? z + a.priming / RATE : z + primingShift));
+  const videoOffset = fmp4 ? z : z + TS_TIMELINE_START_SEC;
+  const audioOffsets = audio.map((a) => (fmp4 ? (K === 0 ? 0 : z + a.priming / RATE) : z + TS_TIMELINE_START_SEC));
   return {
     start: K,
     ...(KE !== undefined ? { end: KE } : {}),
@@ -156,7 +175,10 @@ export function rangeTiming(o: RangeTimingInput, range: SegmentRange): RangeTimi
     z,
     pv,
     audioFirstPts: pv > 0 ? -Math.round(pv * RATE) : 0,
-    ...(zEnd !== undefined ? { trimEnd: zEnd - seek, inputDuration: zEnd - seek + POSTROLL_SEC } : {}),
+    ...(K > 0 && o.hasVideo ? { trimStart: pv - half } : {}),
+    ...(zEnd !== undefined
+      ? { trimEnd: zEnd - seek - (o.hasVideo ? half : 0), inputDuration: zEnd - seek + POSTROLL_SEC }
+      : {}),
     primingShift,
     videoOffset,
     audioOffsets,

@@ -71,7 +71,10 @@ async function firstPts(file: string, stream: 'v' | 'a'): Promise<number> {
     'csv=p=0',
     file,
   ]);
-  return Number(stdout.trim().split('\n')[0]);
+  // csv may end a value with a separator ("673200,"): take the leading integer, and never let a NaN pass a check.
+  const value = Number.parseInt(stdout.trim().split('\n')[0] ?? '', 10);
+  if (!Number.isFinite(value)) throw new Error(`no first ${stream === 'v' ? 'video' : 'audio'} timestamp in ${file}`);
+  return value;
 }
 
 /** The audio as a player decodes it: the segments concatenated, to 48 kHz mono 16-bit samples. */

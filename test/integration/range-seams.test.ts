@@ -80,7 +80,7 @@ async function planFor(segmentType: 'ts' | 'fmp4', surround: boolean): Promise<T
     { nasRoot: nas },
   );
   const info = await probeSource(v.inputPath, { ffprobePath: FFPROBE, runner: execaRunner });
-  return planTranscode(v, info, makePlanOptions({ stagingDir: path.join(base, 'x'), softwarePreset: 'ultrafast' }));
+  return planTranscode(v, info, makePlanOptions({ stagingDir: path.join(base, 'x'), softwarePreset: 'fast' }));
 }
 
 async function run(args: string[]): Promise<void> {

@@ -6,22 +6,25 @@
  *
  * What it covers, each one a place where ffmpeg versions have differed: a 3-rung ladder to COMPLETED, an HDR10
  * source tone mapped to 8-bit SDR BT.709 (ffprobe 9.0 no longer reports the HEVC stream's transfer), a cancel
- * mid-job, and the odd inputs (a rotated phone video, an odd size with non-square pixels, interlaced MPEG-2 in TS).
+ * mid-job, the odd inputs (a rotated phone video, an odd size with non-square pixels, interlaced MPEG-2 in TS), and
+ * a film split into two parts and stitched (the range runs' seek, trim, offsets and audio priming drop, issue 12).
  *
  * Not part of `npm test` (its name does not end in .test.ts): vitest.matrix.config.ts runs it. MATRIX_FFMPEG_VERSION
  * (for example "7.1") makes the file fail unless the worker really runs that ffmpeg.
  */
 import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readHlsTree } from '../helpers/hls-tree.js';
+import { ladderCheck } from '../helpers/ladder-continuity.js';
 import { FFPROBE, makeSource, probeJson } from '../helpers/media.js';
 import { startTestOrchestrator, type TestOrchestrator } from '../helpers/orchestrator.js';
 import { ffmpegProcessesMentioning, killAll } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 import {
+  MAIN_JS,
   makeWorkerDirs,
   startWorker,
   workerEnv,
@@ -198,5 +201,35 @@ describe(`ffmpeg matrix (${process.env.MATRIX_FFMPEG_VERSION ?? 'the ffmpeg on P
     const v = videoOf(await probeJson(tree.variants[0]!.files[0]!));
     expect(v.codec_name).toBe('h264');
     expect(['progressive', undefined]).toContain(v.field_order);
+  });
+
+  it('a film split in two parts and stitched (run-job --part, --stitch): the seam is invisible', async () => {
+    // Matroska: its millisecond timestamps are where ffmpeg versions differ after an accurate seek.
+    const src = await source({ name: 'film.mkv', width: 320, height: 180, duration: 16 });
+    const body = {
+      job_id: 'matrix-split',
+      ...job(src, 'split', [
+        ['320x180', '300k'],
+        ['160x90', '150k'],
+      ]),
+      hls_settings: { master_playlist_name: 'index.m3u8', segment_time: 2 },
+    };
+    const file = path.join(dirs.root, 'split-job.json');
+    await writeFile(file, JSON.stringify(body));
+    // Each run-job its own state and staging: the worker of this file holds the state_dir lock.
+    const runJob = async (role: string[], n: string) => {
+      const env = {
+        ...process.env,
+        ...workerEnv(dirs, orch.url, { WORKER_STATE_DIR: path.join(dirs.root, `rj-state-${n}`) }),
+        WORKER_TEMP_DIR: path.join(dirs.root, `rj-temp-${n}`),
+      };
+      await execFileP(process.execPath, [MAIN_JS, 'run-job', file, ...role], { env, timeout: 120_000 });
+    };
+    await Promise.all([runJob(['--part', '0/2'], '0'), runJob(['--part', '1/2'], '1')]);
+    await runJob(['--stitch', '--part-count', '2'], 's');
+    // 16 s in 2 s segments: 8 per rendition, parts [0,4) and [4,8) (the AAC grid at T = 2 is 4 segments).
+    const check = await ladderCheck(path.join(dirs.nas, 'processed', 'split'), { segmentTime: 2, seams: [4] });
+    expect(check.problems).toEqual([]);
+    expect(check.segmentsPerRendition).toMatchObject({ '320x180': 8, '160x90': 8 });
   });
 });

@@ -6,6 +6,7 @@
  * the ":v:i" / ":a:i" specifiers and mixed-family ladders need no special casing.
  */
 import { allAudioRenditions } from '../plan-audio.js';
+import { TS_TIMELINE_START_SEC } from '../range-timing.js';
 import type { AudioRenditionPlan, RenditionPlan, TranscodePlan } from '../types.js';
 import { videoStreamOf } from '../types.js';
 import {
@@ -235,10 +236,15 @@ export function hlsArgs(plan: TranscodePlan): string[] {
     ...plan.renditions.map((r, i) => `v:${i},name:${r.variantDir}`),
     ...allAudioRenditions(plan.audioGroups).map((a, j) => `a:${j},name:${a.dir}`),
   ].join(' ');
+  // MPEG-TS: a fixed start for the timeline, so that a resumed or part run can reproduce it exactly (range-timing.ts).
+  const start = plan.segmentType === 'fmp4' ? [] : ['-output_ts_offset', String(TS_TIMELINE_START_SEC)];
   // Every segment starts with a keyframe (see keyframeArgs): tell players they can start/switch anywhere.
-  return hlsOutputArgs(plan, {
-    hlsTime: plan.segmentTime,
-    hlsFlags: 'independent_segments+temp_file',
-    streamMap,
-  });
+  return [
+    ...start,
+    ...hlsOutputArgs(plan, {
+      hlsTime: plan.segmentTime,
+      hlsFlags: 'independent_segments+temp_file',
+      streamMap,
+    }),
+  ];
 }

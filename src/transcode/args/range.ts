@@ -165,10 +165,10 @@ function outputArgs(plan: TranscodePlan, t: RangeTiming, o: RangeOutput): string
   ];
 }
 
-/** The filters that move the run's zero to Z and trim the video to [Z, Z_end). */
+/** The filters that move the run's zero to Z and trim the video to [Z, Z_end) (half a frame early: range-timing.ts). */
 function videoHead(t: RangeTiming): string[] {
   const trim = [
-    ...(t.pv > 0 ? [`start=${secondsArg(t.pv)}`] : []),
+    ...(t.trimStart !== undefined ? [`start=${secondsArg(t.trimStart)}`] : []),
     ...(t.trimEnd !== undefined ? [`end=${secondsArg(t.trimEnd)}`] : []),
   ];
   return [

@@ -58,6 +58,8 @@ describe('partBoundaries', () => {
   it('counts a short last segment and never makes empty parts', () => {
     expect(segmentCount(121, 4)).toBe(31);
     expect(segmentCount(120.0004, 4)).toBe(30);
+    // A container 21 ms longer than its picture (AAC priming in Matroska): the tail is the last part's, not a segment.
+    expect(segmentCount(16.021, 2)).toBe(8);
     expect(partBoundaries(10, 4, 5, 2)).toEqual([
       { start: 0, end: 2 },
       { start: 2, end: 3 },

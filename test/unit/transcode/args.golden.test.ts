@@ -75,7 +75,7 @@ describe('buildFfmpegArgs: software', () => {
       '-g:v:2', '150', '-keyint_min:v:2', '150', '-force_key_frames:v:2', 'expr:gte(t,n_forced*6)',
       '-c:a:0', 'aac', '-b:a:0', '128k',
       '-sn', '-dn', '-map_metadata', '-1', '-map_chapters', '-1', '-max_muxing_queue_size', '4096',
-      '-f', 'hls', '-hls_time', '6', '-hls_playlist_type', 'event', '-hls_flags', 'independent_segments+temp_file',
+      '-output_ts_offset', '1', '-f', 'hls', '-hls_time', '6', '-hls_playlist_type', 'event', '-hls_flags', 'independent_segments+temp_file',
       '-hls_segment_type', 'mpegts',
       '-hls_segment_filename', `${STAGING}/%v/seg_%05d.ts`,
       '-var_stream_map', 'v:0,name:v0 v:1,name:v1 v:2,name:v2 a:0,name:index_tracks/a0',

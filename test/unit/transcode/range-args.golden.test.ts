@@ -40,16 +40,17 @@ describe('buildRangeFfmpegArgs', () => {
     const graph = valueOf(args, '-filter_complex')!;
     expect(valueOf(args, '-ss')).toBe('27.712');
     expect(args.indexOf('-ss')).toBeLessThan(args.indexOf('-i'));
-    expect(graph).toMatch(/^\[0:0\]trim=start=0\.316,setpts=PTS-round\(0\.316\/TB\),split=3/);
+    // Trimmed half a frame before Z (range-timing.ts trimStart), shifted by exactly Pv.
+    expect(graph).toMatch(/^\[0:0\]trim=start=0\.295146,setpts=PTS-round\(0\.316\/TB\),split=3/);
     expect(graph).toContain('[0:1]asetpts=PTS-round(0.316/TB),aresample=48000:async=1:first_pts=-15168[a0]');
     expect(valueOf(args, '-force_key_frames:v:0')).toBe('expr:gte(t,n_forced*4-0.028)');
     expect(valueOf(args, '-bsf:a:0')).toBe('noise=drop=lt(n\\,14)');
-    // Two hls outputs: the video rungs cut at every keyframe, the audio every T; both from K, both at 28.049333.
+    // Two hls outputs: the video rungs cut at every keyframe, the audio every T; both from K, both at Z + 1 s.
     expect(args.filter((a) => a === 'hls')).toHaveLength(2);
     expect([valueOf(args, '-hls_time', 0), valueOf(args, '-hls_time', 1)]).toEqual(['0.001', '4']);
     expect([valueOf(args, '-output_ts_offset', 0), valueOf(args, '-output_ts_offset', 1)]).toEqual([
-      '28.049333',
-      '28.049333',
+      '29.028',
+      '29.028',
     ]);
     expect([valueOf(args, '-start_number', 0), valueOf(args, '-start_number', 1)]).toEqual(['7', '7']);
     expect(valueOf(args, '-hls_playlist_type')).toBe('event');
@@ -75,7 +76,7 @@ describe('buildRangeFfmpegArgs', () => {
     expect(args.filter((a) => a === 'hls')).toHaveLength(4);
     expect(args.filter((a) => a === 'range_init.mp4')).toHaveLength(4);
     expect(args.filter((a) => a === 'movflags=+frag_discont')).toHaveLength(4);
-    // S = 23.68, Z_E = 48: trim to 24.32 s after the seek, read 0.2 s more.
+    // S = 23.68, Z_E = 48: trim to half a frame before 24.32 s after the seek, read 0.2 s more.
     expect(valueOf(args, '-t')).toBe('24.52');
     await expect(pretty(args)).toMatchFileSnapshot('./__golden__/range-software-fmp4-part-ac3.argv');
   });
@@ -103,7 +104,7 @@ describe('buildRangeFfmpegArgs', () => {
     await expect(pretty(buildRangeFfmpegArgs(plan, { start: 4 }))).toMatchFileSnapshot('./__golden__/range-qsv.argv');
   });
 
-  it('VAAPI + HDR10 part 0 [0, 2): no seek, trim end only, the video output shifted by the AAC priming', async () => {
+  it('VAAPI + HDR10 part 0 [0, 2): no seek, trim end only, the TS timeline start as offset', async () => {
     const hdr10 = makeSourceInfo(
       {
         codec: 'hevc',
@@ -121,8 +122,8 @@ describe('buildRangeFfmpegArgs', () => {
     const plan = planTranscode(makeValidatedJob(ladderOf('h264_vaapi').slice(0, 2)), hdr10, opts);
     const args = buildRangeFfmpegArgs(plan, { start: 0, end: 2 });
     expect(args).not.toContain('-ss');
-    expect(valueOf(args, '-filter_complex')).toMatch(/^\[0:0\]trim=end=12,/);
-    expect(valueOf(args, '-output_ts_offset')).toBe('0.021333');
+    expect(valueOf(args, '-filter_complex')).toMatch(/^\[0:0\]trim=end=11\.98,/);
+    expect(valueOf(args, '-output_ts_offset')).toBe('1');
     expect(valueOf(args, '-bsf:a:0')).toBe('noise=drop=gte(n\\,563)');
     await expect(pretty(args)).toMatchFileSnapshot('./__golden__/range-vaapi.argv');
   });

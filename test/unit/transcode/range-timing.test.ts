@@ -43,25 +43,27 @@ describe('frame rates', () => {
 });
 
 describe('rangeTiming: the measured instances of the design doc', () => {
-  it('23.976 fps, K=7, T=4, TS: -ss 27.712, Pv 0.316, first_pts -15168, drop 14, offset 28.049333', () => {
+  // TS offsets: the design doc measured Z + the AAC priming (28.049333 here) against a fresh run the muxer shifted by
+  // that priming; fresh runs now start their timeline at TS_TIMELINE_START_SEC (1 s), so every TS offset is Z + 1.
+  it('23.976 fps, K=7, T=4, TS: -ss 27.712, Pv 0.316, first_pts -15168, drop 14, offset Z + 1 = 29.028', () => {
     const t = rangeTiming(ts(NTSC), { start: 7 });
     expect(secondsArg(t.seek)).toBe('27.712');
     expect(secondsArg(t.pv)).toBe('0.316');
     expect(t.audioFirstPts).toBe(-15168);
     expect(t.audio[0]!.drop).toBe(14);
-    expect(secondsArg(t.videoOffset)).toBe('28.049333');
-    expect(t.audioOffsets.map(secondsArg)).toEqual(['28.049333']);
+    expect(secondsArg(t.videoOffset)).toBe('29.028');
+    expect(t.audioOffsets.map(secondsArg)).toEqual(['29.028']);
     expect(rangeKeyframeExpr(4, t.keyShift)).toBe('expr:gte(t,n_forced*4-0.028)');
     expect(audioDropExpr(t.audio[0]!)).toBe('lt(n\\,14)');
   });
 
-  it('25 fps, K=6, T=4, TS: -ss 23.68, Pv 0.32, first_pts -15360, drop 15, offset 24.021333, keyframes unchanged', () => {
+  it('25 fps, K=6, T=4, TS: -ss 23.68, Pv 0.32, first_pts -15360, drop 15, offset Z + 1 = 25, keyframes unchanged', () => {
     const t = rangeTiming(ts(25), { start: 6 });
     expect(secondsArg(t.seek)).toBe('23.68');
     expect(secondsArg(t.pv)).toBe('0.32');
     expect(t.audioFirstPts).toBe(-15360);
     expect(t.audio[0]!.drop).toBe(15);
-    expect(secondsArg(t.videoOffset)).toBe('24.021333');
+    expect(secondsArg(t.videoOffset)).toBe('25');
     expect(rangeKeyframeExpr(4, t.keyShift)).toBe('expr:gte(t,n_forced*4)');
   });
 
@@ -76,36 +78,39 @@ describe('rangeTiming: the measured instances of the design doc', () => {
     // Z = 24.024, Z_E = 40.04; n_6 = 1125, n_10 = 1875.
     expect(secondsArg(t.z)).toBe('24.024');
     expect(secondsArg(t.seek)).toBe('23.68');
-    expect(secondsArg(t.trimEnd!)).toBe('16.36');
+    // Half a frame (1001/48000 s) before Z_E - S = 16.36: the frame the uninterrupted run puts at Z_E stays out.
+    expect(secondsArg(t.trimEnd!)).toBe('16.339146');
+    expect(secondsArg(t.trimStart!)).toBe('0.323146');
     expect(secondsArg(t.inputDuration!)).toBe('16.56');
     expect(t.audio[0]).toMatchObject({ drop: 15, keep: 750 });
     expect(audioDropExpr(t.audio[0]!)).toBe('lt(n\\,15)+gte(n\\,765)');
   });
 
-  it('part 0 [0, 4): no seek, no trim start, the priming packet kept; TS video offset = the priming shift', () => {
+  it('part 0 [0, 4): no seek, no trim start, the priming packet kept; TS offsets = the timeline start', () => {
     const t = rangeTiming(ts(25), { start: 0, end: 4 });
     expect(t).toMatchObject({ seek: 0, z: 0, pv: 0, audioFirstPts: 0 });
     expect(t.audio[0]).toMatchObject({ drop: 0, keep: 750 });
     expect(audioDropExpr(t.audio[0]!)).toBe('gte(n\\,750)');
-    expect(secondsArg(t.videoOffset)).toBe('0.021333');
-    // The audio keeps its negative priming packet: the muxer shifts it as in the uninterrupted run.
-    expect(t.audioOffsets).toEqual([0]);
-    expect(secondsArg(t.trimEnd!)).toBe('16');
+    expect(secondsArg(t.videoOffset)).toBe('1');
+    // The audio keeps its priming packet (at -1024 samples, then +1 s: never negative, never shifted).
+    expect(t.audioOffsets).toEqual([1]);
+    expect(secondsArg(t.trimEnd!)).toBe('15.98');
+    expect(t.trimStart).toBeUndefined();
   });
 
-  it('AC-3/E-AC-3 beside AAC: one seek on the 64 ms grid, packets per codec, TS shift by the largest priming', () => {
+  it('AC-3/E-AC-3 beside AAC: one seek on the 64 ms grid, packets per codec, one TS offset, fMP4 per codec', () => {
     const t = rangeTiming(ts(25, { audioCodecs: ['aac', 'eac3'] }), { start: 6 });
     expect(secondsArg(t.seek)).toBe('23.68');
     // E-AC-3: n_6 = 24*48000/1536 = 750, starting at sample 750*1536 - 256; the seek is 740 frames in.
     expect(t.audio.map((a) => a.drop)).toEqual([15, 10]);
-    expect(t.audioOffsets.map(secondsArg)).toEqual(['24.021333', '24.021333']);
+    expect(t.audioOffsets.map(secondsArg)).toEqual(['25', '25']);
     const f = rangeTiming(ts(25, { audioCodecs: ['aac', 'eac3'], segmentType: 'fmp4' }), { start: 6 });
     expect(f.audioOffsets.map(secondsArg)).toEqual(['24.021333', '24.005333']);
   });
 
-  it('without audio: no priming shift; audio-only: Z = K*T', () => {
+  it('without audio: the same TS offset; audio-only: Z = K*T', () => {
     const v = rangeTiming(ts(NTSC, { audioCodecs: [] }), { start: 7 });
-    expect(secondsArg(v.videoOffset)).toBe('28.028');
+    expect(secondsArg(v.videoOffset)).toBe('29.028');
     expect(v.audio).toEqual([]);
     const a = rangeTiming(ts(NTSC, { hasVideo: false }), { start: 7 });
     expect(a.z).toBe(28);
