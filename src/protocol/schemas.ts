@@ -431,6 +431,13 @@ export const FinalizeMetrics = Type.Object(
           segments_done: Type.Optional(
             Type.Integer({ minimum: 0, description: 'Segments every rendition had finished when the run stopped.' }),
           ),
+          restart_reason: Type.Optional(
+            Type.String({
+              description:
+                'On COMPLETED: an interrupted run of this job was kept here but not continued, and why (the source ' +
+                "changed, the job's outputs or this worker's encoders changed, nothing was finished).",
+            }),
+          ),
         },
         { ...Open, description: 'Resumable jobs: where this run started and, on FAILED, how far it got.' },
       ),
