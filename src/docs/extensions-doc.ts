@@ -72,7 +72,8 @@ device error) for a while (\`resume_keep\`, 24 h by default). It still finalizes
 nothing special re-queues or reports the job as before. But when the finalize's \`metrics.resume.resumable\` is
 true, **re-queuing the same job to the same \`worker_id\` is worth it**: the worker continues from its last finished
 segment (\`metrics.resume.segments_done\` of \`segments_total\`) instead of starting over, as long as the source and
-the job are unchanged (otherwise it starts from zero and says so). The next finalize's
-\`metrics.resume.resumed_from_segment\` says where it continued. A cancel (PATCH 404/409/410, \`cancel_current_job\`)
-removes the kept segments: the orchestrator said the job is gone.
+the job are unchanged (otherwise it starts from zero and says why in \`metrics.resume.restart_reason\`). The next
+finalize's \`metrics.resume.resumed_from_segment\` says where it continued. A cancel (PATCH 404/409/410,
+\`cancel_current_job\`) removes the kept segments: the orchestrator said the job is gone. A failure that would happen
+again (a bad source, a refused destination) keeps nothing and is not resumable.
 `;
