@@ -19,11 +19,13 @@
  * Then the footprint bench (bench/footprint.mjs: idle RSS/CPU, next-job pickup latency), the priority bench
  * (bench/priority-bench.mjs, issue 13: what a CPU-bound program keeps of its speed beside a job, by priority) and
  * the idle bench (bench/idle-bench.mjs, issue 13: idle CPU at the default sync interval, wake-ups, CPU per sync; set
- * BENCH_IDLE_BEFORE_DIST to a build of another commit to measure it beside this one).
+ * BENCH_IDLE_BEFORE_DIST to a build of another commit to measure it beside this one), and the split bench
+ * (bench/split-bench.mjs, issue 12: a 2-minute 1080p film whole on one worker pinned to one core, split over two
+ * workers pinned to a core each, resumed after a kill at 60 %, and the seed's one ffmpeg per rendition; Linux only).
  *
  * Sources are generated once into bench/out/ (git-ignored) and reused. Environment knobs:
  *   BENCH_ONLY: comma-separated parts to run, of e2e (rows 2, 2b and the overhead breakdown), seed (row 1),
- *     hdr (row 3), commit (rows 4*), languages (rows 5*), footprint, priority, idle; default all. Rows of parts not run are kept
+ *     hdr (row 3), commit (rows 4*), languages (rows 5*), footprint, priority, idle, split (rows 6*); default all. Rows of parts not run are kept
  *     from the previous run (kept as JSON at the end of bench/results.md) and say when they were measured.
  *   BENCH_SECONDS (source length, default 5: shorter than the issue's ~10 s so the whole bench stays near 5
  *     minutes on 2 cores), BENCH_ROUNDS (job/bare pairs, default 6: even, so each side runs first equally often), BENCH_PRESET (libx264 preset, default
@@ -31,7 +33,8 @@
  *     default 300), BENCH_COMMIT_SEGMENT (its segment length, default 6 s as jobs), BENCH_DIST (default dist/),
  *     BENCH_LANG_SECONDS (length of the languages film, default 24), BENCH_LANG_ROUNDS (rounds of its two pairs of
  *     full runs, default 8: even, as BENCH_ROUNDS), BENCH_LANG_AUDIO_ROUNDS (rounds of its four audio-only runs,
- *     default 8: a multiple of 4, so each takes each place in the rotating order equally often).
+ *     default 8: a multiple of 4, so each takes each place in the rotating order equally often),
+ *     BENCH_SPLIT_SECONDS (length of the split bench's 1080p film, default 120: the issue's 2 minutes).
  * Prints a table and writes bench/results.md.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -43,6 +46,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runCommitBench } from './commit-bench.mjs';
 import { LADDER as LANG_LADDER, runLanguagesBench } from './languages-bench.mjs';
 import { priorityTable, runPriorityBench } from './priority-bench.mjs';
+import { runSplitBench, splitDetails, splitTable } from './split-bench.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -56,7 +60,7 @@ const COMMIT_SEGMENT = Number(process.env.BENCH_COMMIT_SEGMENT ?? 6);
 const LANG_SECONDS = Number(process.env.BENCH_LANG_SECONDS ?? 24);
 const LANG_ROUNDS = Number(process.env.BENCH_LANG_ROUNDS ?? 8);
 const LANG_AUDIO_ROUNDS = Number(process.env.BENCH_LANG_AUDIO_ROUNDS ?? 8);
-const PARTS = ['e2e', 'seed', 'hdr', 'commit', 'languages', 'footprint', 'priority', 'idle'];
+const PARTS = ['e2e', 'seed', 'hdr', 'commit', 'languages', 'footprint', 'priority', 'idle', 'split'];
 const ONLY = new Set(
   (process.env.BENCH_ONLY ?? PARTS.join(','))
     .split(',')
@@ -495,6 +499,17 @@ if (want('idle')) {
   }
 }
 
+// ---------------------------------------------------------------- split and resume (bench/split-bench.mjs, issue 12)
+let split;
+if (want('split')) {
+  log('split: whole job on one pinned worker, split over two, resume after a kill at 60 %, seed approach');
+  try {
+    split = await runSplitBench({ dist, out });
+  } catch (err) {
+    log(`split bench failed: ${err.message}`);
+  }
+}
+
 // ---------------------------------------------------------------- report
 const now = new Date().toISOString();
 const cpus = os.cpus();
@@ -727,6 +742,35 @@ if (want('languages')) {
 if (want('footprint') && footprint) put('footprint', { data: footprint });
 if (want('priority') && priority) put('priority', { data: priority });
 if (want('idle') && idle) put('idle', { data: idle });
+if (want('split') && split) {
+  const x = (a, b) => (a / b).toFixed(2) + 'x';
+  put('split', {
+    data: split,
+    rows: [
+      [
+        '6. split over 2 workers (1 core each) vs whole on 1',
+        `${sec(split.split.ms)} s vs ${sec(split.whole.ms)} s`,
+        `${x(split.whole.ms, split.split.ms)} sooner`,
+        `${x(split.split.cpuMs, split.whole.cpuMs)} the CPU`,
+        '>= 1.7x sooner',
+      ],
+      [
+        '6a. resume after a kill at 60% vs whole run',
+        `${sec(split.resume.ms)} s vs ${sec(split.whole.ms)} s`,
+        `${((split.resume.ms / split.whole.ms) * 100).toFixed(0)}%`,
+        `${((split.resume.cpuMs / split.whole.cpuMs) * 100).toFixed(0)}%`,
+        '<= 45%',
+      ],
+      [
+        '6b. seed (1 ffmpeg per rendition, 1 core) vs whole job',
+        `${sec(split.seed.ms)} s vs ${sec(split.whole.ms)} s`,
+        x(split.seed.ms, split.whole.ms),
+        x(split.seed.cpuMs, split.whole.cpuMs),
+        'report',
+      ],
+    ],
+  });
+}
 
 function mdTable(header, rows) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -734,7 +778,7 @@ function mdTable(header, rows) {
   return [line(header), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.map(line)].join('\n');
 }
 const when = (s) => (s ? s.at.slice(0, 16).replace('T', ' ') : '');
-const mainRows = ['seed', 'e2e', 'hdr', 'commit', 'languages'].flatMap((part) =>
+const mainRows = ['seed', 'e2e', 'hdr', 'commit', 'languages', 'split'].flatMap((part) =>
   (sections[part]?.rows ?? []).map((r) => [...r, when(sections[part])]),
 );
 mainRows.sort((a, b) => a[0].localeCompare(b[0], 'en', { numeric: true }));
@@ -828,6 +872,12 @@ console.log();
 console.log(prioTable);
 console.log();
 console.log(idleTable);
+const sp = sections.split?.data;
+const splitSection = sp
+  ? `${splitTable(sp)}\n\n${splitDetails(sp)}`
+  : 'Split bench not run yet, or it failed (BENCH_ONLY=split; see the bench log).';
+console.log();
+console.log(splitSection);
 
 const machines = [...new Set(Object.values(sections).map((s) => s.machine))];
 const md = `# Benchmark results
@@ -888,6 +938,16 @@ the same build syncing every ${idleData?.syncFastMs ?? '?'} ms, less the idle wo
 ${idleTable}
 
 ${idleRatios}
+
+Split and resume (bench/split-bench.mjs, issue 12${sp ? `, ${when(sections.split)} UTC` : ''}): a generated ${sp?.seconds ?? '?'} s 1920x1080 25 fps H.264
+film (x264 ultrafast, stereo AAC) to ${sp?.ladder ?? '?'} (preset ${sp?.preset ?? '?'}, ${sp?.segmentTime ?? '?'} s segments, MPEG-TS) through
+the built worker (\`dist/main.js start\`, child processes) and the dev orchestrator, every worker and ffmpeg pinned
+with \`taskset -c N\` (its ffmpeg inherits the affinity: checked while it runs). Wall time from the enqueue to
+COMPLETED (b: the parent's, parts and stitch included; c: from the retry, after the worker and its ffmpeg were
+SIGKILLed at 57 % and the worker started again). CPU: the workers and their children from the enqueue on. One run
+of each, in order a, b, c, d, on a machine other sessions share: the load average beside each row is that load.
+
+${splitSection}
 
 Notes:
 - Every language (rows 5*): "1 audio rendition" is the new worker on the same film with only its default track
