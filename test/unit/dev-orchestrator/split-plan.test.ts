@@ -23,8 +23,8 @@ describe('planParts', () => {
     // T=6 -> step 4 (6*48000 = 288000 samples; 4 segments = 1125 AAC frames). 600 s = 100 segments.
     const plan = planParts(job(), 600, 2);
     expect('parts' in plan && plan.parts).toEqual([
-      { start: 0, end: 24 },
-      { start: 24, end: 52 },
+      { start: 0, end: 28 },
+      { start: 28, end: 52 },
       { start: 52, end: 76 },
       { start: 76, end: 100 },
     ]);

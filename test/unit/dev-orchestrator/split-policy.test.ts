@@ -94,7 +94,7 @@ describe('dev orchestrator: split policy', () => {
     expect(String((await job('film')).split_note)).toMatch(/waiting up to 15 s for two idle workers/);
     const first = await b.idleSync(); // a and b idle: 2 workers -> 4 parts
     expect(first?.job_id).toBe('film.part-0');
-    expect(first?.part).toEqual({ parent_job_id: 'film', index: 0, count: 4, start_segment: 0, end_segment: 24 });
+    expect(first?.part).toEqual({ parent_job_id: 'film', index: 0, count: 4, start_segment: 0, end_segment: 28 });
     expect({ ...first, part: undefined, job_id: 'film' }).toEqual({ ...jobBody({ job_id: 'film' }), part: undefined });
 
     const parent = await job('film');
@@ -112,8 +112,8 @@ describe('dev orchestrator: split policy', () => {
       p.end_segment,
     ]);
     expect(ranges).toEqual([
-      [0, 24],
-      [24, 52],
+      [0, 28],
+      [28, 52],
       [52, 76],
       [76, 100],
     ]);
@@ -126,7 +126,7 @@ describe('dev orchestrator: split policy', () => {
 
     // Progress: weighted by segments over the parts, the stitch last.
     await b.progress('film.part-0', 50);
-    expect((await job('film')).progress).toBe(11.4); // 95 * (24 * 0.5) / 100
+    expect((await job('film')).progress).toBe(13.3); // 95 * (28 * 0.5) / 100
 
     // Part 1 fails: it alone goes back to the queue; part 0 is not redone.
     expect((await a.fail('film.part-1', 'ffmpeg exited with code 1')).status).toBe(200);

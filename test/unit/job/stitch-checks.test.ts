@@ -114,8 +114,8 @@ describe('resolvePartRange', () => {
     expect(parts.map((p) => [p.start, p.end])).toEqual([
       [0, 8],
       [8, 16],
-      [16, 22],
-      [22, 30],
+      [16, 24],
+      [24, 30],
     ]);
     // A part past a short film's last grid cell is empty, so a stitch of `count` parts still finds them all.
     expect(resolvePartRange({ parent_job_id: 'f', index: 2, count: 3 }, 6, 4, 2)).toEqual({

@@ -52,7 +52,7 @@ describe('partBoundaries', () => {
       expect(p.start % 2).toBe(0);
       expect(p.end).toBeGreaterThan(p.start);
     }
-    expect(parts.map((p) => p.end - p.start)).toEqual([8, 8, 6, 8]);
+    expect(parts.map((p) => p.end - p.start)).toEqual([8, 8, 8, 6]);
   });
 
   it('counts a short last segment and never makes empty parts', () => {
