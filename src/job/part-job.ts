@@ -34,6 +34,7 @@ import { withDeviceFailures, type JobContext, type JobProgress, type JobSuccess 
 import { ladderShape, resolvePartRange, type PartSpec } from './part-spec.js';
 import { buildPlanOptions, planOnChosenGpu } from './plan-choice.js';
 import { prepareJob } from './prepare.js';
+import { commitOptionsOf } from './publish.js';
 import { journaledRenditions } from './resume.js';
 
 export interface PartJobDeps {
@@ -172,15 +173,7 @@ export async function runPartJob(job: Job, part: PartSpec, ctx: JobContext, deps
     const folder = partFolderOf(area, part.index);
     const commit = await commitOutputs(
       { jobId: job.job_id, folders: [{ destPath: folder, sourceDir: stagingDir, files }], master: null },
-      {
-        nasRoot: config.nas_mount_path,
-        stateDir: config.state_dir,
-        workerId: config.worker_id,
-        concurrency: Math.max(1, config.commit_concurrency),
-        log,
-        signal,
-        onStateDirProblem: (problem) => ctx.onStateDirProblem?.(problem),
-      },
+      commitOptionsOf({ config, log, signal, onStateDirProblem: ctx.onStateDirProblem }),
     );
     report({ progress: 100, currentFps: 0, etaSec: 0 }, 100);
     log.info({ folder, bytes: commit.bytes }, 'part committed to the parts area');

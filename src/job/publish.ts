@@ -8,7 +8,7 @@ import type { Config } from '../config.js';
 import type { CommandRunner } from '../exec/runner.js';
 import type { Logger } from '../log.js';
 import { CODEC_LIMITS } from '../media/codec-levels.js';
-import { commitOutputs, type CommitResult } from '../storage/commit.js';
+import { commitOutputs, type CommitOptions, type CommitResult } from '../storage/commit.js';
 import { buildCommitSpec } from '../storage/commit-spec.js';
 import { verifyStaging } from '../storage/verify.js';
 import type { TranscodePlan } from '../transcode/types.js';
@@ -47,18 +47,26 @@ export async function publishLadder(staged: TranscodePlan, deps: PublishDeps): P
   });
   deps.report({ progress: 97, currentFps: 0, etaSec: 0 });
   throwIfAborted(signal);
-  const commit = await commitOutputs(buildCommitSpec(plan, verified), {
+  const commit = await commitOutputs(buildCommitSpec(plan, verified), commitOptionsOf(deps));
+  deps.report({ progress: 100, currentFps: 0, etaSec: 0 });
+  log.info({ bytes: commit.bytes, commitMs: Math.round(commit.durationMs) }, 'committed to the NAS');
+  return { plan, commit, subtitleWarnings: subtitles.warnings };
+}
+
+/** The commit's options from the worker's config: one place for every job kind that commits (ladders, parts). */
+export function commitOptionsOf(
+  deps: Pick<PublishDeps, 'config' | 'log' | 'signal' | 'onStateDirProblem'>,
+): CommitOptions {
+  const { config } = deps;
+  return {
     nasRoot: config.nas_mount_path,
     stateDir: config.state_dir,
     workerId: config.worker_id,
     concurrency: Math.max(1, config.commit_concurrency),
-    log,
-    signal,
+    log: deps.log,
+    signal: deps.signal,
     onStateDirProblem: (problem) => deps.onStateDirProblem?.(problem),
-  });
-  deps.report({ progress: 100, currentFps: 0, etaSec: 0 });
-  log.info({ bytes: commit.bytes, commitMs: Math.round(commit.durationMs) }, 'committed to the NAS');
-  return { plan, commit, subtitleWarnings: subtitles.warnings };
+  };
 }
 
 /** What the finalize says of the audio and subtitle renditions: counts, and what was left out and why. */
