@@ -145,13 +145,13 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
         const settings = settingsDigest({ args: freshArgs, ffmpeg: probe?.ffmpeg?.version ?? null });
         await run?.journal.close();
         run = await beginRun(p, { jobId: job.job_id, source: sourceFingerprint, settings }, resumeDeps);
-        const { from, total, journal } = run;
+        const { from, audioFrom, total, journal } = run;
         if (run.restartReason) restartReason = run.restartReason;
         resumedFrom = from;
         await assertStagingSpace(stagingDir, Math.ceil((estimateOutputBytes(p) * (total - from)) / total));
         // ffmpeg's webvtt muxer does not create folders: the whole subtitle tracks are written here.
         if (p.subtitles.length > 0) await mkdir(path.join(stagingDir, SUBTITLE_WORK_DIR), { recursive: true });
-        const range = from > 0 ? { start: from } : undefined;
+        const range = from > 0 ? { start: from, ...(audioFrom < from ? { audioStart: audioFrom } : {}) } : undefined;
         const args = range ? buildRangeFfmpegArgs(p, range) : freshArgs;
         log.info(
           { renditions: p.renditions.map((r) => `${r.name}:${r.encoder}`), toneMap: p.toneMap, from_segment: from },

@@ -4,8 +4,8 @@
  * Every run writes EVENT playlists (a listed segment is complete) and a segment journal in state_dir
  * (storage/segment-journal.ts: each segment fsynced before it is recorded). When the same job comes back to this
  * worker with the same source (size, mtime, first and last MiB) and the same encode (the fresh run's argv and the
- * ffmpeg version), the run starts at the last segment boundary that every rendition finished, on the audio grid
- * (media/segment-grid.ts), and the playlists are joined from the journal. Anything else starts from zero and
+ * ffmpeg version), the run starts at the last segment boundary that every rendition finished (the audio at the one
+ * on its grid before it: resumePoint), and the playlists are joined from the journal. Anything else starts from zero and
  * says why.
  *
  * Invariants: a kept staging folder always has a resume record (the retention in storage/resume-store.ts only
@@ -34,6 +34,8 @@ import type { ResumeRunDeps } from './resume-keep.js';
 export interface RunStart {
   /** The first segment this run encodes: 0 for a run from the start. */
   from: number;
+  /** The first segment of the audio renditions (<= from: resumePoint). */
+  audioFrom: number;
   /** Segments of the whole film (per rendition). */
   total: number;
   journal: SegmentJournal;
@@ -74,16 +76,18 @@ export async function beginRun(
       // rather than trusting that the journal saw the muxer's very last write.
       const step = rangeAlignmentStep(plan);
       const done = journal.completePrefix();
-      const from = step === null ? 0 : alignDown(Math.min(done, total - 1), step);
+      const { from, audioFrom } = resumePoint(Math.min(done, total - 1), step, plan.renditions.length > 0);
       if (from > 0) {
-        await journal.truncate(from);
-        await removeFromSegment(stagingDir, renditions, plan.playlistName, from);
+        const videoDirs = new Set(plan.renditions.map((r) => r.variantDir));
+        const fromOf = (dir: string) => (videoDirs.has(dir) ? from : audioFrom);
+        await journal.truncate(fromOf);
+        await removeFromSegment(stagingDir, renditions, plan.playlistName, fromOf);
         await writeMetaOrWarn(deps, { ...previous, state: 'running', updated_at: new Date(deps.now()).toISOString() });
         deps.log.info(
-          { from, total, finished: done },
+          { from, audio_from: audioFrom, total, finished: done },
           `resuming the interrupted run: ${from} of ${total} segments kept, encoding from ${from * plan.segmentTime} s`,
         );
-        return { from, total, journal };
+        return { from, audioFrom, total, journal };
       }
       await journal.close();
       restartReason = step === null ? 'segment_time is not on the audio sample grid' : 'no finished segment to keep';
@@ -114,7 +118,25 @@ export async function beginRun(
     renditions,
     playlistName: plan.playlistName,
   });
-  return { from: 0, total, journal, ...(restartReason ? { restartReason } : {}) };
+  return { from: 0, audioFrom: 0, total, journal, ...(restartReason ? { restartReason } : {}) };
+}
+
+/**
+ * Where a resume starts, given the segments every rendition finished: the video from the last of them (the video
+ * is what costs), the audio from the last boundary on its alignment step at or before it (range-timing.ts: a
+ * boundary off that step would put later audio segments a frame off). A ladder without video starts both on the
+ * step; one whose audio would restart at 0 starts everything at 0 (that saves less than one step, and a fresh
+ * audio mux beside a range run's video is not a measured seam). Both 0 when the segment time is off the grid.
+ */
+export function resumePoint(
+  finished: number,
+  step: number | null,
+  hasVideo: boolean,
+): { from: number; audioFrom: number } {
+  if (step === null) return { from: 0, audioFrom: 0 };
+  const audioFrom = alignDown(finished, step);
+  if (audioFrom === 0) return { from: 0, audioFrom: 0 };
+  return { from: hasVideo ? finished : audioFrom, audioFrom };
 }
 
 /** Why an interrupted run cannot be continued by this one; undefined when it can. */
@@ -139,16 +161,17 @@ function whyNotResumable(
 const SEGMENT_NAME = /^seg_(\d+)\.(ts|m4s)$/;
 
 /**
- * Removes what the interrupted run left at or after segment `from` (and its EVENT playlists, which still list
- * them), so the resumed run's journal can only see what the resumed run writes.
+ * Removes what the interrupted run left at or after each rendition's start (and its EVENT playlists, which still
+ * list them), so the resumed run's journal can only see what the resumed run writes.
  */
 async function removeFromSegment(
   stagingDir: string,
   renditions: string[],
   playlistName: string,
-  from: number,
+  fromOf: (rendition: string) => number,
 ): Promise<void> {
   for (const dir of renditions) {
+    const from = fromOf(dir);
     const folder = path.join(stagingDir, dir);
     const names = await readdir(folder).catch(() => [] as string[]);
     for (const name of names) {

@@ -33,11 +33,11 @@ export interface SegmentJournal {
   /** Min over renditions of the count contiguous from index 0 whose file is still there with its recorded size. */
   completePrefix(): number;
   /**
-   * Forgets entries >= fromIndex (a resume re-encodes them), durably. Also removes the renditions' EVENT
+   * Forgets entries >= fromIndex (a resume re-encodes them; per rendition when a function), durably. Also removes the renditions' EVENT
    * playlists: they still list the forgotten segments, and a scan before the resumed run's first playlist must not
    * record them again (the resumed run rewrites those files).
    */
-  truncate(fromIndex: number): Promise<void>;
+  truncate(fromIndex: number | ((rendition: string) => number)): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -240,12 +240,14 @@ class FileSegmentJournal implements SegmentJournal {
     }
   }
 
-  truncate(fromIndex: number): Promise<void> {
+  truncate(fromIndex: number | ((rendition: string) => number)): Promise<void> {
+    const fromOf = typeof fromIndex === 'number' ? () => fromIndex : fromIndex;
     return this.serial(async () => {
       const kept: JournaledSegment[] = [];
-      for (const m of this.byRendition.values()) {
+      for (const [rendition, m] of this.byRendition) {
+        const from = fromOf(rendition);
         for (const [n, s] of m) {
-          if (n >= fromIndex) m.delete(n);
+          if (n >= from) m.delete(n);
           else kept.push(s);
         }
       }

@@ -18,9 +18,11 @@
  * cross-fades it) and may end one packet later (an extra tiny audio tail segment on the film's last range). 5.1 is
  * exact there, and every version is exact for sample-exact timestamps (MP4, AC-3/E-AC-3 in Matroska, 96 ms FLAC).
  *
- * Invariant: the caller chose start/end on the audio alignment step (media/segment-grid.ts), so n_K*F is where the
- * uninterrupted run's frame grid puts segment K; other K still give a clean seam, but later audio segments may be
- * one frame off (design doc, "Boundaries").
+ * Invariant: the caller chose the audio's start K' and the end on the audio alignment step (media/segment-grid.ts),
+ * so n_K'*F is where the uninterrupted run's frame grid puts segment K'; other K' still give a clean seam, but later
+ * audio segments may be one frame off (design doc, "Boundaries"). The video may start on any segment K >= K': its
+ * output cuts at every forced keyframe, which sit on the film's grid whatever K is. A resume uses that (video from
+ * the last finished segment, audio from the aligned one before it: the audio is cheap, the video is the cost).
  */
 import { AUDIO_FRAME_SAMPLES } from '../media/segment-grid.js';
 import type { AudioCodec } from './types.js';
@@ -29,6 +31,12 @@ import type { AudioCodec } from './types.js';
 export interface SegmentRange {
   start: number;
   end?: number;
+  /**
+   * Where the audio renditions start, when earlier than the video's start (a resume: the video continues from the
+   * last segment every rendition finished, K, but the audio only from the last one on the audio alignment step at
+   * or before it, K' <= K: see the invariant above). Absent = start. A part job's range has none.
+   */
+  audioStart?: number;
 }
 
 const RATE = 48_000;
@@ -72,15 +80,20 @@ export interface AudioTiming {
 
 /** Everything a range run's argv needs, in seconds unless said otherwise. */
 export interface RangeTiming {
+  /** The video's first segment (K) and the audio's (K' <= K: SegmentRange.audioStart). */
   start: number;
+  audioStart: number;
   end?: number;
   /** Input seek (0 at start 0: no -ss). */
   seek: number;
   /** First frame time at or after start*T: the run's zero. */
   z: number;
-  /** Video trim start and the shift of every stream: Z - S. */
+  /** Video trim start and the shift of the video: Z - S. */
   pv: number;
-  /** aresample first_pts (in 1/48000): -round(Pv*48000). */
+  /** The audio's zero (Z' for K'; Z when K' = K) and its shift Z' - S. */
+  za: number;
+  pa: number;
+  /** aresample first_pts (in 1/48000): -round(Pa*48000). */
   audioFirstPts: number;
   /**
    * Video trim start, relative to the seek point: half a frame before Z (absent at K = 0). The uninterrupted run's
@@ -130,26 +143,34 @@ export interface RangeTimingInput {
 export function rangeTiming(o: RangeTimingInput, range: SegmentRange): RangeTiming {
   const { segmentTime: T, fps } = o;
   const { start: K, end: KE } = range;
+  const KA = range.audioStart ?? K;
   if (!Number.isInteger(K) || K < 0) throw new Error(`a range starts at a segment index >= 0, not ${K}`);
   if (KE !== undefined && (!Number.isInteger(KE) || KE <= K))
     throw new Error(`a range [${K}, ${KE}) must end after it starts`);
+  // K' = 0 < K would mux the audio as a fresh run beside a range run's video: not a case the seams were measured
+  // for, and never worth it (it saves less than one alignment step), so the caller starts both at 0 instead.
+  if (!Number.isInteger(KA) || KA > K || (KA === 0 && K > 0) || (KE !== undefined && KA !== K))
+    throw new Error(`the audio of a range [${K}, ${KE ?? 'end'}) cannot start at segment ${KA}`);
   const primingShift = Math.max(0, ...o.audioCodecs.map((c) => PRIMING_SAMPLES[c])) / RATE;
-  const z = K === 0 ? 0 : o.hasVideo ? firstFrameAtOrAfter(K * T, fps) : K * T;
-  // Seek: 0.256 s before the earliest audio packet start of segment K, down to the 64 ms grid.
+  const zeroOf = (k: number) => (k === 0 ? 0 : o.hasVideo ? firstFrameAtOrAfter(k * T, fps) : k * T);
+  const z = zeroOf(K);
+  const za = zeroOf(KA);
+  // Seek: 0.256 s before the earliest audio packet start of segment K', down to the 64 ms grid.
   let seekSamples = 0;
   if (K > 0) {
     const audioStarts = o.audioCodecs.map((c) => {
       const f = AUDIO_FRAME_SAMPLES[c];
-      return firstPacketOf(K, T, f) * f - PRIMING_SAMPLES[c];
+      return firstPacketOf(KA, T, f) * f - PRIMING_SAMPLES[c];
     });
     const earliest = Math.min(Math.round(z * RATE), ...audioStarts);
     seekSamples = Math.max(0, Math.floor((earliest - PREROLL_SAMPLES) / SEEK_GRID_SAMPLES) * SEEK_GRID_SAMPLES);
   }
   const seek = seekSamples / RATE;
   const pv = z - seek;
+  const pa = za - seek;
   const audio = o.audioCodecs.map((codec): AudioTiming => {
     const frame = AUDIO_FRAME_SAMPLES[codec];
-    const nK = K === 0 ? 0 : firstPacketOf(K, T, frame);
+    const nK = KA === 0 ? 0 : firstPacketOf(KA, T, frame);
     const drop = nK - seekSamples / frame;
     return {
       codec,
@@ -167,14 +188,17 @@ export function rangeTiming(o: RangeTimingInput, range: SegmentRange): RangeTimi
   // At K = 0 the audio keeps its priming packet and gets the same automatic shift; only the video output needs it.
   // fMP4 (with movflags=+frag_discont): video at Z, each audio stream at Z + its own priming (the edit list's).
   const videoOffset = fmp4 ? z : z + TS_TIMELINE_START_SEC;
-  const audioOffsets = audio.map((a) => (fmp4 ? (K === 0 ? 0 : z + a.priming / RATE) : z + TS_TIMELINE_START_SEC));
+  const audioOffsets = audio.map((a) => (fmp4 ? (KA === 0 ? 0 : za + a.priming / RATE) : za + TS_TIMELINE_START_SEC));
   return {
     start: K,
+    audioStart: KA,
     ...(KE !== undefined ? { end: KE } : {}),
     seek,
     z,
     pv,
-    audioFirstPts: pv > 0 ? -Math.round(pv * RATE) : 0,
+    za,
+    pa,
+    audioFirstPts: pa > 0 ? -Math.round(pa * RATE) : 0,
     ...(K > 0 && o.hasVideo ? { trimStart: pv - half } : {}),
     ...(zEnd !== undefined
       ? { trimEnd: zEnd - seek - (o.hasVideo ? half : 0), inputDuration: zEnd - seek + POSTROLL_SEC }

@@ -1,7 +1,8 @@
 /**
  * Issue 12 range runs against the uninterrupted run, with REAL ffmpeg on a 23.976 fps source with a 10 s source GOP
  * (the accurate seek must decode pre-roll) and stereo audio (left: a tone, for clicks; right: noise):
- *   (a) resume: keep the fresh run's segments < K, run buildRangeFfmpegArgs({start: K}) into that copy;
+ *   (a) resume: keep the fresh run's video segments < K and audio segments < K' (K' = K - 1 on the audio step), run
+ *       buildRangeFfmpegArgs({start: K, audioStart: K'}) into that copy;
  *   (b) parts [0,K1) [K1,K2) [K2,end), each in its own folder, then joined (part 0's fMP4 init for every segment).
  * For every rendition: segment count, EXTINF within one frame, the first PTS of every segment equal to the
  * reference's, one keyframe at the start of every video segment, audio packet counts, and the decoded audio (as a
@@ -208,28 +209,39 @@ describe.each(SCENARIOS)(
       await run(buildFfmpegArgs(at('fresh')));
     });
 
-    it.runIf(resume)('(a) a resume from K = 4 reproduces the uninterrupted run', async () => {
-      const K = 4;
+    // The worker's resume point (job/resume.ts resumePoint): the video from the last finished segment, 5, the audio
+    // from the last one on the audio step (2 here) before it, 4.
+    it.runIf(resume)('(a) a resume from K = 5 (audio from 4) reproduces the uninterrupted run', async () => {
+      const range: SegmentRange = { start: 5, audioStart: 4 };
       const resumed = at('resume');
       const { video, audio } = renditionDirs(plan);
-      for (const dir of [...video, ...audio])
-        await copySegments(path.join(fresh, dir), path.join(resumed.stagingDir, dir), 0, K);
+      for (const dir of video) await copySegments(path.join(fresh, dir), path.join(resumed.stagingDir, dir), 0, 5);
+      for (const dir of audio) await copySegments(path.join(fresh, dir), path.join(resumed.stagingDir, dir), 0, 4);
       // Through the worker's own runner, with the span: progress 0..100 over [K*T, end), not over the film.
       const seen: number[] = [];
-      const args = buildRangeFfmpegArgs(resumed, { start: K });
+      const args = buildRangeFfmpegArgs(resumed, range);
       // Frequent progress blocks (default every 0.5 s), so this short run reports between its start and its end.
       args.splice(args.indexOf('-nostats'), 0, '-stats_period', '0.05');
       await runFfmpeg(args, {
         ffmpegPath: FFMPEG,
         durationSec: DURATION,
-        progressSpan: rangeProgressSpan(resumed, { start: K }),
+        progressSpan: rangeProgressSpan(resumed, range),
         stallTimeoutMs: 60_000,
         onProgress: (p) => seen.push(p.progress),
       });
       expect(seen.at(-1)).toBe(100);
-      // Over the whole film this run could not pass (24 - 16) / 24 = 33 % before its end.
-      expect(Math.max(...seen.filter((p) => p < 100))).toBeGreaterThan(50);
-      const m = await compare(plan, fresh, resumed.stagingDir, [fresh, resumed.stagingDir], [K]);
+      // Over the whole film this run could not pass (24 - 20) / 24 = 17 % before its end.
+      expect(Math.max(...seen.filter((p) => p < 100))).toBeGreaterThan(40);
+      // The run wrote exactly the segments that were missing: the video from 5 on, the audio from 4 on.
+      for (const [dirs, from] of [
+        [video, 5],
+        [audio, 4],
+      ] as const)
+        for (const dir of dirs) {
+          const s = await segmentsOf(path.join(resumed.stagingDir, dir));
+          expect(Number(/seg_(\d+)/.exec(s.files[0]!)![1]), `${dir}: first segment of the run`).toBe(from);
+        }
+      const m = await compare(plan, fresh, resumed.stagingDir, [fresh, resumed.stagingDir], [4]);
       console.log(`range-seams ${name} resume`, JSON.stringify(m));
     });
 

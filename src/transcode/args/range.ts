@@ -79,7 +79,7 @@ function offsetArgs(sec: number): string[] {
 function rangeHlsArgs(
   plan: TranscodePlan,
   t: RangeTiming,
-  o: { hlsTime: number; flags: string; streamMap: string; offset: number },
+  o: { hlsTime: number; flags: string; streamMap: string; offset: number; start: number },
 ): string[] {
   const fmp4 = plan.segmentType === 'fmp4';
   return [
@@ -94,11 +94,11 @@ function rangeHlsArgs(
       hlsTime: o.hlsTime,
       hlsFlags: o.flags,
       streamMap: o.streamMap,
-      initName: t.start > 0 ? 'range_init.mp4' : 'init.mp4',
+      initName: o.start > 0 ? 'range_init.mp4' : 'init.mp4',
       extra: [
-        ...(fmp4 && t.start > 0 ? ['-hls_segment_options', 'movflags=+frag_discont'] : []),
+        ...(fmp4 && o.start > 0 ? ['-hls_segment_options', 'movflags=+frag_discont'] : []),
         '-start_number',
-        String(t.start),
+        String(o.start),
       ],
     }),
   ];
@@ -109,6 +109,8 @@ interface RangeOutput {
   kind: 'v' | 'a';
   members: number[];
   offset: number;
+  /** Its first segment: the range's start for the video, its audio start for the audio (K' <= K on a resume). */
+  start: number;
 }
 
 /**
@@ -120,10 +122,10 @@ interface RangeOutput {
 function rangeOutputs(plan: TranscodePlan, t: RangeTiming): RangeOutput[] {
   const outputs: RangeOutput[] = [];
   if (plan.renditions.length > 0)
-    outputs.push({ kind: 'v', members: plan.renditions.map((_, i) => i), offset: t.videoOffset });
+    outputs.push({ kind: 'v', members: plan.renditions.map((_, i) => i), offset: t.videoOffset, start: t.start });
   const byOffset = new Map<number, number[]>();
   t.audioOffsets.forEach((off, j) => byOffset.set(off, [...(byOffset.get(off) ?? []), j]));
-  for (const [offset, members] of byOffset) outputs.push({ kind: 'a', members, offset });
+  for (const [offset, members] of byOffset) outputs.push({ kind: 'a', members, offset, start: t.audioStart });
   if (plan.segmentType !== 'fmp4' || t.start === 0) return outputs;
   return outputs.flatMap((o) => o.members.map((m) => ({ ...o, members: [m] })));
 }
@@ -143,6 +145,7 @@ function outputArgs(plan: TranscodePlan, t: RangeTiming, o: RangeOutput): string
         flags: 'independent_segments+temp_file',
         streamMap: o.members.map((i, local) => `v:${local},name:${plan.renditions[i]!.variantDir}`).join(' '),
         offset: o.offset,
+        start: o.start,
       }),
     ];
   }
@@ -161,11 +164,12 @@ function outputArgs(plan: TranscodePlan, t: RangeTiming, o: RangeOutput): string
       flags: 'temp_file',
       streamMap: o.members.map((j, local) => `a:${local},name:${all[j]!.dir}`).join(' '),
       offset: o.offset,
+      start: o.start,
     }),
   ];
 }
 
-/** The filters that move the run's zero to Z and trim the video to [Z, Z_end) (half a frame early: range-timing.ts). */
+/** The filters that move the video's zero to Z and trim it to [Z, Z_end) (half a frame early: range-timing.ts). */
 function videoHead(t: RangeTiming): string[] {
   const trim = [
     ...(t.trimStart !== undefined ? [`start=${secondsArg(t.trimStart)}`] : []),
@@ -180,7 +184,7 @@ function videoHead(t: RangeTiming): string[] {
 
 function audioTiming(t: RangeTiming): string[] {
   const resample = `aresample=${AUDIO_SAMPLE_RATE}:async=1:first_pts=${t.audioFirstPts}`;
-  return t.pv > 0 ? [`asetpts=PTS-round(${secondsArg(t.pv)}/TB)`, resample] : [resample];
+  return t.pa > 0 ? [`asetpts=PTS-round(${secondsArg(t.pa)}/TB)`, resample] : [resample];
 }
 
 export function buildRangeFfmpegArgs(plan: TranscodePlan, range: SegmentRange): string[] {

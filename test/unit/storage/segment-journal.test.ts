@@ -183,6 +183,30 @@ describe('segment journal file handling', () => {
     await reopened.close();
   });
 
+  it("truncates per rendition (a resume: video from K, audio from K' < K)", async () => {
+    const staging = path.join(tmp, 'c');
+    const o = {
+      file: path.join(tmp, 'c.jsonl'),
+      stagingDir: staging,
+      renditions: ['v0', 'a0'],
+      playlistName: PLAYLIST,
+    };
+    await fakeRun(staging, 'v0', 0, 5);
+    await fakeRun(staging, 'a0', 0, 5);
+    const j = await openSegmentJournal(o);
+    await j.scan();
+    await j.truncate((r) => (r === 'v0' ? 5 : 4));
+    expect(j.segments('v0').map((s) => s.index)).toEqual([0, 1, 2, 3, 4]);
+    expect(j.segments('a0').map((s) => s.index)).toEqual([0, 1, 2, 3]);
+    expect(j.completePrefix()).toBe(4);
+    await j.close();
+    // Durably: a reopened journal has the same.
+    const again = await openSegmentJournal(o);
+    expect(again.segments('a0').map((s) => s.index)).toEqual([0, 1, 2, 3]);
+    expect(again.segments('v0').length).toBe(5);
+    await again.close();
+  });
+
   it('a listed segment whose file is gone is not recorded; an absent staging folder is no news', async () => {
     const staging = path.join(tmp, 'b');
     const j = await openSegmentJournal({

@@ -90,7 +90,7 @@ describe('buildRangeFfmpegArgs', () => {
     await expect(pretty(args)).toMatchFileSnapshot('./__golden__/range-nvidia.argv');
   });
 
-  it('Intel QSV resume at K=4', async () => {
+  it('Intel QSV resume at K=5, its audio from 4 (the resume point after 5 finished segments)', async () => {
     const opts = makePlanOptions({
       verified: ['libx264', 'h264_qsv'],
       hwaccels: ['qsv'],
@@ -101,7 +101,11 @@ describe('buildRangeFfmpegArgs', () => {
       makeSourceInfo({}, [{}], { durationSec: 60 }),
       opts,
     );
-    await expect(pretty(buildRangeFfmpegArgs(plan, { start: 4 }))).toMatchFileSnapshot('./__golden__/range-qsv.argv');
+    const args = buildRangeFfmpegArgs(plan, { start: 5, audioStart: 4 });
+    // The video output continues at 5, the audio output at 4; one seek, before the audio's pre-roll.
+    expect(args.flatMap((a, i) => (a === '-start_number' ? [args[i + 1]] : []))).toEqual(['5', '4']);
+    expect(args[args.indexOf('-ss') + 1]).toBe('23.68'); // 4 x 6 s, less the audio pre-roll on the 64 ms grid
+    await expect(pretty(args)).toMatchFileSnapshot('./__golden__/range-qsv.argv');
   });
 
   it('VAAPI + HDR10 part 0 [0, 2): no seek, trim end only, the TS timeline start as offset', async () => {

@@ -116,8 +116,31 @@ describe('rangeTiming: the measured instances of the design doc', () => {
     expect(a.z).toBe(28);
   });
 
+  it("a resume with the audio a segment earlier (K = 7, K' = 6 at 23.976): seek and drop by K', video by K", () => {
+    const t = rangeTiming(ts(NTSC), { start: 7, audioStart: 6 });
+    const v = rangeTiming(ts(NTSC), { start: 7 });
+    const a = rangeTiming(ts(NTSC), { start: 6 });
+    // The audio is exactly a run from 6: same seek, shift, drop and offset.
+    expect(t.seek).toBe(a.seek);
+    expect({ pa: t.pa, first: t.audioFirstPts, drop: t.audio[0]!.drop, off: t.audioOffsets }).toEqual({
+      pa: a.pv,
+      first: a.audioFirstPts,
+      drop: a.audio[0]!.drop,
+      off: a.audioOffsets,
+    });
+    // The video is a run from 7 seen from the earlier seek: same zero, offset and keyframe grid, a longer trim.
+    expect({ z: t.z, off: t.videoOffset, key: t.keyShift }).toEqual({ z: v.z, off: v.videoOffset, key: v.keyShift });
+    expect(secondsArg(t.pv)).toBe(secondsArg(v.z - a.seek));
+    expect(secondsArg(t.trimStart!)).toBe(secondsArg(v.z - a.seek - 0.5 / NTSC));
+    expect({ start: t.start, audioStart: t.audioStart }).toEqual({ start: 7, audioStart: 6 });
+  });
+
   it('refuses a range that is not one', () => {
     expect(() => rangeTiming(ts(25), { start: -1 })).toThrow(/>= 0/);
     expect(() => rangeTiming(ts(25), { start: 4, end: 4 })).toThrow(/end after/);
+    // The audio never after the video, never from 0 beside a later video, never apart in a part.
+    expect(() => rangeTiming(ts(25), { start: 4, audioStart: 5 })).toThrow(/audio/);
+    expect(() => rangeTiming(ts(25), { start: 1, audioStart: 0 })).toThrow(/audio/);
+    expect(() => rangeTiming(ts(25), { start: 5, end: 8, audioStart: 4 })).toThrow(/audio/);
   });
 });
