@@ -27,7 +27,8 @@ export function segmentTimeOf(job: Job): number {
 
 /**
  * The alignment step of the job's audio (segments): AAC always, plus AC-3/E-AC-3 frames when the job asks for a
- * surround group (the lcm, so a boundary fits every encoder the worker may use). null: no exact boundary but 0.
+ * surround group. null: segment_time is not a whole number of samples, so no boundary but 0 is exact and the job
+ * is not split. (Parts may start on any segment: the worker starts a part's audio on this step before it.)
  */
 export function jobAlignmentStep(job: Job): number | null {
   const frames: number[] = [AUDIO_FRAME_SAMPLES.aac];
@@ -47,8 +48,9 @@ export interface PartRange {
 
 /**
  * The parts of a job given its source duration and the capable idle workers, or the reason it is not split (a
- * sentence for the job record). Boundaries are contiguous multiples of the alignment step, the last one ends at
- * the film's segment count (from the container duration, never below the film's real count).
+ * sentence for the job record). Boundaries are contiguous segment indices, as equal as they can be (any segment
+ * boundary is exact: the worker's audio handles the alignment); the last one ends at the film's segment count
+ * (from the container duration, never below the film's real count).
  */
 export function planParts(
   job: Job,
@@ -56,13 +58,13 @@ export function planParts(
   idleCapableWorkers: number,
 ): { parts: PartRange[] } | { reason: string } {
   if (idleCapableWorkers < 2) return { reason: `${idleCapableWorkers} capable worker(s) idle, 2 needed` };
-  const step = jobAlignmentStep(job);
   const t = segmentTimeOf(job);
-  if (step === null) return { reason: `segment_time ${t} s is not a whole number of audio samples: no exact cut` };
+  if (jobAlignmentStep(job) === null)
+    return { reason: `segment_time ${t} s is not a whole number of audio samples: no exact cut` };
   const wanted = Math.min(MAX_PARTS, PARTS_PER_IDLE_WORKER * idleCapableWorkers);
-  const parts = partBoundaries(durationSec, t, wanted, step);
+  const parts = partBoundaries(durationSec, t, wanted);
   if (parts.length < 2)
-    return { reason: `the film has only ${segmentCount(durationSec, t)} segments: too short to cut every ${step}` };
+    return { reason: `the film has only ${segmentCount(durationSec, t)} segment: too short to cut` };
   return { parts };
 }
 

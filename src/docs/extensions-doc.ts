@@ -18,20 +18,21 @@ the extension would ignore \`part\`/\`stitch\` and encode the whole film into th
 **Segments.** Every rendition of a job shares \`segment_time\` T, so segment K (0-based) starts at K x T in the whole
 film, in every rendition. Parts are ranges of segment indices [start_segment, end_segment).
 
-**The alignment rule.** Audio is coded in frames (AAC: 1024 samples at 48 kHz; AC-3/E-AC-3: 1536), so a part can
-start exactly at K x T only when K x T x 48000 is a whole number of frames. Every boundary must be a multiple of the
-**alignment step** g: the smallest g >= 1 with g x T x 48000 a multiple of 1024 (and of 1536 when the job has a
-surround group). T = 4 -> 2, T = 6 -> 4, T = 2 -> 4, T = 10 -> 4, an odd T -> 8. When T x 48000 is not a whole number
-(T = 4.00001) there is no exact boundary: do not split such a job. Part 0 starts at 0 and the last part reaches the
-end of the film; each part's start is the previous part's end.
+**Boundaries.** Any segment boundary will do: part 0 starts at 0, the last part reaches the end of the film, and
+each part's start is the previous part's end. (Audio is coded in frames, AAC 1024 samples at 48 kHz and
+AC-3/E-AC-3 1536, so the worker starts a part's audio at the last boundary before it where K x T x 48000 is a whole
+number of frames and leaves the audio segments before the part's start out: no orchestrator needs to know.) The one
+exception: when T x 48000 is not a whole number of samples (T = 4.00001) no boundary but 0 is exact, and a worker
+refuses the part: do not split such a job.
 
 **A part job** is the parent job (every field: \`input\`, \`outputs\`, \`hls_settings\`, \`audio_config\`,
 \`subtitles\`, \`output_base\`) with its own \`job_id\` (e.g. \`<parent>.part-<index>\`) and
 \`part: {parent_job_id, index, count, start_segment, end_segment}\`. The worker encodes segments
 [start_segment, end_segment) of every rendition, starting on an IDR, with the segment numbers and timestamps they
 have in the whole film, and commits them to the **parts area**. \`end_segment\` null or absent means "to the end of
-the film"; with both \`start_segment\` and \`end_segment\` absent the worker cuts the film into \`count\` equal parts
-on the alignment grid itself and encodes part \`index\` (the same cut for every index, so parts always meet). It
+the film"; with both \`start_segment\` and \`end_segment\` absent the worker cuts the film into \`count\` parts as
+equal as can be (the larger first) itself and encodes part \`index\` (the same cut for every index, so parts always
+meet). It
 finalizes COMPLETED with \`manifest_url\` = "/" + the path of the part's \`part.json\` relative to the NAS root and
 \`metrics.part: {index, count, start_segment, end_segment, segments}\` (\`end_segment\` is the real end it made), or
 FAILED like any job. Progress reports are over the part's own range (0 to 100).
@@ -53,9 +54,9 @@ leaves the parts in place: sending the stitch job again reuses them.
 
 1. Take a queued job whose source is long (you know or probe its duration) when at least two workers with the
    extension that fit it are idle.
-2. Cut it: n parts (about two per idle capable worker, so a slow machine does not hold the finish), boundaries on the
-   alignment step from segment 0 to the film's last segment (\`ceil(duration / T)\`). Send explicit
-   \`start_segment\`/\`end_segment\`.
+2. Cut it: n parts (about two per idle capable worker, so a slow machine does not hold the finish), as equal as can
+   be and the larger first (workers finishing early then pick up the shorter ones), from segment 0 to the film's
+   last segment (\`ceil(duration / T)\`). Send explicit \`start_segment\`/\`end_segment\`.
 3. Hand the part jobs out, one per sync answer, to capable idle workers only. Show the parent's progress as the parts'
    progress weighted by their segment counts.
 4. A part that finalizes FAILED (or is lost) is queued again alone; the other parts are not redone. Give up after a

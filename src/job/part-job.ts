@@ -31,6 +31,7 @@ import { startCompletenessCheck } from '../transcode/ffprobe-completeness.js';
 import { hardwareFamiliesOf, planTranscode } from '../transcode/plan.js';
 import { rangeAlignmentStep, rangeProgressSpan } from '../transcode/args/range.js';
 import { withDeviceFailures, type JobContext, type JobProgress, type JobSuccess } from './contract.js';
+import { alignDown } from '../media/segment-grid.js';
 import { ladderShape, resolvePartRange, type PartSpec } from './part-spec.js';
 import { buildPlanOptions, planOnChosenGpu } from './plan-choice.js';
 import { prepareJob } from './prepare.js';
@@ -74,7 +75,10 @@ export async function runPartJob(job: Job, part: PartSpec, ctx: JobContext, deps
       throw new JobValidationError(
         `hls_settings.segment_time ${plan.segmentTime} is not a whole number of 48 kHz audio samples: this job cannot be split into parts`,
       );
-    const range = resolvePartRange(part, source.durationSec, plan.segmentTime, step);
+    const range = resolvePartRange(part, source.durationSec, plan.segmentTime);
+    // The audio starts on its alignment step (range-timing.ts): at or before the part's start. Its segments before
+    // the start are the previous part's; they are made (the encoder's pre-roll, in effect) and left out below.
+    const audioStart = alignDown(range.start, step);
     const renditions = journaledRenditions(plan);
     await createStagingDir(config.temp_dir, job.job_id);
     const share = (range.end - range.start) / range.total;
@@ -89,7 +93,11 @@ export async function runPartJob(job: Job, part: PartSpec, ctx: JobContext, deps
     try {
       if (range.end > range.start) {
         // The last part runs to the film's end: its tail (a few ms of audio past the picture) is the film's too.
-        const segRange = range.end >= range.total ? { start: range.start } : { start: range.start, end: range.end };
+        const segRange = {
+          start: range.start,
+          ...(range.end < range.total ? { end: range.end } : {}),
+          ...(audioStart < range.start ? { audioStart } : {}),
+        };
         const args = buildRangeFfmpegArgs(plan, segRange);
         log.info(
           { part: part.index, of: part.count, segments: `${range.start}-${range.end - 1}`, total: range.total },
@@ -141,8 +149,10 @@ export async function runPartJob(job: Job, part: PartSpec, ctx: JobContext, deps
       encoders: Object.fromEntries(plan.renditions.map((r) => [r.variantDir, r.encoder])),
       renditions: Object.fromEntries(
         renditions.map((dir) => {
-          const segs = journal.segments(dir);
-          const map = segs.find((s) => s.map)?.map;
+          const all = journal.segments(dir);
+          // The fMP4 init is listed with the run's first segment, which may be one before the part's start.
+          const map = all.find((s) => s.map)?.map;
+          const segs = all.filter((s) => s.index >= range.start);
           return [
             dir,
             {

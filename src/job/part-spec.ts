@@ -12,31 +12,26 @@ import type { TranscodePlan } from '../transcode/types.js';
 export type PartSpec = JobPart;
 export type StitchSpec = JobStitch;
 
-/** The segments [start, end) a part encodes; start === end for a part past a short film's last cell (empty). */
+/**
+ * The segments [start, end) a part encodes; start === end for a part past a short film's last segment (empty). Any
+ * segment boundary will do: a part whose start is off the audio alignment step starts its audio at the step before
+ * it and leaves the segments before its start out (part-job.ts).
+ */
 export function resolvePartRange(
   part: PartSpec,
   durationSec: number,
   segmentTime: number,
-  step: number,
 ): { start: number; end: number; total: number } {
   const total = segmentCount(durationSec, segmentTime);
   if (part.index >= part.count)
     throw new JobValidationError(`part.index ${part.index} is not below part.count ${part.count}`);
   if (part.start_segment === undefined || part.start_segment === null) {
-    const parts = partBoundaries(durationSec, segmentTime, part.count, step);
+    const parts = partBoundaries(durationSec, segmentTime, part.count);
     const mine = parts[part.index];
     return mine ? { ...mine, total } : { start: total, end: total, total };
   }
   const start = part.start_segment;
   const end = Math.min(total, part.end_segment ?? total);
-  if (start % step !== 0)
-    throw new JobValidationError(
-      `part.start_segment ${start} is not on the audio grid: with segment_time ${segmentTime} it must be a multiple of ${step}`,
-    );
-  if (end < total && end % step !== 0)
-    throw new JobValidationError(
-      `part.end_segment ${end} is not on the audio grid: with segment_time ${segmentTime} it must be a multiple of ${step}`,
-    );
   if (start >= total) throw new JobValidationError(`part.start_segment ${start} is past the film's ${total} segments`);
   if (end <= start) throw new JobValidationError(`part.end_segment ${end} must be after part.start_segment ${start}`);
   return { start, end, total };

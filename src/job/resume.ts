@@ -124,9 +124,8 @@ export async function beginRun(
 /**
  * Where a resume starts, given the segments every rendition finished: the video from the last of them (the video
  * is what costs), the audio from the last boundary on its alignment step at or before it (range-timing.ts: a
- * boundary off that step would put later audio segments a frame off). A ladder without video starts both on the
- * step; one whose audio would restart at 0 starts everything at 0 (that saves less than one step, and a fresh
- * audio mux beside a range run's video is not a measured seam). Both 0 when the segment time is off the grid.
+ * boundary off that step would put later audio segments a frame off). A ladder without video starts on the step.
+ * Both 0 when the segment time is off the sample grid.
  */
 export function resumePoint(
   finished: number,
@@ -135,7 +134,6 @@ export function resumePoint(
 ): { from: number; audioFrom: number } {
   if (step === null) return { from: 0, audioFrom: 0 };
   const audioFrom = alignDown(finished, step);
-  if (audioFrom === 0) return { from: 0, audioFrom: 0 };
   return { from: hasVideo ? finished : audioFrom, audioFrom };
 }
 

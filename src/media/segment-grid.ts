@@ -56,21 +56,22 @@ export function segmentCount(durationSec: number, segmentTime: number): number {
 }
 
 /**
- * `count` parts of a film as segment ranges [start, end) on the grid of `step`: as equal as the grid allows (the
- * larger ones first), none empty, the first starting at 0 and the last ending at the film's last segment. Fewer parts come back when the
- * film has fewer grid cells than `count` (a short film is never cut into empty parts).
+ * `count` parts of a film as segment ranges [start, end) on the grid of `step` (1: any segment boundary, which
+ * range runs allow: transcode/range-timing.ts): as equal as the grid allows (the larger ones first), none empty,
+ * the first starting at 0 and the last ending at the film's last segment. Fewer parts come back when the film has
+ * fewer grid cells than `count` (a short film is never cut into empty parts).
  */
 export function partBoundaries(
   durationSec: number,
   segmentTime: number,
   count: number,
-  step: number,
+  step = 1,
 ): Array<{ start: number; end: number }> {
   const total = segmentCount(durationSec, segmentTime);
   const cells = Math.ceil(total / step);
   const parts = Math.max(1, Math.min(count, cells));
   // The larger parts first: workers take parts in order, so the shorter ones are what the first to finish picks up
-  // last (longest-first scheduling; measured 1.68x -> see bench/results.md), never a long one started late.
+  // last (longest-first scheduling; see bench/results.md), never a long one started late.
   const base = Math.floor(cells / parts);
   const larger = cells % parts;
   const cellStart = (i: number) => i * base + Math.min(i, larger);

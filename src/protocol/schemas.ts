@@ -135,14 +135,14 @@ export const JobPart = Type.Object(
       Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
         description:
           'First segment of this part (0-based index K: the segment that starts at K * segment_time in the whole ' +
-          'film). A multiple of the alignment step. null or absent (then end_segment too): the worker cuts the film into ' +
-          '`count` equal parts on the alignment grid itself and encodes part `index`.',
+          'film); any segment. null or absent (then end_segment too): the worker cuts the film into `count` parts as ' +
+          'equal as can be itself and encodes part `index`.',
       }),
     ),
     end_segment: Type.Optional(
       Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
         description:
-          'Exclusive end: the first segment NOT in this part, a multiple of the alignment step (the next ' +
+          'Exclusive end: the first segment NOT in this part (the next ' +
           "part's start_segment). null or absent: to the end of the film.",
       }),
     ),

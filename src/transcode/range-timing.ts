@@ -18,11 +18,13 @@
  * cross-fades it) and may end one packet later (an extra tiny audio tail segment on the film's last range). 5.1 is
  * exact there, and every version is exact for sample-exact timestamps (MP4, AC-3/E-AC-3 in Matroska, 96 ms FLAC).
  *
- * Invariant: the caller chose the audio's start K' and the end on the audio alignment step (media/segment-grid.ts),
- * so n_K'*F is where the uninterrupted run's frame grid puts segment K'; other K' still give a clean seam, but later
- * audio segments may be one frame off (design doc, "Boundaries"). The video may start on any segment K >= K': its
- * output cuts at every forced keyframe, which sit on the film's grid whatever K is. A resume uses that (video from
- * the last finished segment, audio from the aligned one before it: the audio is cheap, the video is the cost).
+ * Invariant: the caller chose the audio's start K' on the audio alignment step (media/segment-grid.ts), so n_K'*F is
+ * where the uninterrupted run's frame grid puts segment K', and the hls muxer's cuts, counted from the run's first
+ * packet, fall where the uninterrupted run's do for every later segment; another K' still gives a clean seam, but
+ * later audio segments may be one frame off (design doc, "Boundaries"). The video start K >= K' and the end may be
+ * any segment: the video output cuts at every forced keyframe, which sit on the film's grid, and the audio's end is
+ * a packet count. A resume and a part off the step start their audio at K' (segments K'..K-1 of the audio are made
+ * again: a resume replaces them, a part leaves them out) - measured exact in test/integration/range-seams.test.ts.
  */
 import { AUDIO_FRAME_SAMPLES } from '../media/segment-grid.js';
 import type { AudioCodec } from './types.js';
@@ -147,9 +149,7 @@ export function rangeTiming(o: RangeTimingInput, range: SegmentRange): RangeTimi
   if (!Number.isInteger(K) || K < 0) throw new Error(`a range starts at a segment index >= 0, not ${K}`);
   if (KE !== undefined && (!Number.isInteger(KE) || KE <= K))
     throw new Error(`a range [${K}, ${KE}) must end after it starts`);
-  // K' = 0 < K would mux the audio as a fresh run beside a range run's video: not a case the seams were measured
-  // for, and never worth it (it saves less than one alignment step), so the caller starts both at 0 instead.
-  if (!Number.isInteger(KA) || KA > K || (KA === 0 && K > 0) || (KE !== undefined && KA !== K))
+  if (!Number.isInteger(KA) || KA < 0 || KA > K)
     throw new Error(`the audio of a range [${K}, ${KE ?? 'end'}) cannot start at segment ${KA}`);
   const primingShift = Math.max(0, ...o.audioCodecs.map((c) => PRIMING_SAMPLES[c])) / RATE;
   const zeroOf = (k: number) => (k === 0 ? 0 : o.hasVideo ? firstFrameAtOrAfter(k * T, fps) : k * T);

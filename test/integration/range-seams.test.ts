@@ -245,8 +245,14 @@ describe.each(SCENARIOS)(
       console.log(`range-seams ${name} resume`, JSON.stringify(m));
     });
 
-    it('(b) parts [0,2) [2,4) [4,end) joined reproduce the uninterrupted run', async () => {
-      const ranges: SegmentRange[] = [{ start: 0, end: 2 }, { start: 2, end: 4 }, { start: 4 }];
+    // Boundaries off the audio step (2): each part's audio starts at the step before its start (K' = 0 for the
+    // part from 1) and the audio segments before its start are not its own (the part job leaves them out).
+    it('(b) parts [0,1) [1,3) [3,end) joined reproduce the uninterrupted run', async () => {
+      const ranges: SegmentRange[] = [
+        { start: 0, end: 1 },
+        { start: 1, end: 3, audioStart: 0 },
+        { start: 3, audioStart: 2 },
+      ];
       const joined = at('joined').stagingDir;
       const runs: string[] = [];
       for (const [i, range] of ranges.entries()) {
@@ -257,16 +263,17 @@ describe.each(SCENARIOS)(
         for (const dir of [...video, ...audio]) {
           const names = (await readdir(path.join(part.stagingDir, dir))).filter((n) => n.startsWith('seg_'));
           const freshIdx = (await segmentsOf(path.join(fresh, dir))).files.map((f) => Number(/seg_(\d+)/.exec(f)![1]));
-          const want = freshIdx.filter((n) => n >= range.start && n < (range.end ?? Infinity));
-          // Exactly its own segments, nothing to discard.
+          const from = audio.includes(dir) ? (range.audioStart ?? range.start) : range.start;
+          const want = freshIdx.filter((n) => n >= from && n < (range.end ?? Infinity));
+          // Exactly its own segments (and, for the audio, those from its audio start on).
           expect(
             names.map((n) => Number(/seg_(\d+)/.exec(n)![1])).sort((x, y) => x - y),
             `${dir} of part ${i}`,
           ).toEqual(want);
-          await copySegments(path.join(part.stagingDir, dir), path.join(joined, dir), 0, Infinity, i === 0);
+          await copySegments(path.join(part.stagingDir, dir), path.join(joined, dir), range.start, Infinity, i === 0);
         }
       }
-      const m = await compare(plan, fresh, joined, runs, [2, 4]);
+      const m = await compare(plan, fresh, joined, runs, [1, 3]);
       console.log(`range-seams ${name} parts`, JSON.stringify(m));
     });
   },

@@ -7,7 +7,7 @@
  * What it covers, each one a place where ffmpeg versions have differed: a 3-rung ladder to COMPLETED, an HDR10
  * source tone mapped to 8-bit SDR BT.709 (ffprobe 9.0 no longer reports the HEVC stream's transfer), a cancel
  * mid-job, the odd inputs (a rotated phone video, an odd size with non-square pixels, interlaced MPEG-2 in TS), and
- * a film split into two parts and stitched (the range runs' seek, trim, offsets and audio priming drop, issue 12).
+ * a film split into three parts and stitched (the range runs' seek, trim, offsets and audio priming drop, issue 12).
  *
  * Not part of `npm test` (its name does not end in .test.ts): vitest.matrix.config.ts runs it. MATRIX_FFMPEG_VERSION
  * (for example "7.1") makes the file fail unless the worker really runs that ffmpeg.
@@ -203,7 +203,7 @@ describe(`ffmpeg matrix (${process.env.MATRIX_FFMPEG_VERSION ?? 'the ffmpeg on P
     expect(['progressive', undefined]).toContain(v.field_order);
   });
 
-  it('a film split in two parts and stitched (run-job --part, --stitch): the seam is invisible', async () => {
+  it('a film split in three parts off the audio grid and stitched (run-job --part, --stitch): the seams are invisible', async () => {
     // Matroska: its millisecond timestamps are where ffmpeg versions differ after an accurate seek.
     const src = await source({ name: 'film.mkv', width: 320, height: 180, duration: 16 });
     const body = {
@@ -225,11 +225,13 @@ describe(`ffmpeg matrix (${process.env.MATRIX_FFMPEG_VERSION ?? 'the ffmpeg on P
       };
       await execFileP(process.execPath, [MAIN_JS, 'run-job', file, ...role], { env, timeout: 120_000 });
     };
-    await Promise.all([runJob(['--part', '0/2'], '0'), runJob(['--part', '1/2'], '1')]);
-    await runJob(['--stitch', '--part-count', '2'], 's');
-    // 16 s in 2 s segments: parts [0,4) and [4,8) (the AAC grid at T = 2 is 4 segments). 8 video segments, plus on
-    // 5.1 and 7.1 a one-frame tail that their constant frame rate adds at the end (an uninterrupted run has it too).
-    const check = await ladderCheck(path.join(dirs.nas, 'processed', 'split'), { segmentTime: 2, seams: [4] });
+    await Promise.all([runJob(['--part', '0/3'], '0'), runJob(['--part', '1/3'], '1')]);
+    await runJob(['--part', '2/3'], '2');
+    await runJob(['--stitch', '--part-count', '3'], 's');
+    // 16 s in 2 s segments: parts [0,3) [3,6) [6,8), boundaries off the AAC grid (4 segments at T = 2), so parts 1
+    // and 2 start their audio at 0 and 4. 8 video segments, plus on 5.1 and 7.1 a one-frame tail that their constant
+    // frame rate adds at the end (an uninterrupted run has it too).
+    const check = await ladderCheck(path.join(dirs.nas, 'processed', 'split'), { segmentTime: 2, seams: [3, 6] });
     expect(check.problems).toEqual([]);
     const counts = check.segmentsPerRendition;
     expect(counts['320x180']).toBe(counts['160x90']);

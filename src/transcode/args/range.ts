@@ -51,8 +51,9 @@ export function planRangeTiming(plan: TranscodePlan, range: SegmentRange): Range
 }
 
 /**
- * The step (in segments) that resume points and part boundaries must be multiples of: the audio alignment of the
- * plan's codecs (media/segment-grid.ts); 1 without audio; null when segment_time is not a whole number of samples.
+ * The step (in segments) that the audio of a range run must start on (SegmentRange.audioStart): the audio
+ * alignment of the plan's codecs (media/segment-grid.ts); 1 without audio; null when segment_time is not a whole
+ * number of samples (then no range run is exact).
  */
 export function rangeAlignmentStep(plan: TranscodePlan): number | null {
   const codecs = [...new Set(allAudioRenditions(plan.audioGroups).map((a) => a.codec))];

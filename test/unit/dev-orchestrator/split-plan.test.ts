@@ -19,36 +19,31 @@ import { jobBody } from './fixtures.js';
 const job = (over: Partial<Job> = {}) => ({ ...jobBody(over), job_id: 'film' }) as Job;
 
 describe('planParts', () => {
-  it('cuts about two parts per idle worker on the AAC grid, contiguous from 0 to the last segment', () => {
-    // T=6 -> step 4 (6*48000 = 288000 samples; 4 segments = 1125 AAC frames). 600 s = 100 segments.
+  it('cuts about two parts per idle worker, as equal as can be, contiguous from 0 to the last segment', () => {
+    // 600 s at T=6 = 100 segments. Any segment boundary is exact (the worker's audio starts on its step before it).
     const plan = planParts(job(), 600, 2);
     expect('parts' in plan && plan.parts).toEqual([
-      { start: 0, end: 28 },
-      { start: 28, end: 52 },
-      { start: 52, end: 76 },
-      { start: 76, end: 100 },
+      { start: 0, end: 25 },
+      { start: 25, end: 50 },
+      { start: 50, end: 75 },
+      { start: 75, end: 100 },
     ]);
     const three = planParts(job({ hls_settings: { segment_time: 4 } }), 601, 3);
     if (!('parts' in three)) throw new Error(three.reason);
-    expect(three.parts).toHaveLength(6);
+    // 151 segments = ceil(601 / 4) in 6 parts: 26 + 5 x 25, the larger first.
+    expect(three.parts.map((p) => p.end - p.start)).toEqual([26, 25, 25, 25, 25, 25]);
     expect(three.parts[0]!.start).toBe(0);
-    expect(three.parts.at(-1)!.end).toBe(151); // ceil(601 / 4)
-    for (let i = 1; i < three.parts.length; i++) {
-      expect(three.parts[i]!.start).toBe(three.parts[i - 1]!.end);
-      expect(three.parts[i]!.start % 2).toBe(0); // T=4 -> step 2
-    }
+    expect(three.parts.at(-1)!.end).toBe(151);
+    for (let i = 1; i < three.parts.length; i++) expect(three.parts[i]!.start).toBe(three.parts[i - 1]!.end);
   });
 
-  it('caps the parts at 16 and never cuts finer than the alignment step', () => {
+  it('caps the parts at 16 and never makes an empty part', () => {
     const many = planParts(job(), 6000, 12);
     expect('parts' in many && many.parts).toHaveLength(16);
-    // 30 s at T=6 = 5 segments = 2 grid cells of 4: two parts at most, however many workers.
+    // 30 s at T=6 = 5 segments: five parts at most, however many workers.
     const short = planParts(job(), 30, 8);
-    expect('parts' in short && short.parts).toEqual([
-      { start: 0, end: 4 },
-      { start: 4, end: 5 },
-    ]);
-    expect(planParts(job(), 20, 8)).toEqual({ reason: expect.stringContaining('too short') });
+    expect('parts' in short && short.parts.map((p) => p.end - p.start)).toEqual([1, 1, 1, 1, 1]);
+    expect(planParts(job(), 6, 8)).toEqual({ reason: expect.stringContaining('too short') });
   });
 
   it('needs two capable idle workers and an exact audio boundary', () => {

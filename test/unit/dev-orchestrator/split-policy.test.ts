@@ -82,7 +82,7 @@ describe('dev orchestrator: split policy', () => {
     const b = worker(base, 'b');
     const old = worker(base, 'old', caps()); // fits the job, but has no split-stitch/1
     for (const w of [a, b, old]) expect((await w.register()).status).toBe(200);
-    // 600 s at segment_time 6: 100 segments, cut on the AAC step of 4.
+    // 600 s at segment_time 6: 100 segments, cut in 4 equal parts.
     const enq = await call('POST', '/api/v1/jobs', { ...jobBody({ job_id: 'film' }), source_duration_sec: 600 });
     expect(enq.status).toBe(200);
     expect(enq.body.source_duration_sec).toBe(600);
@@ -94,7 +94,7 @@ describe('dev orchestrator: split policy', () => {
     expect(String((await job('film')).split_note)).toMatch(/waiting up to 15 s for two idle workers/);
     const first = await b.idleSync(); // a and b idle: 2 workers -> 4 parts
     expect(first?.job_id).toBe('film.part-0');
-    expect(first?.part).toEqual({ parent_job_id: 'film', index: 0, count: 4, start_segment: 0, end_segment: 28 });
+    expect(first?.part).toEqual({ parent_job_id: 'film', index: 0, count: 4, start_segment: 0, end_segment: 25 });
     expect({ ...first, part: undefined, job_id: 'film' }).toEqual({ ...jobBody({ job_id: 'film' }), part: undefined });
 
     const parent = await job('film');
@@ -106,16 +106,16 @@ describe('dev orchestrator: split policy', () => {
       [2, 'QUEUED', undefined, 0],
       [3, 'QUEUED', undefined, 0],
     ]);
-    // Contiguous boundaries on the step of 4, from 0 to the last segment.
+    // Contiguous boundaries from 0 to the last segment.
     const ranges = (parent.parts as { start_segment: number; end_segment: number }[]).map((p) => [
       p.start_segment,
       p.end_segment,
     ]);
     expect(ranges).toEqual([
-      [0, 28],
-      [28, 52],
-      [52, 76],
-      [76, 100],
+      [0, 25],
+      [25, 50],
+      [50, 75],
+      [75, 100],
     ]);
 
     // The old worker never gets a part, however often it asks.
@@ -126,7 +126,7 @@ describe('dev orchestrator: split policy', () => {
 
     // Progress: weighted by segments over the parts, the stitch last.
     await b.progress('film.part-0', 50);
-    expect((await job('film')).progress).toBe(13.3); // 95 * (28 * 0.5) / 100
+    expect((await job('film')).progress).toBe(11.9); // 95 * (25 * 0.5) / 100
 
     // Part 1 fails: it alone goes back to the queue; part 0 is not redone.
     expect((await a.fail('film.part-1', 'ffmpeg exited with code 1')).status).toBe(200);

@@ -14,11 +14,13 @@ describe('resumePoint', () => {
     expect(resumePoint(7, 1, true)).toEqual({ from: 7, audioFrom: 7 });
   });
 
-  it('an audio-only ladder starts on the step; nothing kept below one step or off the sample grid', () => {
+  it('an audio-only ladder starts on the step; nothing is kept off the sample grid', () => {
     expect(resumePoint(17, 2, false)).toEqual({ from: 16, audioFrom: 16 });
-    // The audio would restart at 0: everything restarts (a fresh audio mux beside a range run is not a seam).
-    expect(resumePoint(1, 2, true)).toEqual({ from: 0, audioFrom: 0 });
-    expect(resumePoint(3, 4, true)).toEqual({ from: 0, audioFrom: 0 });
+    // The audio restarts at 0 (muxed as a fresh run's: test/integration/range-seams.test.ts, part [1, 3)).
+    expect(resumePoint(1, 2, true)).toEqual({ from: 1, audioFrom: 0 });
+    expect(resumePoint(3, 4, true)).toEqual({ from: 3, audioFrom: 0 });
+    expect(resumePoint(1, 2, false)).toEqual({ from: 0, audioFrom: 0 });
+    expect(resumePoint(0, 2, true)).toEqual({ from: 0, audioFrom: 0 });
     expect(resumePoint(20, null, true)).toEqual({ from: 0, audioFrom: 0 });
   });
 });

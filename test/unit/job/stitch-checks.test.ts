@@ -109,36 +109,36 @@ describe('checkParts', () => {
 });
 
 describe('resolvePartRange', () => {
-  it('cuts equal parts on the grid when the orchestrator gives no range', () => {
-    const parts = [0, 1, 2, 3].map((index) => resolvePartRange({ parent_job_id: 'f', index, count: 4 }, 120, 4, 2));
+  it('cuts equal parts, the larger first, when the orchestrator gives no range', () => {
+    const parts = [0, 1, 2, 3].map((index) => resolvePartRange({ parent_job_id: 'f', index, count: 4 }, 120, 4));
     expect(parts.map((p) => [p.start, p.end])).toEqual([
       [0, 8],
       [8, 16],
-      [16, 24],
-      [24, 30],
+      [16, 23],
+      [23, 30],
     ]);
-    // A part past a short film's last grid cell is empty, so a stitch of `count` parts still finds them all.
-    expect(resolvePartRange({ parent_job_id: 'f', index: 2, count: 3 }, 6, 4, 2)).toEqual({
+    // A part past a short film's last segment is empty, so a stitch of `count` parts still finds them all.
+    expect(resolvePartRange({ parent_job_id: 'f', index: 2, count: 3 }, 6, 4)).toEqual({
       start: 2,
       end: 2,
       total: 2,
     });
   });
 
-  it('takes an explicit range on the grid and refuses one off it', () => {
+  it('takes an explicit range on any segment boundary and refuses one outside the film', () => {
     expect(
-      resolvePartRange({ parent_job_id: 'f', index: 1, count: 2, start_segment: 16, end_segment: null }, 120, 4, 2),
-    ).toEqual({
-      start: 16,
-      end: 30,
-      total: 30,
-    });
-    expect(() =>
-      resolvePartRange({ parent_job_id: 'f', index: 1, count: 2, start_segment: 15, end_segment: 30 }, 120, 4, 2),
-    ).toThrow(/start_segment 15 is not on the audio grid: .* multiple of 2/);
-    expect(() => resolvePartRange({ parent_job_id: 'f', index: 2, count: 2 }, 120, 4, 2)).toThrow(/part.index 2/);
-    expect(() => resolvePartRange({ parent_job_id: 'f', index: 0, count: 2, start_segment: 40 }, 120, 4, 2)).toThrow(
+      resolvePartRange({ parent_job_id: 'f', index: 1, count: 2, start_segment: 16, end_segment: null }, 120, 4),
+    ).toEqual({ start: 16, end: 30, total: 30 });
+    // Off the audio step (2 at T = 4): the part job starts its audio at 14 and leaves 14 out.
+    expect(
+      resolvePartRange({ parent_job_id: 'f', index: 1, count: 2, start_segment: 15, end_segment: 21 }, 120, 4),
+    ).toEqual({ start: 15, end: 21, total: 30 });
+    expect(() => resolvePartRange({ parent_job_id: 'f', index: 2, count: 2 }, 120, 4)).toThrow(/part.index 2/);
+    expect(() => resolvePartRange({ parent_job_id: 'f', index: 0, count: 2, start_segment: 40 }, 120, 4)).toThrow(
       /past the film's 30 segments/,
     );
+    expect(() =>
+      resolvePartRange({ parent_job_id: 'f', index: 0, count: 2, start_segment: 9, end_segment: 9 }, 120, 4),
+    ).toThrow(/must be after/);
   });
 });

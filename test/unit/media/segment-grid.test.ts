@@ -55,6 +55,21 @@ describe('partBoundaries', () => {
     expect(parts.map((p) => p.end - p.start)).toEqual([8, 8, 8, 6]);
   });
 
+  it('on any segment (step 1, the default): as equal as can be, the larger parts first', () => {
+    expect(partBoundaries(120, 4, 4).map((p) => p.end - p.start)).toEqual([8, 8, 7, 7]);
+    expect(partBoundaries(120, 4, 4)).toEqual([
+      { start: 0, end: 8 },
+      { start: 8, end: 16 },
+      { start: 16, end: 23 },
+      { start: 23, end: 30 },
+    ]);
+    expect(partBoundaries(10, 4, 5)).toEqual([
+      { start: 0, end: 1 },
+      { start: 1, end: 2 },
+      { start: 2, end: 3 },
+    ]);
+  });
+
   it('counts a short last segment and never makes empty parts', () => {
     expect(segmentCount(121, 4)).toBe(31);
     expect(segmentCount(120.0004, 4)).toBe(30);
