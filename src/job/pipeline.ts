@@ -9,6 +9,7 @@
  *    whether the job then succeeded or failed: the caller decides what to do about that hardware.
  */
 import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { EncoderFamily } from '../capabilities/types.js';
 import { createGpuSelector, type GpuSelector } from '../capabilities/gpu-selector.js';
@@ -102,6 +103,7 @@ export function createJobExecutor(deps: PipelineDeps): JobExecutor {
       keepMs: config.resume_keep,
       log,
       now: () => Date.now(),
+      bootTimeMs: () => Date.now() - os.uptime() * 1000,
     };
     // The run in progress (its journal of finished segments), and whether its staging stays for a resume.
     let run: RunStart | undefined;

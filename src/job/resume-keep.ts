@@ -16,6 +16,12 @@ export interface ResumeRunDeps {
   keepMs: number;
   log: Logger;
   now: () => number;
+  /**
+   * When this machine booted (ms since the epoch): a run interrupted since then lost no write to a power cut, so
+   * the segments its playlists list are trusted even where the journal had not recorded them yet (job/resume.ts).
+   * Absent: only the journal is trusted.
+   */
+  bootTimeMs?: () => number;
 }
 
 /** Marks the run interrupted and keeps its staging; undefined (and everything dropped) when nothing is worth it. */

@@ -72,6 +72,11 @@ export async function beginRun(
         renditions,
         playlistName: plan.playlistName,
       });
+      // The journal is read every second, so it may miss the last segment or two that ffmpeg finished before it
+      // was killed. When the machine has not restarted since the run began (a killed process, not a power cut),
+      // everything ffmpeg wrote is still in the page cache: the EVENT playlists' listed segments are whole, and
+      // scan() fsyncs them now as it would have then. After a reboot only what the journal recorded is trusted.
+      if (ranSinceBoot(previous, deps)) await journal.scan();
       // Never past the second-to-last segment: a crash during verify or the commit re-encodes the tail (cheap)
       // rather than trusting that the journal saw the muxer's very last write.
       const step = rangeAlignmentStep(plan);
@@ -135,6 +140,15 @@ export function resumePoint(
   if (step === null) return { from: 0, audioFrom: 0 };
   const audioFrom = alignDown(finished, step);
   return { from: hasVideo ? finished : audioFrom, audioFrom };
+}
+
+/**
+ * Whether every run of the job began after this machine last booted (so no write of theirs was lost to a power
+ * cut). A second of margin: uptime has whole seconds on some systems.
+ */
+function ranSinceBoot(previous: ResumeMeta, deps: ResumeRunDeps): boolean {
+  const began = Date.parse(previous.created_at);
+  return deps.bootTimeMs !== undefined && Number.isFinite(began) && deps.bootTimeMs() + 1000 < began;
 }
 
 /** Why an interrupted run cannot be continued by this one; undefined when it can. */
