@@ -6,9 +6,11 @@
  *   (b) parts [0,K1) [K1,K2) [K2,end), each in its own folder, then joined (part 0's fMP4 init for every segment).
  * For every rendition: segment count, EXTINF within one frame, the first PTS of every segment equal to the
  * reference's, one keyframe at the start of every video segment, audio packet counts, and the decoded audio (as a
- * player is fed it) around each seam: same sample count, no click, no sample off. In MPEG-TS and fMP4.
+ * player is fed it) around each seam: same sample count, no click, no sample off. In MPEG-TS and fMP4, with libx264
+ * and (resume only) libx265.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -64,17 +66,21 @@ afterAll(async () => {
   await removeDir(base);
 });
 
-async function planFor(segmentType: 'ts' | 'fmp4', surround: boolean): Promise<TranscodePlan> {
+async function planFor(
+  segmentType: 'ts' | 'fmp4',
+  surround: boolean,
+  codec: 'libx264' | 'libx265',
+): Promise<TranscodePlan> {
   const name = surround ? 'film51.mkv' : 'film.mkv';
-  await makeFilm(name, surround);
+  if (!existsSync(path.join(nas, 'movies', name))) await makeFilm(name, surround);
   const v = await validateJob(
     {
       job_id: `seams-${segmentType}`,
       input: { source_url: `movies/${name}` },
       ...(surround ? { audio_config: { surround: true, surround_codec: 'eac3' } } : {}),
       outputs: [
-        { resolution: '320x180', bitrate: '300k', codec: 'libx264', dest_path: 'out/film/hi' },
-        { resolution: '160x90', bitrate: '100k', codec: 'libx264', dest_path: 'out/film/lo' },
+        { resolution: '320x180', bitrate: '300k', codec, dest_path: 'out/film/hi' },
+        { resolution: '160x90', bitrate: '100k', codec, dest_path: 'out/film/lo' },
       ],
       hls_settings: { segment_time: T, segment_type: segmentType },
     },
@@ -190,94 +196,96 @@ async function compare(
  * kept prefix). TS with E-AC-3 passed the same checks when written (one offset for all codecs in TS).
  */
 const SCENARIOS = [
-  { name: 'ts', segmentType: 'ts', surround: false, resume: true },
-  { name: 'fmp4', segmentType: 'fmp4', surround: false, resume: true },
-  { name: 'fmp4-eac3', segmentType: 'fmp4', surround: true, resume: false },
+  { name: 'ts', segmentType: 'ts', surround: false, resume: true, codec: 'libx264' },
+  { name: 'fmp4', segmentType: 'fmp4', surround: false, resume: true, codec: 'libx264' },
+  { name: 'fmp4-eac3', segmentType: 'fmp4', surround: true, resume: false, codec: 'libx264' },
+  // HEVC (x265's B-frames and its own delay; fMP4 only): resume only, the parts add nothing the others do not cover.
+  { name: 'fmp4-hevc', segmentType: 'fmp4', surround: false, resume: true, parts: false, codec: 'libx265' },
 ] as const;
 
-describe.each(SCENARIOS)(
-  'range runs join seamlessly ($name, 23.976 fps)',
-  ({ name, segmentType, surround, resume }) => {
-    let plan: TranscodePlan;
-    let fresh: string;
-    const at = (dir: string): TranscodePlan => ({ ...plan, stagingDir: path.join(base, name, dir) });
+describe.each(SCENARIOS)('range runs join seamlessly ($name, 23.976 fps)', (scenario) => {
+  const { name, segmentType, surround, resume, codec } = scenario;
+  const parts = !('parts' in scenario) || scenario.parts;
+  let plan: TranscodePlan;
+  let fresh: string;
+  const at = (dir: string): TranscodePlan => ({ ...plan, stagingDir: path.join(base, name, dir) });
 
-    beforeAll(async () => {
-      plan = await planFor(segmentType, surround);
-      expect(rangeAlignmentStep(plan)).toBe(2);
-      fresh = at('fresh').stagingDir;
-      await run(buildFfmpegArgs(at('fresh')));
+  beforeAll(async () => {
+    plan = await planFor(segmentType, surround, codec);
+    expect(plan.renditions.map((r) => r.encoder)).toEqual([codec, codec]);
+    expect(rangeAlignmentStep(plan)).toBe(2);
+    fresh = at('fresh').stagingDir;
+    await run(buildFfmpegArgs(at('fresh')));
+  });
+
+  // The worker's resume point (job/resume.ts resumePoint): the video from the last finished segment, 5, the audio
+  // from the last one on the audio step (2 here) before it, 4.
+  it.runIf(resume)('(a) a resume from K = 5 (audio from 4) reproduces the uninterrupted run', async () => {
+    const range: SegmentRange = { start: 5, audioStart: 4 };
+    const resumed = at('resume');
+    const { video, audio } = renditionDirs(plan);
+    for (const dir of video) await copySegments(path.join(fresh, dir), path.join(resumed.stagingDir, dir), 0, 5);
+    for (const dir of audio) await copySegments(path.join(fresh, dir), path.join(resumed.stagingDir, dir), 0, 4);
+    // Through the worker's own runner, with the span: progress 0..100 over [K*T, end), not over the film.
+    const seen: number[] = [];
+    const args = buildRangeFfmpegArgs(resumed, range);
+    // Frequent progress blocks (default every 0.5 s), so this short run reports between its start and its end.
+    args.splice(args.indexOf('-nostats'), 0, '-stats_period', '0.05');
+    await runFfmpeg(args, {
+      ffmpegPath: FFMPEG,
+      durationSec: DURATION,
+      progressSpan: rangeProgressSpan(resumed, range),
+      stallTimeoutMs: 60_000,
+      onProgress: (p) => seen.push(p.progress),
     });
-
-    // The worker's resume point (job/resume.ts resumePoint): the video from the last finished segment, 5, the audio
-    // from the last one on the audio step (2 here) before it, 4.
-    it.runIf(resume)('(a) a resume from K = 5 (audio from 4) reproduces the uninterrupted run', async () => {
-      const range: SegmentRange = { start: 5, audioStart: 4 };
-      const resumed = at('resume');
-      const { video, audio } = renditionDirs(plan);
-      for (const dir of video) await copySegments(path.join(fresh, dir), path.join(resumed.stagingDir, dir), 0, 5);
-      for (const dir of audio) await copySegments(path.join(fresh, dir), path.join(resumed.stagingDir, dir), 0, 4);
-      // Through the worker's own runner, with the span: progress 0..100 over [K*T, end), not over the film.
-      const seen: number[] = [];
-      const args = buildRangeFfmpegArgs(resumed, range);
-      // Frequent progress blocks (default every 0.5 s), so this short run reports between its start and its end.
-      args.splice(args.indexOf('-nostats'), 0, '-stats_period', '0.05');
-      await runFfmpeg(args, {
-        ffmpegPath: FFMPEG,
-        durationSec: DURATION,
-        progressSpan: rangeProgressSpan(resumed, range),
-        stallTimeoutMs: 60_000,
-        onProgress: (p) => seen.push(p.progress),
-      });
-      expect(seen.at(-1)).toBe(100);
-      // Over the whole film this run could not pass (24 - 20) / 24 = 17 % before its end.
-      expect(Math.max(...seen.filter((p) => p < 100))).toBeGreaterThan(40);
-      // The run wrote exactly the segments that were missing: the video from 5 on, the audio from 4 on.
-      for (const [dirs, from] of [
-        [video, 5],
-        [audio, 4],
-      ] as const)
-        for (const dir of dirs) {
-          const s = await segmentsOf(path.join(resumed.stagingDir, dir));
-          expect(Number(/seg_(\d+)/.exec(s.files[0]!)![1]), `${dir}: first segment of the run`).toBe(from);
-        }
-      const m = await compare(plan, fresh, resumed.stagingDir, [fresh, resumed.stagingDir], [4]);
-      console.log(`range-seams ${name} resume`, JSON.stringify(m));
-    });
-
-    // Boundaries off the audio step (2): each part's audio starts at the step before its start (K' = 0 for the
-    // part from 1) and the audio segments before its start are not its own (the part job leaves them out).
-    it('(b) parts [0,1) [1,3) [3,end) joined reproduce the uninterrupted run', async () => {
-      const ranges: SegmentRange[] = [
-        { start: 0, end: 1 },
-        { start: 1, end: 3, audioStart: 0 },
-        { start: 3, audioStart: 2 },
-      ];
-      const joined = at('joined').stagingDir;
-      const runs: string[] = [];
-      for (const [i, range] of ranges.entries()) {
-        const part = at(`part-${i}`);
-        await run(buildRangeFfmpegArgs(part, range));
-        runs.push(part.stagingDir);
-        const { video, audio } = renditionDirs(plan);
-        for (const dir of [...video, ...audio]) {
-          const names = (await readdir(path.join(part.stagingDir, dir))).filter((n) => n.startsWith('seg_'));
-          const freshIdx = (await segmentsOf(path.join(fresh, dir))).files.map((f) => Number(/seg_(\d+)/.exec(f)![1]));
-          const from = audio.includes(dir) ? (range.audioStart ?? range.start) : range.start;
-          const want = freshIdx.filter((n) => n >= from && n < (range.end ?? Infinity));
-          // Exactly its own segments (and, for the audio, those from its audio start on).
-          expect(
-            names.map((n) => Number(/seg_(\d+)/.exec(n)![1])).sort((x, y) => x - y),
-            `${dir} of part ${i}`,
-          ).toEqual(want);
-          await copySegments(path.join(part.stagingDir, dir), path.join(joined, dir), range.start, Infinity, i === 0);
-        }
+    expect(seen.at(-1)).toBe(100);
+    // Over the whole film this run could not pass (24 - 20) / 24 = 17 % before its end.
+    expect(Math.max(...seen.filter((p) => p < 100))).toBeGreaterThan(40);
+    // The run wrote exactly the segments that were missing: the video from 5 on, the audio from 4 on.
+    for (const [dirs, from] of [
+      [video, 5],
+      [audio, 4],
+    ] as const)
+      for (const dir of dirs) {
+        const s = await segmentsOf(path.join(resumed.stagingDir, dir));
+        expect(Number(/seg_(\d+)/.exec(s.files[0]!)![1]), `${dir}: first segment of the run`).toBe(from);
       }
-      const m = await compare(plan, fresh, joined, runs, [1, 3]);
-      console.log(`range-seams ${name} parts`, JSON.stringify(m));
-    });
-  },
-);
+    const m = await compare(plan, fresh, resumed.stagingDir, [fresh, resumed.stagingDir], [4]);
+    console.log(`range-seams ${name} resume`, JSON.stringify(m));
+  });
+
+  // Boundaries off the audio step (2): each part's audio starts at the step before its start (K' = 0 for the
+  // part from 1) and the audio segments before its start are not its own (the part job leaves them out).
+  it.runIf(parts)('(b) parts [0,1) [1,3) [3,end) joined reproduce the uninterrupted run', async () => {
+    const ranges: SegmentRange[] = [
+      { start: 0, end: 1 },
+      { start: 1, end: 3, audioStart: 0 },
+      { start: 3, audioStart: 2 },
+    ];
+    const joined = at('joined').stagingDir;
+    const runs: string[] = [];
+    for (const [i, range] of ranges.entries()) {
+      const part = at(`part-${i}`);
+      await run(buildRangeFfmpegArgs(part, range));
+      runs.push(part.stagingDir);
+      const { video, audio } = renditionDirs(plan);
+      for (const dir of [...video, ...audio]) {
+        const names = (await readdir(path.join(part.stagingDir, dir))).filter((n) => n.startsWith('seg_'));
+        const freshIdx = (await segmentsOf(path.join(fresh, dir))).files.map((f) => Number(/seg_(\d+)/.exec(f)![1]));
+        const from = audio.includes(dir) ? (range.audioStart ?? range.start) : range.start;
+        const want = freshIdx.filter((n) => n >= from && n < (range.end ?? Infinity));
+        // Exactly its own segments (and, for the audio, those from its audio start on).
+        expect(
+          names.map((n) => Number(/seg_(\d+)/.exec(n)![1])).sort((x, y) => x - y),
+          `${dir} of part ${i}`,
+        ).toEqual(want);
+        await copySegments(path.join(part.stagingDir, dir), path.join(joined, dir), range.start, Infinity, i === 0);
+      }
+    }
+    const m = await compare(plan, fresh, joined, runs, [1, 3]);
+    console.log(`range-seams ${name} parts`, JSON.stringify(m));
+  });
+});
 
 it('ffmpeg writes EVENT playlists with temp_file while running (fresh run flags)', async () => {
   const text = await readFile(path.join(base, 'ts', 'fresh', 'v0', 'stream.m3u8'), 'utf8').catch(() => '');
