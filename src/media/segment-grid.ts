@@ -1,6 +1,7 @@
 /**
- * The segment grid that resume points and part boundaries must sit on (issue 12), shared by the worker (resume,
- * part jobs) and the dev orchestrator (where it cuts a film into parts).
+ * The segment grid of range runs (issue 12), shared by the worker (resume, part jobs) and the dev orchestrator
+ * (where it cuts a film into parts): parts may start on any segment, but a range run's AUDIO starts on the
+ * alignment step below (at or before the run's start; transcode/range-timing.ts).
  *
  * Every rendition shares segment_time T, so segment K starts at K*T in all of them. Audio is coded in frames
  * (AAC: 1024 samples at 48 kHz, AC-3/E-AC-3: 1536), and the hls muxer cuts audio segments on frame starts. A run
