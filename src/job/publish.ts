@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import { CODEC_LIMITS } from '../media/codec-levels.js';
 import { commitOutputs, type CommitOptions, type CommitResult } from '../storage/commit.js';
 import { buildCommitSpec } from '../storage/commit-spec.js';
+import type { StagedWriter } from '../storage/staged-writer.js';
 import { verifyStaging } from '../storage/verify.js';
 import type { TranscodePlan } from '../transcode/types.js';
 import { throwIfAborted } from '../util/abortable.js';
@@ -24,6 +25,11 @@ export interface PublishDeps {
   onStateDirProblem: JobContext['onStateDirProblem'];
   /** Told 97 once verified and 100 once committed (percent of the whole job). */
   report(p: JobProgress): void;
+  /**
+   * How the subtitle renditions, I-frame playlists and master are written into staging. Default: plain local
+   * writes (a whole job stages in temp_dir); a stitch, staged on the NAS, passes its NasFs writer.
+   */
+  writer?: StagedWriter;
 }
 
 export interface Published {
@@ -36,7 +42,14 @@ export interface Published {
 export async function publishLadder(staged: TranscodePlan, deps: PublishDeps): Promise<Published> {
   const { config, runner, log, signal } = deps;
   throwIfAborted(signal);
-  const subtitles = await makeSubtitleRenditions(staged, { runner, ffmpegPath: config.ffmpeg_path, log, signal });
+  const { writer } = deps;
+  const subtitles = await makeSubtitleRenditions(staged, {
+    runner,
+    ffmpegPath: config.ffmpeg_path,
+    log,
+    signal,
+    writer,
+  });
   const plan = { ...staged, subtitles: subtitles.kept };
   throwIfAborted(signal);
   const verified = await verifyStaging(plan, {
@@ -44,6 +57,7 @@ export async function publishLadder(staged: TranscodePlan, deps: PublishDeps): P
     ffprobePath: config.ffprobe_path,
     signal,
     codecLimits: CODEC_LIMITS[config.hls_codec_limits],
+    writer,
   });
   deps.report({ progress: 97, currentFps: 0, etaSec: 0 });
   throwIfAborted(signal);

@@ -9,8 +9,16 @@
  *      film, cut them, verify the ladder (bandwidths measured over the whole film), commit like any job;
  *   4. remove the parts area (only folders marked ours).
  * A failure before the commit leaves the parts where a retried stitch finds them.
+ *
+ * The staging folder is on the NAS, which people and other programs write to as well, so nothing the stitch writes
+ * there goes through plain fs: the segments are moved with checked renames, and every file the worker writes (the
+ * joined playlists, the cut WebVTT renditions, the I-frame playlists, the master) is one NasFs operation of its own
+ * (nasStagedWriter: the path checked from the NAS root down right before it, a link at the name removed, never
+ * followed, the file created with O_EXCL). ffmpeg, whose writes cannot be checked, writes the whole WebVTT tracks
+ * into the job's local staging folder in temp_dir instead (removed at the end); only their cuts reach the NAS.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { StorageError, errorMessage } from '../errors.js';
@@ -21,6 +29,8 @@ import { isMarkedOurs, MARKER_NAME, markerJson } from '../storage/ownership.js';
 import { PART_MANIFEST, partFolderOf, partsAreaOf, readPartManifest } from '../storage/parts-area.js';
 import { writeJoinedPlaylists } from '../storage/playlist-join.js';
 import { fingerprintSource, settingsDigest } from '../storage/source-fingerprint.js';
+import { nasStagedWriter } from '../storage/staged-writer.js';
+import { createStagingDir, removeStagingDir } from '../storage/staging.js';
 import { planTranscode, SUBTITLE_WORK_DIR } from '../transcode/plan.js';
 import { extractWholeSubtitles } from '../transcode/subtitle-extract.js';
 import { throwIfAborted } from '../util/abortable.js';
@@ -29,7 +39,7 @@ import { ladderShape, type StitchSpec } from './part-spec.js';
 import { buildPlanOptions } from './plan-choice.js';
 import { PartsMissingError } from './parts-missing-error.js';
 import { prepareJob } from './prepare.js';
-import { publishLadder, tracksMetrics } from './publish.js';
+import { publishLadder, tracksMetrics, type Published } from './publish.js';
 import { journaledRenditions } from './resume.js';
 import { checkParts, type StitchLayout } from './stitch-checks.js';
 
@@ -61,7 +71,13 @@ export async function runStitchJob(
   const area = partsAreaOf(draft.masterDir, stitch.parent_job_id);
   const areaAbs = abs(nas, area);
   const stagingDir = path.join(areaAbs, 'stitch');
-  const plan = planTranscode(validated, source, { ...buildPlanOptions(config, probe, stagingDir, true), sidecars });
+  // The whole WebVTT tracks stay local (temp_dir): ffmpeg writes them, and nothing on the NAS needs them.
+  const subtitleWorkDir = path.join(prepared.stagingDir, SUBTITLE_WORK_DIR);
+  const plan = planTranscode(validated, source, {
+    ...buildPlanOptions(config, probe, stagingDir, true),
+    sidecars,
+    subtitleWorkDir,
+  });
   const renditions = journaledRenditions(plan);
 
   // Parts not committed yet: its own error (run-job --stitch exits 3 on it, so a scheduler retries it later).
@@ -86,8 +102,10 @@ export async function runStitchJob(
   await gatherSegments(nas, area, stagingDir, layout, job.job_id, config.worker_id, (done) =>
     report({ progress: 5 + 25 * done, currentFps: 0, etaSec: 0 }),
   );
-  for (const dir of renditions) await nas.check(path.join(stagingDir, dir));
+  // Every file written into the staging on the NAS from here on: one checked NasFs operation each.
+  const writer = nasStagedWriter(nas);
   await writeJoinedPlaylists({
+    writer,
     stagingDir,
     playlistName: plan.playlistName,
     segmentType: plan.segmentType,
@@ -103,19 +121,28 @@ export async function runStitchJob(
       })),
   });
   report({ progress: 35, currentFps: 0, etaSec: 0 });
-  if (plan.subtitles.length > 0) {
-    await nas.mkdirs(path.join(stagingDir, SUBTITLE_WORK_DIR));
-    await extractWholeSubtitles(plan, { runner, ffmpegPath: config.ffmpeg_path, signal, log });
+  let published: Published;
+  try {
+    if (plan.subtitles.length > 0) {
+      // The sidecars' conversions land there too (publishLadder), so the folder exists before either runs.
+      await createStagingDir(config.temp_dir, job.job_id);
+      await mkdir(subtitleWorkDir);
+      await extractWholeSubtitles(plan, { runner, ffmpegPath: config.ffmpeg_path, signal, log });
+    }
+    report({ progress: 50, currentFps: 0, etaSec: 0 });
+    published = await publishLadder(plan, {
+      config,
+      runner,
+      log,
+      signal,
+      onStateDirProblem: ctx.onStateDirProblem,
+      report,
+      writer,
+    });
+  } finally {
+    const err = await removeStagingDir(prepared.stagingDir);
+    if (err) log.warn({ err, stagingDir: prepared.stagingDir }, 'could not remove the local staging folder');
   }
-  report({ progress: 50, currentFps: 0, etaSec: 0 });
-  const published = await publishLadder(plan, {
-    config,
-    runner,
-    log,
-    signal,
-    onStateDirProblem: ctx.onStateDirProblem,
-    report,
-  });
   await removePartsArea(nas, area, stitch.count).catch((err) =>
     log.warn({ err: errorMessage(err), area }, 'the ladder is published, but its parts area could not be removed'),
   );

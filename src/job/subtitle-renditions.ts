@@ -5,10 +5,10 @@
  * the segment type in use (storage/webvtt-segment.ts). Bad subtitle data never fails the job: the track is left
  * out and the finalize metrics say why.
  */
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandRunner } from '../exec/runner.js';
 import type { Logger } from '../log.js';
+import { localStagedWriter, type StagedWriter } from '../storage/staged-writer.js';
 import { writeSubtitleRendition } from '../storage/subtitle-rendition.js';
 import { stagedDirOf } from '../storage/verify.js';
 import { convertSidecar } from '../transcode/sidecar-convert.js';
@@ -20,6 +20,8 @@ export interface SubtitleRenditionDeps {
   ffmpegPath: string;
   log: Logger;
   signal: AbortSignal;
+  /** How the renditions are written into staging (default: plain local writes; a stitch's staging: NasFs). */
+  writer?: StagedWriter;
 }
 
 export interface SubtitleOutcome {
@@ -44,6 +46,7 @@ export async function makeSubtitleRenditions(
   // Invariant: only a plan with video rungs has subtitles (plan.ts): they follow the picture's segments.
   if (!firstRung) return { kept: [], warnings };
   const videoPlaylist = path.join(stagedDirOf(plan, firstRung), plan.playlistName);
+  const writer = deps.writer ?? localStagedWriter;
   for (const s of plan.subtitles) {
     throwIfAborted(deps.signal);
     if (s.source.kind === 'sidecar') {
@@ -54,7 +57,7 @@ export async function makeSubtitleRenditions(
       }
     }
     const outDir = path.join(plan.stagingDir, ...s.dir.split('/'));
-    await mkdir(outDir, { recursive: true });
+    await writer.mkdirs(outDir);
     try {
       const res = await writeSubtitleRendition({
         fullVttPath: s.fullVttPath,
@@ -62,6 +65,7 @@ export async function makeSubtitleRenditions(
         videoPlaylistPath: videoPlaylist,
         segmentType: plan.segmentType,
         playlistName: plan.playlistName,
+        writer,
       });
       if (res.cueCount === 0) {
         warnings.push(`${describe(s)} left out: no readable cue${res.warnings[0] ? ` (${res.warnings[0]})` : ''}`);

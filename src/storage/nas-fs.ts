@@ -43,6 +43,13 @@ export interface NasFs {
   rename(from: string, to: string): Promise<void>;
   /** Creates a new file (never through a link: O_EXCL) with `data`, flushed to disk. */
   writeNewFile(abs: string, data: string): Promise<void>;
+  /**
+   * Writes `data` as the file `abs`, whatever is at that name now: a file or a link there is removed (unlinked:
+   * a link is never followed), then the file is created with O_EXCL and flushed. A folder at the name is refused,
+   * and so is a link anywhere above it. Not atomic: a crash can leave the name missing or short (the stitch, its
+   * one user, rewrites every file on a retry).
+   */
+  replaceFile(abs: string, data: string | Uint8Array): Promise<void>;
   /** Removes a real folder and everything in it, when `isOurs` agrees right before the removal. */
   removeTree(abs: string, isOurs: (abs: string) => Promise<boolean>): Promise<'removed' | 'absent' | 'refused'>;
   /** Removes a regular file (a link is never followed; a missing file is fine). */
@@ -157,6 +164,43 @@ export async function openNasFs(nasRoot: string, opts: NasFsOptions = {}): Promi
     async writeNewFile(abs, data) {
       await walk(abs);
       const fh = await open(abs, 'wx');
+      try {
+        await fh.writeFile(data);
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+    },
+    async replaceFile(abs, data) {
+      // The folders down to the name are walked; the name itself is never followed. Unlike the other operations,
+      // a link there is not refused but unlinked (the link goes, its target is untouched): the name is the worker's
+      // own in a folder of its own (the stitch's staging), and a retried stitch must get past a planted link.
+      const dir = path.dirname(abs);
+      await walk(dir);
+      let there;
+      try {
+        there = await lstat(abs);
+      } catch (err) {
+        if (code(err) !== 'ENOENT') throw err;
+      }
+      if (there?.isDirectory()) throw new ConfinementError(`${rel(abs)} is a folder, not a file`, rel(abs));
+      if (there) {
+        try {
+          await unlink(abs);
+        } catch (err) {
+          if (code(err) !== 'ENOENT') throw err;
+        }
+      }
+      await walk(dir);
+      let fh;
+      try {
+        fh = await open(abs, 'wx');
+      } catch (err) {
+        // O_EXCL: whatever took the name since the unlink (a link planted by someone else) is never written through.
+        if (code(err) === 'EEXIST')
+          throw new ConfinementError(`${rel(abs)} was created by someone else while the worker wrote it`, rel(abs));
+        throw err;
+      }
       try {
         await fh.writeFile(data);
         await fh.datasync();

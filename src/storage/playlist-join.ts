@@ -14,6 +14,7 @@ import path from 'node:path';
 import { WorkerError } from '../errors.js';
 import { syncFolder } from '../util/durable-file.js';
 import type { JournaledSegment } from './segment-journal.js';
+import { localStagedWriter, type StagedWriter } from './staged-writer.js';
 
 export interface JoinRendition {
   dir: string;
@@ -27,6 +28,8 @@ export interface JoinOptions {
   segmentType: 'ts' | 'fmp4';
   renditions: JoinRendition[];
   segmentsOf(dir: string): JournaledSegment[];
+  /** How the playlists are written and the strays removed (default: plain local writes; the stitch's: NasFs). */
+  writer?: StagedWriter;
 }
 
 /** A rendition cannot be joined: its journal has a gap or misses what a playlist needs. Nothing was written. */
@@ -93,8 +96,10 @@ export async function writeJoinedPlaylists(o: JoinOptions): Promise<void> {
       independentSegments: p.rendition.independentSegments,
       ...(p.map !== undefined ? { map: p.map } : {}),
     });
-    await writeTextAtomically(path.join(dir, o.playlistName), text);
-    await removeStrays(dir, new Set([o.playlistName, ...(p.map ? [p.map] : []), ...p.segments.map((s) => s.file)]));
+    const writer = o.writer ?? localStagedWriter;
+    await writer.writeFile(path.join(dir, o.playlistName), text, { durable: true });
+    const keep = new Set([o.playlistName, ...(p.map ? [p.map] : []), ...p.segments.map((s) => s.file)]);
+    await removeStrays(dir, keep, writer);
   }
 }
 
@@ -140,20 +145,6 @@ async function fileSize(file: string): Promise<number | undefined> {
   }
 }
 
-/** Temp file, fsync, rename, folder fsync: a crash leaves the old playlist or the new one. */
-async function writeTextAtomically(file: string, text: string): Promise<void> {
-  const tmp = `${file}.join.tmp`;
-  const h = await fs.open(tmp, 'w');
-  try {
-    await h.writeFile(text, 'utf8');
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-  await fs.rename(tmp, file);
-  await syncFolder(path.dirname(file));
-}
-
 /**
  * What the hls muxer leaves in a rendition folder: segments, inits (init.mp4, init_N.mp4, range_init_N.mp4) and
  * .tmp files. Only such names are removed: a rendition folder may be the master's folder itself ("."), where the
@@ -161,12 +152,12 @@ async function writeTextAtomically(file: string, text: string): Promise<void> {
  */
 const MUXER_FILE = /(?:\.ts|\.m4s|\.tmp|^(?:range_)?init(?:_\d+)?\.mp4)$/;
 
-async function removeStrays(dir: string, keep: Set<string>): Promise<void> {
+async function removeStrays(dir: string, keep: Set<string>, writer: StagedWriter): Promise<void> {
   const entries = await fs.readdir(dir, { withFileTypes: true });
   let removed = 0;
   for (const e of entries) {
     if (!e.isFile() || keep.has(e.name) || !MUXER_FILE.test(e.name)) continue;
-    await fs.rm(path.join(dir, e.name), { force: true });
+    await writer.removeFile(path.join(dir, e.name));
     removed++;
   }
   if (removed > 0) await syncFolder(dir);

@@ -4,11 +4,12 @@
  * A broken or empty WebVTT never throws (warnings, cueCount 0, nothing written: the caller skips the track); a
  * video playlist or segment that cannot be read does, because then the video itself is broken.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import HLS from 'hls-parser';
 import { StorageError } from '../errors.js';
 import { fmp4VideoTimes, readFirstPts90k } from './media-start-time.js';
+import { localStagedWriter, type StagedWriter } from './staged-writer.js';
 import {
   defaultSubtitleSegmentName,
   mpegtsAtLocalZero,
@@ -30,6 +31,8 @@ export interface SubtitleRenditionArgs {
   playlistName?: string;
   /** Default seg_00000.vtt, seg_00001.vtt, ... */
   segmentName?: (i: number) => string;
+  /** How outDir and its files are written (default: plain local writes; a stitch's staging on the NAS: NasFs). */
+  writer?: StagedWriter;
 }
 
 export interface SubtitleRendition {
@@ -106,13 +109,14 @@ export async function writeSubtitleRendition(args: SubtitleRenditionArgs): Promi
 
   const name = args.segmentName ?? defaultSubtitleSegmentName;
   const playlistName = args.playlistName ?? 'stream.m3u8';
-  await mkdir(args.outDir, { recursive: true });
+  const writer = args.writer ?? localStagedWriter;
+  await writer.mkdirs(args.outDir);
   const files: string[] = [];
   for (const [i, text] of cut.segments.entries()) {
-    await writeFile(path.join(args.outDir, name(i)), text);
+    await writer.writeFile(path.join(args.outDir, name(i)), text);
     files.push(name(i));
   }
-  await writeFile(
+  await writer.writeFile(
     path.join(args.outDir, playlistName),
     subtitleMediaPlaylist(video.durations, video.targetDuration, name),
   );

@@ -5,7 +5,7 @@
  * exact codec strings), writes each rung's I-frame playlist, writes the master with the renditions' real folder
  * names (ffmpeg's staging names are v0, v1, ...), and checks the whole against Apple's rules (apple-rules.ts).
  */
-import { stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { StorageError } from '../errors.js';
 import type { AudioGroupPlan, RenditionPlan, TranscodePlan } from '../transcode/types.js';
@@ -21,6 +21,7 @@ import {
   type MasterVariant,
 } from './master-playlist.js';
 import { checkMediaPlaylist, type CheckedMediaPlaylist } from './playlist-check.js';
+import { localStagedWriter, type StagedWriter } from './staged-writer.js';
 import { probeVideo, type VideoFactsOptions } from './video-facts.js';
 
 export { durationTolerance } from './playlist-check.js';
@@ -58,6 +59,8 @@ export interface VerifiedStaging {
 export interface VerifyOptions extends VideoFactsOptions {
   /** Highest H.264/HEVC levels (hls_codec_limits); Apple's strict ones when absent. */
   codecLimits?: AppleCodecLimits;
+  /** How the I-frame playlists and the master are written (default: plain local writes; a stitch's: NasFs). */
+  writer?: StagedWriter;
 }
 
 /** GROUP-ID of the subtitle renditions. */
@@ -154,6 +157,7 @@ function audioMedia(g: AudioGroupPlan, playlistName: string): MasterMedia[] {
 /** Verifies the staged tree of `plan` and writes its master playlist. Throws StorageError naming the bad file. */
 export async function verifyStaging(plan: TranscodePlan, opts: VerifyOptions): Promise<VerifiedStaging> {
   const masterFile = path.join(plan.stagingDir, plan.masterPlaylistName);
+  const writer = opts.writer ?? localStagedWriter;
   const playlistName = plan.playlistName;
   const iframeName = iframePlaylistName(plan);
   const fmp4 = plan.segmentType === 'fmp4';
@@ -170,7 +174,7 @@ export async function verifyStaging(plan: TranscodePlan, opts: VerifyOptions): P
         );
         const facts = await probeVideo(m.firstMedia, r, opts);
         const iframes = await buildIFramePlaylist(m.dir, r.playlistName, { signal: opts.signal });
-        await writeFile(path.join(m.dir, iframeName), iframes.text);
+        await writer.writeFile(path.join(m.dir, iframeName), iframes.text);
         const iframeCheck = await checkMediaPlaylist(m.dir, iframeName, plan.source.durationSec, plan.segmentTime);
         return { r, m, facts, iframes, iframeCheck };
       }),
@@ -312,7 +316,7 @@ export async function verifyStaging(plan: TranscodePlan, opts: VerifyOptions): P
   );
   if (violations.length > 0)
     throw new StorageError(`the ladder breaks Apple's HLS authoring rules: ${formatViolations(violations)}`);
-  await writeFile(masterFile, text);
+  await writer.writeFile(masterFile, text);
 
   const trackFiles = trackChecks.flatMap(({ checked }) => {
     const rel = path.relative(plan.stagingDir, checked.dir).split(path.sep).join('/');

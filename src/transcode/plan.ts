@@ -47,6 +47,11 @@ export interface PlanOptions {
    * chain and tonemap_vaapi are assumed (ASSUMED_TONE_MAPPERS), as before the probe verified them.
    */
   toneMappers?: readonly ToneMapperPath[];
+  /**
+   * Where ffmpeg writes the whole WebVTT tracks before they are cut (default `<stagingDir>/.subtitles`). A stitch
+   * stages on the NAS but keeps these in its local temp_dir: ffmpeg's own writes cannot be checked on the NAS.
+   */
+  subtitleWorkDir?: string;
 }
 
 /** Peak rate allowed above the average (VBV): +20 % keeps segment sizes close to BANDWIDTH. */
@@ -274,7 +279,7 @@ export function planTranscode(v: ValidatedJob, source: SourceInfo, opts: PlanOpt
         opts.sidecars ?? [],
         v.subtitles,
         tracksDir,
-        path.join(opts.stagingDir, SUBTITLE_WORK_DIR),
+        opts.subtitleWorkDir ?? path.join(opts.stagingDir, SUBTITLE_WORK_DIR),
       )
     : { subtitles: [], skipped: source.subtitles.map((s) => audioOnlySkip(s)) };
   const renditions = video ? planVideoRungs(v, video, opts, audio.groupOfOutput, playlistName) : [];

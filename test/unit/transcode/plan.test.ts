@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { JobValidationError } from '../../../src/errors.js';
 import { displaySize, fitRendition } from '../../../src/transcode/plan-geometry.js';
@@ -9,6 +10,7 @@ import {
   makePlanOptions,
   makeSourceInfo,
   makeValidatedJob,
+  STAGING,
   subtitleStream,
   type OutputSpec,
 } from '../../helpers/plan-fixtures.js';
@@ -457,6 +459,17 @@ describe('planTranscode: what Apple players take', () => {
     const args = buildFfmpegArgs(p);
     expect(args[args.indexOf('-filter_complex') + 1]).toBe('[0:0]aresample=48000:async=1:first_pts=0[a0]');
     expect(args[args.indexOf('-var_stream_map') + 1]).toBe('a:0,name:index_tracks/a0');
+  });
+
+  it('writes the whole WebVTT tracks into staging, or into subtitleWorkDir (a stitch: local, not on the NAS)', () => {
+    const source = makeSourceInfo();
+    source.subtitles = [subtitleStream({ index: 2, language: 'eng' })];
+    const v = makeValidatedJob(ladderOf());
+    expect(planTranscode(v, source, makePlanOptions()).subtitles[0]!.fullVttPath).toBe(
+      path.join(STAGING, '.subtitles', 's0.vtt'),
+    );
+    const local = planTranscode(v, source, makePlanOptions({ subtitleWorkDir: '/tmp/tw/jobs/x/.subtitles' }));
+    expect(local.subtitles[0]!.fullVttPath).toBe(path.join('/tmp/tw/jobs/x/.subtitles', 's0.vtt'));
   });
 });
 
