@@ -96,6 +96,9 @@ const { buildFfmpegArgs, buildFilterGraph } = await load('transcode/args/index.j
 const { commitOutputs } = await load('storage/commit.js');
 const { buildCommitSpec } = await load('storage/commit-spec.js');
 const { verifyStaging } = await load('storage/verify.js');
+const { openSegmentJournal } = await load('storage/segment-journal.js');
+const { writeJoinedPlaylists } = await load('storage/playlist-join.js');
+const { journaledRenditions } = await load('job/resume.js');
 const { jobStagingDir } = await load('storage/paths.js');
 const { runFootprintBench } = await import(pathToFileURL(path.join(here, 'footprint.mjs')).href);
 const { runIdleBench } = await import(pathToFileURL(path.join(here, 'idle-bench.mjs')).href);
@@ -344,7 +347,7 @@ if (want('e2e')) {
 }
 
 // Where the job's time outside ffmpeg goes: each step on its own, on the bare run's output (median of 3).
-const pieces = { probe: [], complete: [], verify: [], commit: [] };
+const pieces = { probe: [], complete: [], journal: [], verify: [], commit: [] };
 if (want('e2e')) {
   log('job overhead pieces: validate + ffprobe of the source, completeness check, verification, commit');
   const piecesNas = path.join(out, 'pieces-nas');
@@ -364,6 +367,28 @@ if (want('e2e')) {
       await measure(() => assertSourceComplete(probed, { ffprobePath: FFPROBE, runner: execaRunner })),
     );
     const stagedPlan = { ...plan, stagingDir: piecesStage };
+    // ffmpeg writes EVENT playlists; the job records each finished segment (fsync + journal line) and writes the
+    // ladder's VOD playlists from the journal (issue 12): here all of it at once, as after the last scan.
+    pieces.journal.push(
+      await measure(async () => {
+        const renditions = journaledRenditions(stagedPlan);
+        const journal = await openSegmentJournal({
+          file: path.join(out, `pieces-segments-${i}.jsonl`),
+          stagingDir: piecesStage,
+          renditions,
+          playlistName: stagedPlan.playlistName,
+        });
+        await journal.scan();
+        await journal.close();
+        await writeJoinedPlaylists({
+          stagingDir: piecesStage,
+          playlistName: stagedPlan.playlistName,
+          segmentType: stagedPlan.segmentType,
+          renditions: renditions.map((dir, i) => ({ dir, independentSegments: i < stagedPlan.renditions.length })),
+          segmentsOf: (dir) => journal.segments(dir),
+        });
+      }),
+    );
     let verified;
     pieces.verify.push(
       await measure(async () => {
@@ -386,6 +411,7 @@ if (want('e2e')) {
   await rm(piecesStage, { recursive: true, force: true });
   await rm(piecesNas, { recursive: true, force: true });
   await rm(piecesNas + '-state', { recursive: true, force: true });
+  for (let i = 0; i < 3; i++) await rm(path.join(out, `pieces-segments-${i}.jsonl`), { force: true });
 }
 const piece = Object.fromEntries(Object.entries(pieces).map(([k, v]) => [k, v.length ? med(v) : undefined]));
 
@@ -565,6 +591,7 @@ if (want('e2e')) {
     pieces: [
       ['validate + ffprobe of the source (before ffmpeg)', piece.probe],
       ['completeness check of the source (ffprobe, runs beside ffmpeg)', piece.complete],
+      ['segment journal (fsync + record every segment) and VOD playlists from it', piece.journal],
       ['verification (playlists, segment sizes, SPS of each first segment)', piece.verify],
       ['commit of the job output to the NAS folder', piece.commit],
     ]
@@ -750,15 +777,15 @@ if (want('split') && split) {
       [
         '6. split over 2 workers (1 core each) vs whole on 1',
         `${sec(split.split.ms)} s vs ${sec(split.whole.ms)} s`,
-        `${x(split.whole.ms, split.split.ms)} sooner`,
-        `${x(split.split.cpuMs, split.whole.cpuMs)} the CPU`,
+        `${(split.speedup ?? split.whole.ms / split.split.ms).toFixed(2)}x sooner${split.rounds ? ` (median of ${split.rounds.length})` : ''}`,
+        `${(split.cpuRatio ?? split.split.cpuMs / split.whole.cpuMs).toFixed(2)}x the CPU`,
         '>= 1.7x sooner',
       ],
       [
         '6a. resume after a kill at 60% vs whole run',
         `${sec(split.resume.ms)} s vs ${sec(split.whole.ms)} s`,
-        `${((split.resume.ms / split.whole.ms) * 100).toFixed(0)}%`,
-        `${((split.resume.cpuMs / split.whole.cpuMs) * 100).toFixed(0)}%`,
+        `${((split.resumeShare ?? split.resume.ms / split.whole.ms) * 100).toFixed(0)}%${split.rounds ? ` (median of ${split.rounds.length})` : ''}`,
+        `${((split.resumeCpuShare ?? split.resume.cpuMs / split.whole.cpuMs) * 100).toFixed(0)}%`,
         '<= 45%',
       ],
       [
@@ -944,8 +971,10 @@ film (x264 ultrafast, stereo AAC) to ${sp?.ladder ?? '?'} (preset ${sp?.preset ?
 the built worker (\`dist/main.js start\`, child processes) and the dev orchestrator, every worker and ffmpeg pinned
 with \`taskset -c N\` (its ffmpeg inherits the affinity: checked while it runs). Wall time from the enqueue to
 COMPLETED (b: the parent's, parts and stitch included; c: from the retry, after the worker and its ffmpeg were
-SIGKILLed at 57 % and the worker started again). CPU: the workers and their children from the enqueue on. One run
-of each, in order a, b, c, d, on a machine other sessions share: the load average beside each row is that load.
+SIGKILLed at 57 % and the worker started again). CPU: the workers and their children from the enqueue on. a, b and
+c run ${sp?.rounds?.length ?? 1} time(s), the order rotating per round; each ratio is the median of the per-round
+ratios (b and c against the a of the same round), the wall and CPU shown are the median run's; d runs once. The
+machine is shared: the load average beside each row is that of its median run.
 
 ${splitSection}
 

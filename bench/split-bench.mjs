@@ -11,8 +11,11 @@
 //   d. the seed's approach: one ffmpeg per rendition (the worker's argv builder with one rendition per run, as row 1
 //      of bench/run.mjs), run one after the other on core 0.
 // Workers are the built worker (dist/main.js start) as child processes; the dev orchestrator runs in this process
-// (in memory, on 127.0.0.1) and is driven over its operator API like an operator would. One run of each: the
-// machine is shared, so the figures come with the load average around each run. Linux only (taskset, /proc).
+// (in memory, on 127.0.0.1) and is driven over its operator API like an operator would. a, b and c run
+// BENCH_SPLIT_ROUNDS times (default 3), the order rotating per round (a b c, b c a, c a b), and each ratio is the
+// median of the per-round ratios (b and c against the a of the same round): on a shared machine one run swings by
+// 15 % (measured: a 51.9 s to 60.3 s within an hour), so one run of each decides nothing. d runs once. The figures
+// come with the load average around each run. Linux only (taskset, /proc).
 // Runs alone (`node bench/split-bench.mjs`, after `npm run build`) or from bench/run.mjs (BENCH_ONLY=split).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -29,6 +32,7 @@ const FFMPEG = process.env.BENCH_FFMPEG ?? 'ffmpeg';
 const FFPROBE = process.env.BENCH_FFPROBE ?? 'ffprobe';
 const SEGMENT_TIME = 4;
 const KILL_AT = 57;
+const ROUNDS = Math.max(1, Number(process.env.BENCH_SPLIT_ROUNDS ?? 3));
 export const SPLIT_LADDER = '720p 2500k + 360p 800k libx264';
 
 const log = (msg) => process.stderr.write(`bench split: ${msg}\n`);
@@ -281,126 +285,153 @@ export async function runSplitBench({ dist = path.join(ROOT, 'dist'), out = path
   };
 
   // a. whole job, one worker on core 0.
-  results.whole = await scenario('a. whole job, one worker', { cores: [0] }, async ({ op, workers }) => {
-    const loadBefore = load1();
-    const aff = watchAffinity(workers);
-    const cpu0 = treeCpuMs(workers[0].pid);
-    const t0 = performance.now();
-    await op.enqueue(jobFor('whole'));
-    const rec = await finished(op, 'whole', workers);
-    const ms = performance.now() - t0;
-    const cpuMs = treeCpuMs(workers[0].pid) - cpu0;
-    const affinity = aff.stop();
-    log(`a. whole: ${(ms / 1000).toFixed(1)} s (ffmpeg on CPUs ${affinity['bench-0']})`);
-    return {
-      ms,
-      cpuMs,
-      transcodeMs: rec.finalize?.metrics?.transcode_time_ms,
-      affinity,
-      load: [loadBefore, load1()],
-    };
-  });
-
-  // b. split over two workers on cores 0 and 1.
-  results.split = await scenario(
-    'b. split job, two workers',
-    { cores: [0, 1], split: true },
-    async ({ op, workers }) => {
+  const runWhole = (round) =>
+    scenario(`a. whole job, one worker (round ${round + 1})`, { cores: [0] }, async ({ op, workers }) => {
       const loadBefore = load1();
       const aff = watchAffinity(workers);
-      // CPU from the enqueue on (the workers' start-up and capability probe are not the job's).
-      const cpu0 = workers.reduce((a, w) => a + treeCpuMs(w.pid), 0);
+      const cpu0 = treeCpuMs(workers[0].pid);
       const t0 = performance.now();
-      await op.enqueue(jobFor('split'));
-      let partsDoneMs;
-      const rec = await until(
-        async () => {
-          for (const w of workers)
-            if (w.child.exitCode !== null) throw new Error(`bench split: worker ${w.id} exited:\n${w.tail()}`);
-          const j = await op.job('split');
-          if (partsDoneMs === undefined && j.parts?.length && j.parts.every((p) => p.status === 'COMPLETED'))
-            partsDoneMs = performance.now() - t0;
-          return ENDED.has(j.status) ? j : undefined;
-        },
-        'the split job to end',
-        undefined,
-        100,
-      );
+      const id = `whole-${round}`;
+      await op.enqueue(jobFor(id));
+      const rec = await finished(op, id, workers);
       const ms = performance.now() - t0;
-      if (rec.status !== 'COMPLETED') throw new Error(`bench split: split job ended ${rec.status}: ${rec.error_msg}`);
-      if (!rec.parts?.length) throw new Error(`bench split: the job was not split (${rec.split_note})`);
-      const cpuMs = workers.reduce((a, w) => a + treeCpuMs(w.pid), 0) - cpu0;
-      const stitch = await op.job(rec.stitch.job_id);
-      const parts = await Promise.all(rec.parts.map((p) => op.job(p.job_id)));
+      const cpuMs = treeCpuMs(workers[0].pid) - cpu0;
       const affinity = aff.stop();
-      log(`b. split: ${(ms / 1000).toFixed(1)} s, ${rec.parts.length} parts, stitch on ${rec.stitch.worker_id}`);
+      log(`a. whole: ${(ms / 1000).toFixed(1)} s (ffmpeg on CPUs ${affinity['bench-0']})`);
       return {
         ms,
         cpuMs,
-        partsDoneMs,
-        stitchMs:
-          stitch.assigned_at && stitch.finished_at
-            ? Date.parse(stitch.finished_at) - Date.parse(stitch.assigned_at)
-            : undefined,
-        parts: parts.map((p) => ({
-          worker: p.worker_id,
-          segments: p.job.part.end_segment - p.job.part.start_segment,
-          ms: p.assigned_at && p.finished_at ? Date.parse(p.finished_at) - Date.parse(p.assigned_at) : undefined,
-        })),
+        transcodeMs: rec.finalize?.metrics?.transcode_time_ms,
         affinity,
         load: [loadBefore, load1()],
       };
-    },
-  );
+    });
+
+  // b. split over two workers on cores 0 and 1.
+  const runSplit = (round) =>
+    scenario(
+      `b. split job, two workers (round ${round + 1})`,
+      { cores: [0, 1], split: true },
+      async ({ op, workers }) => {
+        const loadBefore = load1();
+        const aff = watchAffinity(workers);
+        // CPU from the enqueue on (the workers' start-up and capability probe are not the job's).
+        const cpu0 = workers.reduce((a, w) => a + treeCpuMs(w.pid), 0);
+        const t0 = performance.now();
+        const id = `split-${round}`;
+        await op.enqueue(jobFor(id));
+        let partsDoneMs;
+        const rec = await until(
+          async () => {
+            for (const w of workers)
+              if (w.child.exitCode !== null) throw new Error(`bench split: worker ${w.id} exited:\n${w.tail()}`);
+            const j = await op.job(id);
+            if (partsDoneMs === undefined && j.parts?.length && j.parts.every((p) => p.status === 'COMPLETED'))
+              partsDoneMs = performance.now() - t0;
+            return ENDED.has(j.status) ? j : undefined;
+          },
+          'the split job to end',
+          undefined,
+          100,
+        );
+        const ms = performance.now() - t0;
+        if (rec.status !== 'COMPLETED') throw new Error(`bench split: split job ended ${rec.status}: ${rec.error_msg}`);
+        if (!rec.parts?.length) throw new Error(`bench split: the job was not split (${rec.split_note})`);
+        const cpuMs = workers.reduce((a, w) => a + treeCpuMs(w.pid), 0) - cpu0;
+        const stitch = await op.job(rec.stitch.job_id);
+        const parts = await Promise.all(rec.parts.map((p) => op.job(p.job_id)));
+        const affinity = aff.stop();
+        log(`b. split: ${(ms / 1000).toFixed(1)} s, ${rec.parts.length} parts, stitch on ${rec.stitch.worker_id}`);
+        return {
+          ms,
+          cpuMs,
+          partsDoneMs,
+          stitchMs:
+            stitch.assigned_at && stitch.finished_at
+              ? Date.parse(stitch.finished_at) - Date.parse(stitch.assigned_at)
+              : undefined,
+          parts: parts.map((p) => ({
+            worker: p.worker_id,
+            segments: p.job.part.end_segment - p.job.part.start_segment,
+            ms: p.assigned_at && p.finished_at ? Date.parse(p.finished_at) - Date.parse(p.assigned_at) : undefined,
+          })),
+          affinity,
+          load: [loadBefore, load1()],
+        };
+      },
+    );
 
   // c. resume after a kill at 60 %, one worker on core 0.
-  results.resume = await scenario('c. resume after a kill at 60 %', { cores: [0] }, async ({ op, workers, orch }) => {
-    const loadBefore = load1();
-    const t0 = performance.now();
-    await op.enqueue(jobFor('resume'));
-    await until(
-      async () => {
-        if (workers[0].child.exitCode !== null) throw new Error(`bench split: worker exited:\n${workers[0].tail()}`);
-        return (await op.job('resume')).progress >= KILL_AT;
-      },
-      `progress ${KILL_AT} %`,
-      undefined,
-      100,
+  const runResume = (round) =>
+    scenario(`c. resume after a kill at 60 % (round ${round + 1})`, { cores: [0] }, async ({ op, workers, orch }) => {
+      const id = `resume-${round}`;
+      const loadBefore = load1();
+      const t0 = performance.now();
+      await op.enqueue(jobFor(id));
+      await until(
+        async () => {
+          if (workers[0].child.exitCode !== null) throw new Error(`bench split: worker exited:\n${workers[0].tail()}`);
+          return (await op.job(id)).progress >= KILL_AT;
+        },
+        `progress ${KILL_AT} %`,
+        undefined,
+        100,
+      );
+      // A power cut: the worker and its ffmpeg (and any ffprobe) go at once, nothing is flushed or reported.
+      const victims = [workers[0].pid, ...childrenOf(workers[0].pid)];
+      for (const pid of victims) process.kill(pid, 'SIGKILL');
+      const killedMs = performance.now() - t0;
+      await workers[0].exited;
+      log(`c. killed ${victims.length} process(es) at ${(killedMs / 1000).toFixed(1)} s; restarting the worker`);
+      const r0 = performance.now();
+      workers[0] = startWorker({ core: 0, id: 'bench-0', orchUrl: orch.url, nas, dir: await slot(0) });
+      await until(async () => (await op.job(id)).status === 'FAILED', 'the interrupted job reported FAILED', 180_000);
+      const restartMs = performance.now() - r0;
+      const failed = await op.job(id);
+      const cpu0 = treeCpuMs(workers[0].pid);
+      const t1 = performance.now();
+      await op.retry(id);
+      const rec = await finished(op, id, workers);
+      const ms = performance.now() - t1;
+      const cpuMs = treeCpuMs(workers[0].pid) - cpu0;
+      const resume = rec.finalize?.metrics?.resume ?? {};
+      log(`c. resumed from segment ${resume.resumed_from_segment}: ${(ms / 1000).toFixed(1)} s from the retry`);
+      return {
+        ms,
+        cpuMs,
+        killedMs,
+        restartMs,
+        failedMsg: failed.error_msg,
+        fromSegment: resume.resumed_from_segment,
+        totalSegments: Math.ceil(SECONDS / SEGMENT_TIME),
+        load: [loadBefore, load1()],
+      };
+    });
+
+  const rounds = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const runs = { whole: runWhole, split: runSplit, resume: runResume };
+    const order = ['whole', 'split', 'resume'];
+    for (let k = 0; k < round % 3; k++) order.push(order.shift());
+    const r = {};
+    for (const kind of order) r[kind] = await runs[kind](round);
+    log(
+      `round ${round + 1}/${ROUNDS} (${order.join(', ')}): split ${(r.whole.ms / r.split.ms).toFixed(2)}x, resume ${((r.resume.ms / r.whole.ms) * 100).toFixed(0)}%`,
     );
-    // A power cut: the worker and its ffmpeg (and any ffprobe) go at once, nothing is flushed or reported.
-    const victims = [workers[0].pid, ...childrenOf(workers[0].pid)];
-    for (const pid of victims) process.kill(pid, 'SIGKILL');
-    const killedMs = performance.now() - t0;
-    await workers[0].exited;
-    log(`c. killed ${victims.length} process(es) at ${(killedMs / 1000).toFixed(1)} s; restarting the worker`);
-    const r0 = performance.now();
-    workers[0] = startWorker({ core: 0, id: 'bench-0', orchUrl: orch.url, nas, dir: await slot(0) });
-    await until(
-      async () => (await op.job('resume')).status === 'FAILED',
-      'the interrupted job reported FAILED',
-      180_000,
-    );
-    const restartMs = performance.now() - r0;
-    const failed = await op.job('resume');
-    const cpu0 = treeCpuMs(workers[0].pid);
-    const t1 = performance.now();
-    await op.retry('resume');
-    const rec = await finished(op, 'resume', workers);
-    const ms = performance.now() - t1;
-    const cpuMs = treeCpuMs(workers[0].pid) - cpu0;
-    const resume = rec.finalize?.metrics?.resume ?? {};
-    log(`c. resumed from segment ${resume.resumed_from_segment}: ${(ms / 1000).toFixed(1)} s from the retry`);
-    return {
-      ms,
-      cpuMs,
-      killedMs,
-      restartMs,
-      failedMsg: failed.error_msg,
-      fromSegment: resume.resumed_from_segment,
-      totalSegments: Math.ceil(SECONDS / SEGMENT_TIME),
-      load: [loadBefore, load1()],
-    };
-  });
+    rounds.push(r);
+  }
+  results.rounds = rounds;
+  // The median run of each kind (for the table's wall and CPU), and the median of the per-round ratios.
+  const medianRun = (kind) =>
+    [...rounds.map((r) => r[kind])].sort((x, y) => x.ms - y.ms)[Math.floor((rounds.length - 1) / 2)];
+  const medianOf = (xs) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)];
+  results.whole = medianRun('whole');
+  results.split = medianRun('split');
+  results.resume = medianRun('resume');
+  results.speedup = medianOf(rounds.map((r) => r.whole.ms / r.split.ms));
+  results.resumeShare = medianOf(rounds.map((r) => r.resume.ms / r.whole.ms));
+  results.cpuRatio = medianOf(rounds.map((r) => r.split.cpuMs / r.whole.cpuMs));
+  results.resumeCpuShare = medianOf(rounds.map((r) => r.resume.cpuMs / r.whole.cpuMs));
 
   // d. the seed's approach: one ffmpeg per rendition on core 0, the worker's own argv builder per rendition.
   {
@@ -450,8 +481,6 @@ export async function runSplitBench({ dist = path.join(ROOT, 'dist'), out = path
 
   await rm(work, { recursive: true, force: true });
   await rm(path.join(nas, 'processed'), { recursive: true, force: true });
-  results.speedup = results.whole.ms / results.split.ms;
-  results.resumeShare = results.resume.ms / results.whole.ms;
   results.at = new Date().toISOString();
   return results;
 }
@@ -461,21 +490,32 @@ const lo = (l) => `${l[0].toFixed(1)} → ${l[1].toFixed(1)}`;
 
 /** The markdown table of a runSplitBench() result. */
 export function splitTable(d) {
+  const rounds = d.rounds ?? [{ whole: d.whole, split: d.split, resume: d.resume }];
+  const each = (f) => rounds.map(f).join(', ');
+  const speedup = d.speedup ?? d.whole.ms / d.split.ms;
+  const resumeShare = d.resumeShare ?? d.resume.ms / d.whole.ms;
   const rows = [
-    ['a. whole job, 1 worker on core 0', s(d.whole.ms), s(d.whole.cpuMs), '', '', lo(d.whole.load)],
     [
-      `b. split (${d.split.parts.length} parts + stitch), 2 workers on cores 0 and 1`,
+      `a. whole job, 1 worker on core 0 (median of ${rounds.length}: ${each((r) => s(r.whole.ms))})`,
+      s(d.whole.ms),
+      s(d.whole.cpuMs),
+      '',
+      '',
+      lo(d.whole.load),
+    ],
+    [
+      `b. split (${d.split.parts.length} parts + stitch), 2 workers on cores 0 and 1 (${each((r) => s(r.split.ms))})`,
       s(d.split.ms),
       s(d.split.cpuMs),
-      `${(d.whole.ms / d.split.ms).toFixed(2)}x sooner than a`,
+      `${speedup.toFixed(2)}x sooner than a (per round: ${each((r) => (r.whole.ms / r.split.ms).toFixed(2) + 'x')})`,
       '>= 1.7x',
       lo(d.split.load),
     ],
     [
-      `c. resume after a kill at ${KILL_AT} %: retry to COMPLETED (from segment ${d.resume.fromSegment} of ${d.resume.totalSegments})`,
+      `c. resume after a kill at ${KILL_AT} %: retry to COMPLETED (from segment ${each((r) => r.resume.fromSegment)} of ${d.resume.totalSegments})`,
       s(d.resume.ms),
       s(d.resume.cpuMs),
-      `${((d.resume.ms / d.whole.ms) * 100).toFixed(0)}% of a`,
+      `${(resumeShare * 100).toFixed(0)}% of a (per round: ${each((r) => ((r.resume.ms / r.whole.ms) * 100).toFixed(0) + '%')})`,
       '<= 45%',
       lo(d.resume.load),
     ],
@@ -498,9 +538,13 @@ export function splitTable(d) {
 
 /** The details under the table: parts, stitch, the interrupted run, the affinity seen. */
 export function splitDetails(d) {
-  const parts = d.split.parts.map((p) => `${p.segments} seg on ${p.worker} ${s(p.ms)}`).join(', ');
+  const partsOf = (b) => b.parts.map((p) => `${p.segments} seg on ${p.worker} ${s(p.ms)}`).join(', ');
+  const rounds = d.rounds ?? [{ split: d.split }];
   return [
-    `Split: all parts done ${s(d.split.partsDoneMs)} after the enqueue, stitch ${s(d.split.stitchMs)} (assigned to finished); parts: ${parts}.`,
+    ...rounds.map(
+      (r, i) =>
+        `Split, round ${i + 1}: all parts done ${s(r.split.partsDoneMs)} after the enqueue, stitch ${s(r.split.stitchMs)} (assigned to finished); parts: ${partsOf(r.split)}.`,
+    ),
     `Resume: killed at ${s(d.resume.killedMs)} after the enqueue (whole run ${s(d.whole.ms)}); worker restart to the job reported FAILED ${s(d.resume.restartMs)} (not in c); the worker said: "${d.resume.failedMsg}".`,
     `Seed: ${Object.entries(d.seed.perRendition)
       .map(([k, v]) => `${k} ${s(v)}`)

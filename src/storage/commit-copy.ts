@@ -9,7 +9,7 @@
  * signal is honoured between files, so a cancel or SIGTERM during a long copy stops within one file.
  */
 import { constants as fsConstants } from 'node:fs';
-import { copyFile, link, open } from 'node:fs/promises';
+import { copyFile, link, lstat, open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { throwIfAborted } from '../util/abortable.js';
@@ -102,6 +102,9 @@ export async function copyAndFlush(
       // planted name; copyFile then opens our own empty file. What remains is the microseconds between the two
       // opens (see nas-fs.ts).
       await (await open(to, 'wx')).close();
+      // copyFile follows a link at its source. A stitch's staged segments are on the NAS, where someone could swap
+      // one for a link to a file outside it (which would then be published): copy regular files only.
+      if (!(await lstat(from)).isFile()) throw new Error(`${from} is not a regular file (a link?): not copied`);
       await copy(from, to);
     } catch (err) {
       throw o.fail(to, err);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JobCancelledError, StorageError } from '../../../src/errors.js';
@@ -216,6 +216,24 @@ describe('commitOutputs', () => {
     const staged = await stat(path.join(spec.folders[0]!.sourceDir, 'seg0.ts'));
     expect((await stat(path.join(nas, 'processed/movie/720p/seg0.ts'))).ino).not.toBe(staged.ino);
   });
+
+  // A stitch's staged segments are on the NAS: one swapped for a link to a file outside it is not published.
+  it.skipIf(process.platform === 'win32')(
+    'copying: a staged file that is a link is refused (its target is never copied), the NAS as it was',
+    async () => {
+      const spec = await ladderSpec('v1');
+      const secret = path.join(root, 'secret.txt');
+      await writeFile(secret, 'outside the NAS');
+      const seg = path.join(spec.folders[0]!.sourceDir, 'seg1.ts');
+      await rm(seg);
+      await symlink(secret, seg);
+      const before = await snapshotTree(nas);
+      await expect(
+        commitOutputs(spec, { nasRoot: nas, stateDir: state, concurrency: 2, allowHardLinks: false }),
+      ).rejects.toThrow(/seg1\.ts/);
+      expect(await snapshotTree(nas)).toEqual(before);
+    },
+  );
 
   it.skipIf(!existsSync('/dev/shm'))('staging on another filesystem (tmpfs): falls back to copying', async () => {
     const shm = await mkdtemp('/dev/shm/tw-commit-');
