@@ -128,7 +128,12 @@ function startWorker({ core, id, orchUrl, nas, dir }) {
     WORKER_STATE_DIR: path.join(dir, 'state'),
     WORKER_HTTP_HOST: '127.0.0.1',
     WORKER_HTTP_PORT: '0',
-    WORKER_SYNC_INTERVAL: '200ms',
+    // The dev orchestrator runs in this (unpinned) process, so every request it answers is CPU taken from a core
+    // that, in b, a worker's ffmpeg needs (ffmpeg runs at nice 10, this process at 0): measured ~10 % of a core
+    // with syncs every 200 ms, and the worker sharing a core with it ran its parts ~30 % slower. In a farm the
+    // orchestrator is another machine. 1 s syncs keep the assignment prompt (a worker syncs at once after a
+    // finalize, so parts and the stitch follow without waiting); progress every 500 ms places c's kill precisely.
+    WORKER_SYNC_INTERVAL: '1s',
     WORKER_PROGRESS_INTERVAL: '500ms',
     WORKER_LOG_LEVEL: 'info',
     WORKER_FFMPEG_PATH: FFMPEG,
@@ -202,7 +207,7 @@ async function finished(op, id, workers) {
     },
     `job ${id} to end`,
     undefined,
-    100,
+    500,
   );
   if (rec.status !== 'COMPLETED') throw new Error(`bench split: job ${id} ended ${rec.status}: ${rec.error_msg}`);
   return rec;
@@ -213,7 +218,9 @@ function watchAffinity(workers) {
   const seen = {};
   const timer = setInterval(() => {
     for (const w of workers)
-      for (const kid of childrenOf(w.pid)) if (commOf(kid) === 'ffmpeg' && !seen[w.id]) seen[w.id] = cpusAllowed(kid);
+      if (!seen[w.id]) for (const kid of childrenOf(w.pid)) if (commOf(kid) === 'ffmpeg') seen[w.id] = cpusAllowed(kid);
+    // Once each worker's ffmpeg was seen, this process stops reading /proc (it shares the cores with them).
+    if (workers.every((w) => seen[w.id])) clearInterval(timer);
   }, 300);
   return { stop: () => (clearInterval(timer), seen) };
 }
@@ -332,7 +339,7 @@ export async function runSplitBench({ dist = path.join(ROOT, 'dist'), out = path
           },
           'the split job to end',
           undefined,
-          100,
+          500,
         );
         const ms = performance.now() - t0;
         if (rec.status !== 'COMPLETED') throw new Error(`bench split: split job ended ${rec.status}: ${rec.error_msg}`);
