@@ -979,6 +979,18 @@ machine is shared: the load average beside each row is that of its median run.
 ${splitSection}
 
 Notes:
+- Row 2 (job vs bare ffmpeg) rose from +3.3% (2026-12-06 06:53) to about +16%, and row 2b from 278 ms to about
+  600 ms, with no change of the bench: the pieces table shows where. Its SDR source is a 10-bit HEVC file without
+  colour tags, which since 09:08 that day (HDR detection on ffprobe 9.0, src/transcode/ffprobe-first-frame.ts)
+  costs a second ffprobe that decodes the first 4K frame (~270 ms here) before ffmpeg starts, so that an untagged
+  HDR10 film is not published washed out. Tagged sources and 8-bit ones do not pay it. The resume bookkeeping of
+  issue 12 (segment journal with an fsync per segment, VOD playlists written from it) is its own row in the pieces
+  table (~25 ms).
+- Split (rows 6*): the dev orchestrator runs inside the bench process, which no taskset pins. With syncs every
+  200 ms it took ~10 % of a core at nice 0 from whichever worker's core it ran on (ffmpeg runs at nice 10), and that
+  worker's parts ran ~30 % slower (5 rounds: 1.27-1.56x). Syncs every 1 s (a worker syncs at once after each
+  finalize anyway) and polls every 500 ms removed it. The host's speed also drifts by tens of percent over minutes
+  (the whole job took 51.9 s to 74.9 s the same day), hence rounds with ratios taken within a round.
 - Every language (rows 5*): "1 audio rendition" is the new worker on the same film with only its default track
   (the English 5.1, the track the worker before issue 11 kept): same track, same downmix, same video, so rows 5
   differ only by the two extra tracks (demux, decode, downmix, encode, segments, playlists). The argv before issue
