@@ -7,9 +7,8 @@
  * to the share can plant a link at one of those names or swap a folder for one, so every write goes through NasFs,
  * checked from the NAS root down right before it acts, file by file, never through a link (nasStagedWriter).
  */
-import { rename, rm, mkdir, open, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { syncFolder } from '../util/durable-file.js';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { writeTextDurably } from '../util/durable-file.js';
 import type { NasFs } from './nas-fs.js';
 
 export interface StagedWriter {
@@ -30,7 +29,7 @@ export const localStagedWriter: StagedWriter = {
     await mkdir(dir, { recursive: true });
   },
   async writeFile(file, data, opts) {
-    if (opts?.durable) await writeTextAtomically(file, data);
+    if (opts?.durable) await writeTextDurably(file, data);
     else await writeFile(file, data);
   },
   async removeFile(file) {
@@ -48,18 +47,4 @@ export function nasStagedWriter(nas: NasFs): StagedWriter {
     writeFile: (file, data) => nas.replaceFile(file, data),
     removeFile: (file) => nas.removeFile(file),
   };
-}
-
-/** Temp file, fsync, rename, folder fsync: a crash leaves the old file or the new one. */
-async function writeTextAtomically(file: string, text: string): Promise<void> {
-  const tmp = `${file}.join.tmp`;
-  const h = await open(tmp, 'w');
-  try {
-    await h.writeFile(text, 'utf8');
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-  await rename(tmp, file);
-  await syncFolder(path.dirname(file));
 }

@@ -8,13 +8,18 @@ import { randomUUID } from 'node:crypto';
  * directory handles to sync, and its rename is already durable enough for our purposes).
  */
 export async function writeJsonDurably(file: string, data: unknown): Promise<void> {
+  await writeTextDurably(file, JSON.stringify(data, null, 2));
+}
+
+/** The same for any text (the joined media playlists of a staged ladder, for one). */
+export async function writeTextDurably(file: string, text: string): Promise<void> {
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true });
   // Unique per call: two writes of one file in the same millisecond must not share a temp file.
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`);
   const handle = await fs.open(tmp, 'w');
   try {
-    await handle.writeFile(JSON.stringify(data, null, 2));
+    await handle.writeFile(text, 'utf8');
     await handle.sync();
   } catch (err) {
     // A full disk must not also leave a half-written temp file taking the space we wait for.
