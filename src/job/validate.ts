@@ -128,7 +128,7 @@ function parseOutputValues(o: Job['outputs'][number], i: number, audio: Validate
     fail(
       `${at}.resolution`,
       o.resolution,
-      'expected 240p, 360p, 480p, 720p, 1080p, 1440p, 2160p, 4k or WIDTHxHEIGHT such as "1280x720"',
+      'expected an even height such as 360p, 576p, 720p or 1080p (16p to 4320p), 4k, 8k, or WIDTHxHEIGHT such as "1280x720"',
     );
   const videoBitrate = parseBitrate(o.bitrate);
   if (videoBitrate === null || videoBitrate < MIN_VIDEO_BITRATE || videoBitrate > MAX_VIDEO_BITRATE)

@@ -21,28 +21,30 @@ export const PROBE_LADDER: readonly Resolution[] = [
   { label: '720p', width: 1280, height: 720 },
 ];
 
-/** Named output heights a job may ask for (compared lower-case: "4K" is "4k"). */
-const NAMED_HEIGHTS: Readonly<Record<string, number>> = {
-  '240p': 240,
-  '360p': 360,
-  '480p': 480,
-  '720p': 720,
-  '1080p': 1080,
-  '1440p': 1440,
-  '2160p': 2160,
-  '4k': 2160,
-};
+/** Named output heights a job may ask for besides "<height>p" (compared lower-case: "4K" is "4k"). */
+const NAMED_HEIGHTS: Readonly<Record<string, number>> = { '4k': 2160, '8k': 4320 };
 
 /** Largest WxH side accepted (8K); anything above is a typo or an attack on memory. */
 const MAX_SIDE = 7680;
+/** Tallest "<height>p" accepted (8K). */
+const MAX_HEIGHT = 4320;
 
 export type RequestedResolution = { kind: 'height'; height: number } | { kind: 'size'; width: number; height: number };
 
-/** "720p" -> height 720; "4K" -> 2160; "1280x720" -> size box. null when not one of those forms. */
+/**
+ * "720p" -> height 720 (any even height from 16p to 4320p: the usual 360p/720p/1080p, PAL's 576p, Apple's 432p and
+ * 540p); "4K" -> 2160, "8K" -> 4320; "1280x720" -> size box. null when not one of those forms. An odd height is
+ * refused rather than rounded: 4:2:0 video needs even sides, and "719p" is more likely a typo than a wish.
+ */
 export function parseResolution(value: string): RequestedResolution | null {
   const v = value.trim().toLowerCase();
   const named = Object.prototype.hasOwnProperty.call(NAMED_HEIGHTS, v) ? NAMED_HEIGHTS[v] : undefined;
   if (named) return { kind: 'height', height: named };
+  const p = /^(\d{2,4})p$/.exec(v);
+  if (p) {
+    const height = Number(p[1]);
+    return height >= 16 && height <= MAX_HEIGHT && height % 2 === 0 ? { kind: 'height', height } : null;
+  }
   const m = /^(\d{1,5})x(\d{1,5})$/.exec(v);
   if (!m) return null;
   const width = Number(m[1]);

@@ -91,7 +91,9 @@ export type SyncRequest = Static<typeof SyncRequest>;
 
 export const JobOutput = Type.Object(
   {
-    resolution: Type.String({ description: '240p, 360p, 480p, 720p, 1080p, 1440p, 2160p, 4k, or WIDTHxHEIGHT.' }),
+    resolution: Type.String({
+      description: 'An even height such as 360p, 576p, 720p or 1080p (16p to 4320p), 4k, 8k, or WIDTHxHEIGHT.',
+    }),
     bitrate: Type.String({ description: 'Video bitrate such as "2500k" or "5M" (bits per second), 16k to 500M.' }),
     codec: Type.String({ description: 'ffmpeg encoder name, e.g. libx264 or h264_nvenc.' }),
     dest_path: Type.String({

@@ -198,6 +198,7 @@ function common(root: Json, file: string, sizeBytes: number | undefined): Omit<S
       codec: str(s.codec_name) ?? 'unknown',
       channels: num(s.channels) ?? 0,
       channelLayout: str(s.channel_layout),
+      ...(num(s.sample_rate) ? { sampleRate: num(s.sample_rate) } : {}),
       language: language(s),
       ...(title(s) ? { title: title(s) } : {}),
       isDefault: isDefault(s),

@@ -72,6 +72,7 @@ export function planAudioGroups(
       streamIndex: a.index,
       sourceChannels: a.channels,
       sourceLayout: a.channelLayout,
+      ...(a.sampleRate ? { sourceSampleRate: a.sampleRate } : {}),
       channels: channelsOf(a),
       codec,
       // A stereo track in the surround group needs no surround bitrate (E-AC-3/AC-3 stereo is transparent at 192k).

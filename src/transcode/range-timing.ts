@@ -46,6 +46,23 @@ const RATE = 48_000;
 export const PRIMING_SAMPLES: Record<AudioCodec, number> = { aac: 1024, ac3: 256, eac3: 256 };
 /** The input seek grid: 64 ms, a multiple of every audio frame size and a whole number of microseconds. */
 const SEEK_GRID_SAMPLES = 3072;
+/** The rate an unstated source rate is checked as: 44.1 kHz needs the coarsest grid of the rates in use. */
+const UNSTATED_RATE = 44_100;
+
+/**
+ * The input seek grid (in 48 kHz samples) for source audio tracks at these rates: 64 ms, or the smallest multiple of
+ * it that is a whole number of samples of every track (320 ms for 44.1 kHz and its family; 320 ms is whole samples
+ * of every rate that is a multiple of 25 Hz, which all rates in use are). The accurate seek then cuts every track on
+ * one of its own samples, so its audio resampled to 48 kHz has the uninterrupted run's phase (measured exact in
+ * test/integration/range-seams.test.ts); a seek between two source samples would move the run's audio by a
+ * fraction of a sample.
+ */
+export function seekGridSamples(rates: readonly (number | undefined)[]): number {
+  const whole = (m: number) => rates.every((r) => (m * (r ?? UNSTATED_RATE)) % RATE === 0);
+  // 125 x 64 ms = 8 s: whole samples of any integer rate that divides 48000 x 125 (44.056 kHz needs all of it).
+  for (let k = 1; k <= 125; k++) if (whole(k * SEEK_GRID_SAMPLES)) return k * SEEK_GRID_SAMPLES;
+  return 5 * SEEK_GRID_SAMPLES;
+}
 /** Audio pre-roll before the seam, measured clean from 0.107 s on (design doc, Q2). */
 const PREROLL_SAMPLES = 0.256 * RATE;
 /** Input read past a part's end, so the audio encoder has real samples after the last kept packet. */
@@ -95,7 +112,11 @@ export interface RangeTiming {
   /** The audio's zero (Z' for K'; Z when K' = K) and its shift Z' - S. */
   za: number;
   pa: number;
-  /** aresample first_pts (in 1/48000): -round(Pa*48000). */
+  /**
+   * aresample first_pts: -round(Pa*48000). libswresample counts first_pts in samples of its INPUT rate (measured on
+   * 5.1: first_pts=-16128 on a 44.1 kHz track started the run 30 ms early), so the range run resamples a track that
+   * is not at 48 kHz first and applies this on 48 kHz audio (args/range.ts).
+   */
   audioFirstPts: number;
   /**
    * Video trim start, relative to the seek point: half a frame before Z (absent at K = 0). The uninterrupted run's
@@ -139,6 +160,8 @@ export interface RangeTimingInput {
   fps: number;
   segmentType: 'ts' | 'fmp4';
   audioCodecs: readonly AudioCodec[];
+  /** The source sample rate of each audio rendition's track (undefined: not stated); absent: all 48 kHz. */
+  audioSourceRates?: readonly (number | undefined)[];
   hasVideo: boolean;
 }
 
@@ -155,7 +178,7 @@ export function rangeTiming(o: RangeTimingInput, range: SegmentRange): RangeTimi
   const zeroOf = (k: number) => (k === 0 ? 0 : o.hasVideo ? firstFrameAtOrAfter(k * T, fps) : k * T);
   const z = zeroOf(K);
   const za = zeroOf(KA);
-  // Seek: 0.256 s before the earliest audio packet start of segment K', down to the 64 ms grid.
+  // Seek: 0.256 s before the earliest audio packet start of segment K', down to the seek grid (64 or 320 ms).
   let seekSamples = 0;
   if (K > 0) {
     const audioStarts = o.audioCodecs.map((c) => {
@@ -163,7 +186,8 @@ export function rangeTiming(o: RangeTimingInput, range: SegmentRange): RangeTimi
       return firstPacketOf(KA, T, f) * f - PRIMING_SAMPLES[c];
     });
     const earliest = Math.min(Math.round(z * RATE), ...audioStarts);
-    seekSamples = Math.max(0, Math.floor((earliest - PREROLL_SAMPLES) / SEEK_GRID_SAMPLES) * SEEK_GRID_SAMPLES);
+    const grid = seekGridSamples(o.audioSourceRates ?? []);
+    seekSamples = Math.max(0, Math.floor((earliest - PREROLL_SAMPLES) / grid) * grid);
   }
   const seek = seekSamples / RATE;
   const pv = z - seek;

@@ -49,6 +49,8 @@ export interface AudioStreamInfo {
   codec: string;
   channels: number;
   channelLayout?: string;
+  /** Samples per second as ffprobe states them (44100, 48000, ...); undefined when it states none. */
+  sampleRate?: number;
   /** The raw language tag (ISO 639-2 such as "fre", or whatever the file says); "und" is left out. */
   language?: string;
   /** The title tag ("English 5.1", "Director's commentary"). */
@@ -158,6 +160,11 @@ export interface AudioRenditionPlan {
   streamIndex: number;
   sourceChannels: number;
   sourceLayout?: string;
+  /**
+   * The source track's sample rate (undefined: not stated). A range run resamples a track that is not at 48 kHz
+   * before it moves its timestamps, and seeks on a grid that is whole samples of it too (args/range.ts).
+   */
+  sourceSampleRate?: number;
   /** Output channels (2, or 6 in the surround group). */
   channels: number;
   codec: AudioCodec;

@@ -32,6 +32,8 @@ export interface SourceOptions {
   tenBit?: boolean;
   /** Channels of the first audio track (0 = no audio). Default 2. */
   audioChannels?: number;
+  /** Sample rate of every audio track. Default 48000 (44100: the commonest rate of downloaded MP4s). */
+  audioRate?: number;
   /** Channels of extra audio tracks, in order (e.g. [2] adds one stereo track). */
   extraAudio?: number[];
   /** Mark this audio track (0-based among audio tracks) as the default one (mkv). */
@@ -110,7 +112,7 @@ export async function makeSource(dir: string, opts: SourceOptions = {}): Promise
       '-f',
       'lavfi',
       '-i',
-      `sine=frequency=${440 + i * 110}:sample_rate=48000:duration=${duration},aformat=channel_layouts=${layoutOf(ch)}`,
+      `sine=frequency=${440 + i * 110}:sample_rate=${opts.audioRate ?? 48_000}:duration=${duration},aformat=channel_layouts=${layoutOf(ch)}`,
     );
   });
   let subFile: string | undefined;

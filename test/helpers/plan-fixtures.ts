@@ -64,6 +64,7 @@ export function makeSourceInfo(
       index: i + 1,
       codec: 'aac',
       channels: 2,
+      sampleRate: 48_000,
       isDefault: i === 0,
       disposition: disposition({ default: a.isDefault ?? i === 0 }),
       ...a,

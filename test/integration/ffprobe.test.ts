@@ -70,6 +70,7 @@ describe('probeSource on real media', () => {
         codec: 'aac',
         channels: 6,
         channelLayout: '5.1',
+        sampleRate: 48_000,
         language: 'eng',
         isDefault: false,
         disposition: disposition(),
@@ -79,6 +80,7 @@ describe('probeSource on real media', () => {
         codec: 'aac',
         channels: 2,
         channelLayout: 'stereo',
+        sampleRate: 48_000,
         language: 'fra',
         isDefault: true,
         disposition: disposition({ default: true }),
@@ -123,8 +125,14 @@ describe('probeSource failures are quick and clear', () => {
     const file = await makeAudioOnly(dir);
     const info = await probe(file);
     expect(info.video).toBeNull();
-    expect(info.audio).toEqual([expect.objectContaining({ codec: 'aac', channels: 2 })]);
+    expect(info.audio).toEqual([expect.objectContaining({ codec: 'aac', channels: 2, sampleRate: 48_000 })]);
     expect(info.durationSec).toBeCloseTo(2, 0);
+  });
+
+  it("states each audio track's sample rate (a range run resamples a 44.1 kHz track before its shift)", async () => {
+    const file = await makeSource(dir, { name: 'rate44.mp4', audioRate: 44_100, extraAudio: [2] });
+    const info = await probe(file);
+    expect(info.audio.map((a) => a.sampleRate)).toEqual([44_100, 44_100]);
   });
 
   it('random bytes', async () => {

@@ -7,7 +7,7 @@
  * For every rendition: segment count, EXTINF within one frame, the first PTS of every segment equal to the
  * reference's, one keyframe at the start of every video segment, audio packet counts, and the decoded audio (as a
  * player is fed it) around each seam: same sample count, no click, no sample off. In MPEG-TS and fMP4, with libx264
- * and (resume only) libx265.
+ * and (resume only) libx265; and a 44.1 kHz AAC track in MP4 (resampled to 48 kHz), in MPEG-TS.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -50,16 +50,20 @@ beforeAll(async () => {
  */
 async function makeFilm(name: string, surround: boolean): Promise<void> {
   const layout = surround ? ',pan=5.1|FL=c0|FR=c1|FC=c0|LFE=c1|BL=c0|BR=c1' : '';
+  // film44.mp4: the commonest download there is, AAC at 44.1 kHz in MP4 (an edit list hides the AAC priming).
+  const mp4 = name.endsWith('.mp4');
+  const rate = mp4 ? 44_100 : 48_000;
   await execFileP(FFMPEG, [
     ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'],
     ...['-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=24000/1001:duration=${DURATION}`],
-    ...['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${DURATION}`],
-    ...['-f', 'lavfi', '-i', `anoisesrc=color=white:sample_rate=48000:amplitude=0.25:duration=${DURATION}`],
+    ...['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${rate}:duration=${DURATION}`],
+    ...['-f', 'lavfi', '-i', `anoisesrc=color=white:sample_rate=${rate}:amplitude=0.25:duration=${DURATION}`],
     '-filter_complex',
     `[1:a]volume=2,aformat=channel_layouts=mono[l];[2:a]aformat=channel_layouts=mono[r];[l][r]amerge=inputs=2${layout}[a]`,
     ...['-map', '0:v', '-map', '[a]'],
     ...['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '240', '-keyint_min', '240', '-sc_threshold', '0'],
-    ...['-pix_fmt', 'yuv420p', '-c:a', 'flac', path.join(nas, 'movies', name)],
+    ...['-pix_fmt', 'yuv420p', ...(mp4 ? ['-c:a', 'aac', '-b:a', '192k'] : ['-c:a', 'flac'])],
+    path.join(nas, 'movies', name),
   ]);
 }
 afterAll(async () => {
@@ -70,8 +74,9 @@ async function planFor(
   segmentType: 'ts' | 'fmp4',
   surround: boolean,
   codec: 'libx264' | 'libx265',
+  source?: string,
 ): Promise<TranscodePlan> {
-  const name = surround ? 'film51.mkv' : 'film.mkv';
+  const name = source ?? (surround ? 'film51.mkv' : 'film.mkv');
   if (!existsSync(path.join(nas, 'movies', name))) await makeFilm(name, surround);
   const v = await validateJob(
     {
@@ -201,6 +206,8 @@ const SCENARIOS = [
   { name: 'fmp4-eac3', segmentType: 'fmp4', surround: true, resume: false, codec: 'libx264' },
   // HEVC (x265's B-frames and its own delay; fMP4 only): resume only, the parts add nothing the others do not cover.
   { name: 'fmp4-hevc', segmentType: 'fmp4', surround: false, resume: true, parts: false, codec: 'libx265' },
+  // AAC at 44.1 kHz in MP4 (resampled to 48 kHz): the seek lands between the source's audio frames.
+  { name: 'ts-mp4-aac44', segmentType: 'ts', surround: false, resume: true, codec: 'libx264', source: 'film44.mp4' },
 ] as const;
 
 describe.each(SCENARIOS)('range runs join seamlessly ($name, 23.976 fps)', (scenario) => {
@@ -211,7 +218,7 @@ describe.each(SCENARIOS)('range runs join seamlessly ($name, 23.976 fps)', (scen
   const at = (dir: string): TranscodePlan => ({ ...plan, stagingDir: path.join(base, name, dir) });
 
   beforeAll(async () => {
-    plan = await planFor(segmentType, surround, codec);
+    plan = await planFor(segmentType, surround, codec, 'source' in scenario ? scenario.source : undefined);
     expect(plan.renditions.map((r) => r.encoder)).toEqual([codec, codec]);
     expect(rangeAlignmentStep(plan)).toBe(2);
     fresh = at('fresh').stagingDir;

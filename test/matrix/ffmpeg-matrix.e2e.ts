@@ -203,6 +203,24 @@ describe(`ffmpeg matrix (${process.env.MATRIX_FFMPEG_VERSION ?? 'the ffmpeg on P
     expect(['progressive', undefined]).toContain(v.field_order);
   });
 
+  /** Parts 0 and 1 of 3 side by side, then part 2, then the stitch: each a `run-job` process. */
+  async function splitInThreeAndStitch(body: { job_id: string } & Record<string, unknown>): Promise<void> {
+    const file = path.join(dirs.root, `${body.job_id}.json`);
+    await writeFile(file, JSON.stringify(body));
+    // Each run-job its own state and staging: the worker of this file holds the state_dir lock.
+    const runJob = async (role: string[], n: string) => {
+      const env = {
+        ...process.env,
+        ...workerEnv(dirs, orch.url, { WORKER_STATE_DIR: path.join(dirs.root, `${body.job_id}-state-${n}`) }),
+        WORKER_TEMP_DIR: path.join(dirs.root, `${body.job_id}-temp-${n}`),
+      };
+      await execFileP(process.execPath, [MAIN_JS, 'run-job', file, ...role], { env, timeout: 120_000 });
+    };
+    await Promise.all([runJob(['--part', '0/3'], '0'), runJob(['--part', '1/3'], '1')]);
+    await runJob(['--part', '2/3'], '2');
+    await runJob(['--stitch', '--part-count', '3'], 's');
+  }
+
   it('a film split in three parts off the audio grid and stitched (run-job --part, --stitch): the seams are invisible', async () => {
     // Matroska: its millisecond timestamps are where ffmpeg versions differ after an accurate seek.
     const src = await source({ name: 'film.mkv', width: 320, height: 180, duration: 16 });
@@ -214,20 +232,7 @@ describe(`ffmpeg matrix (${process.env.MATRIX_FFMPEG_VERSION ?? 'the ffmpeg on P
       ]),
       hls_settings: { master_playlist_name: 'index.m3u8', segment_time: 2 },
     };
-    const file = path.join(dirs.root, 'split-job.json');
-    await writeFile(file, JSON.stringify(body));
-    // Each run-job its own state and staging: the worker of this file holds the state_dir lock.
-    const runJob = async (role: string[], n: string) => {
-      const env = {
-        ...process.env,
-        ...workerEnv(dirs, orch.url, { WORKER_STATE_DIR: path.join(dirs.root, `rj-state-${n}`) }),
-        WORKER_TEMP_DIR: path.join(dirs.root, `rj-temp-${n}`),
-      };
-      await execFileP(process.execPath, [MAIN_JS, 'run-job', file, ...role], { env, timeout: 120_000 });
-    };
-    await Promise.all([runJob(['--part', '0/3'], '0'), runJob(['--part', '1/3'], '1')]);
-    await runJob(['--part', '2/3'], '2');
-    await runJob(['--stitch', '--part-count', '3'], 's');
+    await splitInThreeAndStitch(body);
     // 16 s in 2 s segments: parts [0,3) [3,6) [6,8), boundaries off the AAC grid (4 segments at T = 2), so parts 1
     // and 2 start their audio at 0 and 4. 8 video segments, plus on 5.1 and 7.1 a one-frame tail that their constant
     // frame rate adds at the end (an uninterrupted run has it too).
@@ -236,5 +241,21 @@ describe(`ffmpeg matrix (${process.env.MATRIX_FFMPEG_VERSION ?? 'the ffmpeg on P
     const counts = check.segmentsPerRendition;
     expect(counts['320x180']).toBe(counts['160x90']);
     expect([8, 9]).toContain(counts['320x180']);
+  });
+
+  it('a film with 44.1 kHz AAC in MP4, split in three parts and stitched: the audio is not moved at the seams', async () => {
+    // libswresample counts aresample's first_pts in samples of its input rate: a range run that shifted a 44.1 kHz
+    // track as if it were 48 kHz started its audio 30 ms early (an overlap and a click at every seam).
+    const src = await source({ name: 'film44.mp4', width: 320, height: 180, duration: 16, audioRate: 44_100 });
+    await splitInThreeAndStitch({
+      job_id: 'matrix-split-44k',
+      ...job(src, 'split44', [
+        ['320x180', '300k'],
+        ['160x90', '150k'],
+      ]),
+      hls_settings: { master_playlist_name: 'index.m3u8', segment_time: 2 },
+    });
+    const check = await ladderCheck(path.join(dirs.nas, 'processed', 'split44'), { segmentTime: 2, seams: [3, 6] });
+    expect(check.problems).toEqual([]);
   });
 });

@@ -12,7 +12,7 @@
  * file protocol only and the demuxer the probe found (source-format.ts): never as a playlist or a URL.
  */
 import type { EncoderFamily } from '../../capabilities/types.js';
-import type { RenditionPlan, TranscodePlan } from '../types.js';
+import type { AudioRenditionPlan, RenditionPlan, TranscodePlan } from '../types.js';
 import { videoStreamOf } from '../types.js';
 import { allAudioRenditions } from '../plan-audio.js';
 import { amfBuilder } from './amf.js';
@@ -121,13 +121,17 @@ export function sourceArgs(plan: TranscodePlan): string[] {
 
 /**
  * The audio branches of the filter graph: one per audio rendition, [a<j>] in allAudioRenditions order. `timing`
- * replaces the timing filters after the channel mapping (a range run moves its zero; see args/range.ts).
+ * gives the timing filters after the channel mapping of each rendition (a range run moves its zero, and resamples
+ * a track not at 48 kHz first: see args/range.ts).
  */
-export function buildAudioGraph(plan: TranscodePlan, timing: readonly string[] = audioTimingFilters()): string[] {
+export function buildAudioGraph(
+  plan: TranscodePlan,
+  timing: (a: AudioRenditionPlan) => readonly string[] = audioTimingFilters,
+): string[] {
   return allAudioRenditions(plan.audioGroups).map((a, j) => {
     const source = { channels: a.sourceChannels, layout: a.sourceLayout };
     const filters = a.channels > 2 ? (surroundFilters(source) ?? []) : stereoDownmixFilters(source);
-    return `[0:${a.streamIndex}]${[...filters, ...timing].join(',')}[a${j}]`;
+    return `[0:${a.streamIndex}]${[...filters, ...timing(a)].join(',')}[a${j}]`;
   });
 }
 

@@ -26,7 +26,7 @@ import {
   type RangeTiming,
   type SegmentRange,
 } from '../range-timing.js';
-import type { TranscodePlan } from '../types.js';
+import type { AudioRenditionPlan, TranscodePlan } from '../types.js';
 import { audioAlignmentStep, AUDIO_FRAME_SAMPLES } from '../../media/segment-grid.js';
 import { AUDIO_SAMPLE_RATE, audioArgs, globalArgs, hlsOutputArgs } from './common.js';
 import { buildAudioGraph, buildFilterGraph, inputArgs, sourceArgs, videoStreamArgs } from './index.js';
@@ -44,6 +44,7 @@ export function planRangeTiming(plan: TranscodePlan, range: SegmentRange): Range
       fps: plan.fps,
       segmentType: plan.segmentType,
       audioCodecs: allAudioRenditions(plan.audioGroups).map((a) => a.codec),
+      audioSourceRates: allAudioRenditions(plan.audioGroups).map((a) => a.sourceSampleRate),
       hasVideo: plan.renditions.length > 0,
     },
     range,
@@ -183,9 +184,16 @@ function videoHead(t: RangeTiming): string[] {
   ];
 }
 
-function audioTiming(t: RangeTiming): string[] {
+/**
+ * The audio's zero moved to Z' (range-timing.ts). first_pts counts samples of aresample's input rate, so a track
+ * not at 48 kHz (or of a rate not stated) is resampled to 48 kHz first and shifted in 48 kHz samples, exactly as a
+ * 48 kHz track is. At Z' = 0 (a part from the film's start) there is no shift and first_pts=0 means 0 at any rate.
+ */
+function audioTiming(t: RangeTiming, a: AudioRenditionPlan): string[] {
   const resample = `aresample=${AUDIO_SAMPLE_RATE}:async=1:first_pts=${t.audioFirstPts}`;
-  return t.pa > 0 ? [`asetpts=PTS-round(${secondsArg(t.pa)}/TB)`, resample] : [resample];
+  if (!(t.pa > 0)) return [resample];
+  const toRate = a.sourceSampleRate === AUDIO_SAMPLE_RATE ? [] : [`aresample=${AUDIO_SAMPLE_RATE}`];
+  return [...toRate, `asetpts=PTS-round(${secondsArg(t.pa)}/TB)`, resample];
 }
 
 export function buildRangeFfmpegArgs(plan: TranscodePlan, range: SegmentRange): string[] {
@@ -193,7 +201,10 @@ export function buildRangeFfmpegArgs(plan: TranscodePlan, range: SegmentRange): 
     throw new Error('a transcode plan needs at least one video rung or audio rendition');
   const t = planRangeTiming(plan, range);
   const hasVideo = plan.renditions.length > 0;
-  const graph = [...(hasVideo ? [buildFilterGraph(plan, videoHead(t))] : []), ...buildAudioGraph(plan, audioTiming(t))];
+  const graph = [
+    ...(hasVideo ? [buildFilterGraph(plan, videoHead(t))] : []),
+    ...buildAudioGraph(plan, (a) => audioTiming(t, a)),
+  ];
   return [
     ...globalArgs(),
     ...inputArgs(plan),

@@ -11,14 +11,32 @@ describe('job fit', () => {
     expect(resolutionHeight('1920x1080')).toBe(1080);
     expect(resolutionHeight('1080x1920')).toBe(1080);
     expect(resolutionHeight('best')).toBeUndefined();
+    // PAL and Apple's authoring ladder: any even height.
+    expect(resolutionHeight('576p')).toBe(576);
+    expect(resolutionHeight('432p')).toBe(432);
+    expect(resolutionHeight('8K')).toBe(4320);
   });
 
   it('accepts exactly the resolution names the worker accepts', () => {
-    for (const name of ['240p', '360p', '480p', '720p', '1080p', '1440p', '2160p', '4k', '4K', '1280x720']) {
+    for (const name of [
+      '240p',
+      '360p',
+      '480p',
+      '720p',
+      '1080p',
+      '1440p',
+      '2160p',
+      '4k',
+      '4K',
+      '1280x720',
+      '576p',
+      '540p',
+      '8k',
+    ]) {
       expect(parseResolution(name), name).not.toBeNull();
       expect(resolutionHeight(name), name).toBeDefined();
     }
-    for (const name of ['uhd', 'hd', 'fhd', '2k', '720i', '1920:1080']) {
+    for (const name of ['uhd', 'hd', 'fhd', '2k', '720i', '1920:1080', '575p', '8p', '4322p', '08640p', '-720p']) {
       expect(parseResolution(name), name).toBeNull();
       expect(resolutionHeight(name), name).toBeUndefined();
     }

@@ -132,6 +132,24 @@ describe('buildRangeFfmpegArgs', () => {
     await expect(pretty(args)).toMatchFileSnapshot('./__golden__/range-vaapi.argv');
   });
 
+  it('a 44.1 kHz track is resampled to 48 kHz before its shift (first_pts counts aresample input samples)', () => {
+    const plan = planTranscode(
+      makeValidatedJob(ladderOf(), { segmentTime: 4 }),
+      makeSourceInfo({ fps: NTSC }, [{ sampleRate: 44_100 }, { index: 2, sampleRate: 48_000 }], { durationSec: 50 }),
+      makePlanOptions(),
+    );
+    const graph = valueOf(buildRangeFfmpegArgs(plan, { start: 7 }), '-filter_complex')!;
+    expect(valueOf(buildRangeFfmpegArgs(plan, { start: 7 }), '-ss')).toBe('27.52');
+    expect(graph).toContain(
+      '[0:1]aresample=48000,asetpts=PTS-round(0.508/TB),aresample=48000:async=1:first_pts=-24384[a0]',
+    );
+    // The 48 kHz track as before (no first resample), on the same seek.
+    expect(graph).toContain('[0:2]asetpts=PTS-round(0.508/TB),aresample=48000:async=1:first_pts=-24384[a1]');
+    // A part from the film's start moves nothing: first_pts=0 is 0 at any rate.
+    const part0 = valueOf(buildRangeFfmpegArgs(plan, { start: 0, end: 2 }), '-filter_complex')!;
+    expect(part0).toContain('[0:1]aresample=48000:async=1:first_pts=0[a0]');
+  });
+
   it('an audio-only ladder has only the audio output, a video-only one only the video output', () => {
     const audioOnly = planTranscode(
       makeValidatedJob(ladderOf()),

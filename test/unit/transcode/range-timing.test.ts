@@ -10,6 +10,7 @@ import {
   rangeKeyframeExpr,
   rangeTiming,
   secondsArg,
+  seekGridSamples,
   type RangeTimingInput,
 } from '../../../src/transcode/range-timing.js';
 
@@ -39,6 +40,32 @@ describe('frame rates', () => {
     expect(firstFrameAtOrAfter(24, 25)).toBe(24);
     // 24.024 s is frame 576 exactly at 23.976: no rounding up past it.
     expect(firstFrameAtOrAfter(576 * (1001 / 24000), NTSC)).toBeCloseTo(24.024, 9);
+  });
+});
+
+describe('the seek grid: whole samples of every source track', () => {
+  it('64 ms for 48 kHz and its family, 320 ms for 44.1 kHz and its family or a rate not stated', () => {
+    expect(seekGridSamples([])).toBe(3072);
+    expect(seekGridSamples([48_000, 96_000, 32_000, 24_000, 16_000, 8_000])).toBe(3072);
+    expect(seekGridSamples([44_100])).toBe(15_360);
+    expect(seekGridSamples([48_000, 22_050])).toBe(15_360);
+    expect(seekGridSamples([undefined])).toBe(15_360);
+    // 44.056 kHz (NTSC pull-down audio) needs 8 s; the pre-roll is then longer, the maths the same.
+    expect(seekGridSamples([44_056])).toBe(384_000);
+    for (const r of [44_100, 22_050, 11_025, 88_200, 176_400, 37_800])
+      expect(((15_360 / 48_000) * r) % 1, `${r} Hz`).toBe(0);
+  });
+
+  it('a 44.1 kHz track: the seek on the 320 ms grid (whole samples at 44.1 kHz), drop and first_pts from it', () => {
+    const t = rangeTiming(ts(NTSC, { audioSourceRates: [44_100] }), { start: 7 });
+    // 48 kHz: 27.712 s (the 64 ms grid); 44.1 kHz: the 320 ms grid at or before it.
+    expect(secondsArg(t.seek)).toBe('27.52');
+    expect((t.seek * 44_100) % 1).toBe(0);
+    expect(secondsArg(t.pa)).toBe('0.508');
+    expect(t.audioFirstPts).toBe(-24384);
+    // n_7 = ceil(28 * 48000 / 1024) = 1313, minus the 1290 packets before the seek.
+    expect(t.audio[0]!.drop).toBe(1313 - (27.52 * 48_000) / 1024);
+    expect(secondsArg(t.videoOffset)).toBe('29.028');
   });
 });
 
