@@ -132,6 +132,7 @@ function parseVideo(s: Json): VideoStreamInfo {
     ...parseSar(s.sample_aspect_ratio),
     rotation: parseRotation(s),
     fps: parseRational(s.avg_frame_rate) ?? parseRational(s.r_frame_rate) ?? 0,
+    ...(parseRational(s.r_frame_rate) ? { baseFps: parseRational(s.r_frame_rate) } : {}),
     pixFmt,
     bitDepth: parseBitDepth(s, pixFmt),
     colorTransfer,

@@ -23,6 +23,7 @@ import type {
   VideoStreamInfo,
 } from './types.js';
 import type { ValidatedJob } from './validated-job.js';
+import { planFrameRate } from './plan-frame-rate.js';
 
 export { softwareEquivalent } from './plan-encoders.js';
 
@@ -58,8 +59,6 @@ export interface PlanOptions {
 const MAX_RATE_FACTOR = 1.2;
 /** VBV buffer of two seconds at the average rate: smooth quality without big bursts. */
 const BUF_SIZE_FACTOR = 2;
-/** Frame rate used when the source's is unknown or absurd. */
-const FALLBACK_FPS = 25;
 
 const HW_DECODE_OF: Partial<Record<EncoderFamily, 'cuda' | 'qsv' | 'vaapi'>> = {
   nvidia: 'cuda',
@@ -252,11 +251,10 @@ function planDecodeFields(
  */
 export function planTranscode(v: ValidatedJob, source: SourceInfo, opts: PlanOptions): TranscodePlan {
   const video = source.video;
-  const sourceFps = video && video.fps > 0 && video.fps <= 240 ? video.fps : FALLBACK_FPS;
-  // Apple's players take at most 60 fps (HLS authoring spec 1.19): a 120 fps phone video plays at half its rate,
-  // every other frame dropped, instead of being refused.
   const limits = opts.codecLimits ?? APPLE_LIMITS;
-  const fps = sourceFps > limits.maxFrameRate ? sourceFps / Math.ceil(sourceFps / limits.maxFrameRate) : sourceFps;
+  // Constant-rate output at the source's rate: a variable-rate source at its nominal rate, above 60 fps thinned
+  // (plan-frame-rate.ts).
+  const { fps, fpsFilter } = planFrameRate(video, limits.maxFrameRate);
   // One GOP per segment: with keyframes also forced at every segment boundary, all renditions cut at the same
   // instants, so a player can switch between them at any segment.
   const gopFrames = Math.max(1, Math.round(fps * v.segmentTime));
@@ -303,7 +301,7 @@ export function planTranscode(v: ValidatedJob, source: SourceInfo, opts: PlanOpt
     segmentType,
     playlistName,
     fps,
-    ...(fps !== sourceFps && video && video.fps === sourceFps ? { frameRateCap: fps } : {}),
+    ...(fpsFilter !== undefined ? { frameRateCap: fpsFilter } : {}),
     gopFrames,
     audioGroups: audio.groups,
     subtitles: subs.subtitles,

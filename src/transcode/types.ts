@@ -21,6 +21,11 @@ export interface VideoStreamInfo {
   rotation: number;
   /** Average frame rate (r_frame_rate when avg is missing). */
   fps: number;
+  /**
+   * r_frame_rate: the rate every timestamp fits, which ffmpeg makes the output's constant rate by default; the
+   * nominal rate of a variable-rate file (plan-frame-rate.ts). Undefined when not stated.
+   */
+  baseFps?: number;
   pixFmt: string;
   bitDepth: number;
   colorTransfer?: string;
@@ -211,7 +216,10 @@ export interface TranscodePlan {
   playlistName: string;
   /** Output frame rate and the GOP that puts a keyframe on every segment boundary. */
   fps: number;
-  /** Set when the source runs faster than players take (above 60 fps): the picture is thinned to this rate. */
+  /**
+   * The output rate pinned with the fps filter: a source faster than players take (above 60 fps) thinned to it, or a
+   * variable-rate source made constant at its nominal rate (plan-frame-rate.ts). Absent: no fps filter.
+   */
   frameRateCap?: number;
   gopFrames: number;
   /**

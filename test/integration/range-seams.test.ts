@@ -51,16 +51,20 @@ beforeAll(async () => {
 async function makeFilm(name: string, surround: boolean): Promise<void> {
   const layout = surround ? ',pan=5.1|FL=c0|FR=c1|FC=c0|LFE=c1|BL=c0|BR=c1' : '';
   // film44.mp4: the commonest download there is, AAC at 44.1 kHz in MP4 (an edit list hides the AAC priming).
+  // vfr.mp4: a variable frame rate (r_frame_rate 60, frames 17 to 50 ms apart, 28 fps on average), as phones and
+  // screen recorders write.
   const mp4 = name.endsWith('.mp4');
-  const rate = mp4 ? 44_100 : 48_000;
+  const vfr = name.startsWith('vfr');
+  const rate = mp4 && !vfr ? 44_100 : 48_000;
   await execFileP(FFMPEG, [
     ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'],
-    ...['-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=24000/1001:duration=${DURATION}`],
+    ...['-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=${vfr ? 60 : '24000/1001'}:duration=${DURATION}`],
     ...['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${rate}:duration=${DURATION}`],
     ...['-f', 'lavfi', '-i', `anoisesrc=color=white:sample_rate=${rate}:amplitude=0.25:duration=${DURATION}`],
     '-filter_complex',
     `[1:a]volume=2,aformat=channel_layouts=mono[l];[2:a]aformat=channel_layouts=mono[r];[l][r]amerge=inputs=2${layout}[a]`,
     ...['-map', '0:v', '-map', '[a]'],
+    ...(vfr ? ['-vf', 'select=not(mod(n\\,5))+not(mod(n\\,3))', '-vsync', 'vfr'] : []),
     ...['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '240', '-keyint_min', '240', '-sc_threshold', '0'],
     ...['-pix_fmt', 'yuv420p', ...(mp4 ? ['-c:a', 'aac', '-b:a', '192k'] : ['-c:a', 'flac'])],
     path.join(nas, 'movies', name),
@@ -208,6 +212,8 @@ const SCENARIOS = [
   { name: 'fmp4-hevc', segmentType: 'fmp4', surround: false, resume: true, parts: false, codec: 'libx265' },
   // AAC at 44.1 kHz in MP4 (resampled to 48 kHz): the seek lands between the source's audio frames.
   { name: 'ts-mp4-aac44', segmentType: 'ts', surround: false, resume: true, codec: 'libx264', source: 'film44.mp4' },
+  // Variable frame rate: the output is pinned at the nominal 60 fps (plan-frame-rate.ts), GOPs and cuts count in it.
+  { name: 'ts-vfr', segmentType: 'ts', surround: false, resume: true, codec: 'libx264', source: 'vfr.mp4' },
 ] as const;
 
 describe.each(SCENARIOS)('range runs join seamlessly ($name, 23.976 fps)', (scenario) => {

@@ -89,12 +89,21 @@ function rungFilters(
 /**
  * The video branch of the filter graph. `headFilters` go right after the input label, before any other filter (a range
  * run's trim/setpts: they only touch timestamps, so they pass hardware frames through as well as CPU ones).
+ * `fpsFromZero`: the fps filter's first frame is at 0 (a range run, whose 0 is its first boundary Z on the film's
+ * frame grid): a source frame kept by the half-frame trim before Z is not given a slot before 0, and a first frame
+ * after Z (a gap in a variable-rate source) is repeated back to 0, as the hls muxer's constant rate does at a film's
+ * start.
  */
-export function buildFilterGraph(plan: TranscodePlan, headFilters: readonly string[] = []): string {
+export function buildFilterGraph(
+  plan: TranscodePlan,
+  headFilters: readonly string[] = [],
+  opts: { fpsFromZero?: boolean } = {},
+): string {
   const onDevice = plan.hwDecode?.framesOnDevice === true;
   const decodeBuilder = plan.hwDecode ? DECODE_FAMILY[plan.hwDecode.kind] : undefined;
-  // fps= only drops frames (it never touches pixels), so it runs on GPU frames as well as on CPU ones.
-  const cap = plan.frameRateCap ? [`fps=${Number(plan.frameRateCap.toFixed(6))}`] : [];
+  // fps= only drops and repeats frames (it never touches pixels), so it runs on GPU frames as well as on CPU ones.
+  const rate = plan.frameRateCap ? Number(plan.frameRateCap.toFixed(6)) : undefined;
+  const cap = rate ? [opts.fpsFromZero ? `fps=${rate}:start_time=0` : `fps=${rate}`] : [];
   const pre = [
     ...headFilters,
     ...cap,

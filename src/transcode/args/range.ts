@@ -202,7 +202,7 @@ export function buildRangeFfmpegArgs(plan: TranscodePlan, range: SegmentRange): 
   const t = planRangeTiming(plan, range);
   const hasVideo = plan.renditions.length > 0;
   const graph = [
-    ...(hasVideo ? [buildFilterGraph(plan, videoHead(t))] : []),
+    ...(hasVideo ? [buildFilterGraph(plan, videoHead(t), { fpsFromZero: t.start > 0 })] : []),
     ...buildAudioGraph(plan, (a) => audioTiming(t, a)),
   ];
   return [

@@ -150,6 +150,21 @@ describe('buildRangeFfmpegArgs', () => {
     expect(part0).toContain('[0:1]aresample=48000:async=1:first_pts=0[a0]');
   });
 
+  it("a variable-rate source: the fps filter pins its nominal rate, from the run's zero, after the shift", () => {
+    const plan = planTranscode(
+      makeValidatedJob(ladderOf(), { segmentTime: 4 }),
+      makeSourceInfo({ fps: 25200 / 899, baseFps: 60 }, [{}], { durationSec: 50 }),
+      makePlanOptions(),
+    );
+    expect([plan.fps, plan.frameRateCap, plan.gopFrames]).toEqual([60, 60, 240]);
+    const graph = valueOf(buildRangeFfmpegArgs(plan, { start: 7 }), '-filter_complex')!;
+    expect(graph).toMatch(/^\[0:0\]trim=start=[0-9.]+,setpts=PTS-round\([0-9.]+\/TB\),fps=60:start_time=0,/);
+    // A whole run and a part from the film's start: the plain filter.
+    expect(valueOf(buildRangeFfmpegArgs(plan, { start: 0, end: 2 }), '-filter_complex')).toMatch(
+      /^\[0:0\]trim=end=[0-9.]+,fps=60,/,
+    );
+  });
+
   it('an audio-only ladder has only the audio output, a video-only one only the video output', () => {
     const audioOnly = planTranscode(
       makeValidatedJob(ladderOf()),
