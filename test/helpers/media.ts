@@ -48,6 +48,11 @@ export interface SourceOptions {
   sar?: string;
   /** Encode interlaced (top field first). */
   interlaced?: boolean;
+  /**
+   * A variable frame rate, as phones and screen recorders write: of the frames at `fps`, keep every 3rd and every
+   * 5th (47 % of them, 1 to 3 frame times apart); r_frame_rate stays `fps`.
+   */
+  variableRate?: boolean;
   /** Extra raw ffmpeg output args appended before the output file. */
   extraArgs?: string[];
 }
@@ -130,7 +135,10 @@ export async function makeSource(dir: string, opts: SourceOptions = {}): Promise
   if (opts.sar) vf.push(`setsar=${opts.sar.replace(':', '/')}`);
   // Top field first, marked on the frames (ffmpeg 7+ removed the -top option; setfield works on every version).
   if (opts.interlaced && codec !== 'libx264') vf.push('setfield=tff');
+  if (opts.variableRate) vf.push('select=not(mod(n\\,5))+not(mod(n\\,3))');
   if (vf.length) args.push('-vf', vf.join(','));
+  // -fps_mode (5.1 and later; -vsync is gone from 9.0): keep the selected frames' own timestamps.
+  if (opts.variableRate) args.push('-fps_mode', 'vfr');
 
   args.push('-c:v', codec);
   if (codec === 'libx264') args.push('-preset', 'ultrafast');

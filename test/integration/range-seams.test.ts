@@ -64,7 +64,7 @@ async function makeFilm(name: string, surround: boolean): Promise<void> {
     '-filter_complex',
     `[1:a]volume=2,aformat=channel_layouts=mono[l];[2:a]aformat=channel_layouts=mono[r];[l][r]amerge=inputs=2${layout}[a]`,
     ...['-map', '0:v', '-map', '[a]'],
-    ...(vfr ? ['-vf', 'select=not(mod(n\\,5))+not(mod(n\\,3))', '-vsync', 'vfr'] : []),
+    ...(vfr ? ['-vf', 'select=not(mod(n\\,5))+not(mod(n\\,3))', '-fps_mode', 'vfr'] : []),
     ...['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '240', '-keyint_min', '240', '-sc_threshold', '0'],
     ...['-pix_fmt', 'yuv420p', ...(mp4 ? ['-c:a', 'aac', '-b:a', '192k'] : ['-c:a', 'flac'])],
     path.join(nas, 'movies', name),

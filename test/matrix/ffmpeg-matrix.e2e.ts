@@ -243,6 +243,23 @@ describe(`ffmpeg matrix (${process.env.MATRIX_FFMPEG_VERSION ?? 'the ffmpeg on P
     expect([8, 9]).toContain(counts['320x180']);
   });
 
+  it('a variable-frame-rate recording, split in three parts and stitched: whole 2 s segments at its nominal 60 fps', async () => {
+    // The plan counted the average rate (28 fps) while ffmpeg wrote 60: parts cut into 1.87 s segments.
+    const src = await source({ name: 'vfr.mp4', width: 320, height: 180, duration: 16, fps: 60, variableRate: true });
+    await splitInThreeAndStitch({
+      job_id: 'matrix-split-vfr',
+      ...job(src, 'splitvfr', [
+        ['320x180', '300k'],
+        ['160x90', '150k'],
+      ]),
+      hls_settings: { master_playlist_name: 'index.m3u8', segment_time: 2 },
+    });
+    const ladder = path.join(dirs.nas, 'processed', 'splitvfr');
+    const check = await ladderCheck(ladder, { segmentTime: 2, seams: [3, 6], fps: 60 });
+    expect(check.problems).toEqual([]);
+    expect([8, 9]).toContain(check.segmentsPerRendition['320x180']);
+  });
+
   it('a film with 44.1 kHz AAC in MP4, split in three parts and stitched: the audio is not moved at the seams', async () => {
     // libswresample counts aresample's first_pts in samples of its input rate: a range run that shifted a 44.1 kHz
     // track as if it were 48 kHz started its audio 30 ms early (an overlap and a click at every seam).
