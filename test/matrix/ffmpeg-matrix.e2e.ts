@@ -18,7 +18,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readHlsTree } from '../helpers/hls-tree.js';
-import { ladderCheck } from '../helpers/ladder-continuity.js';
+import { ladderCheck, type LadderCheck } from '../helpers/ladder-continuity.js';
 import { FFPROBE, makeSource, probeJson } from '../helpers/media.js';
 import { startTestOrchestrator, type TestOrchestrator } from '../helpers/orchestrator.js';
 import { ffmpegProcessesMentioning, killAll } from '../helpers/processes.js';
@@ -203,40 +203,48 @@ describe(`ffmpeg matrix (${process.env.MATRIX_FFMPEG_VERSION ?? 'the ffmpeg on P
     expect(['progressive', undefined]).toContain(v.field_order);
   });
 
-  /** Parts 0 and 1 of 3 side by side, then part 2, then the stitch: each a `run-job` process. */
-  async function splitInThreeAndStitch(body: { job_id: string } & Record<string, unknown>): Promise<void> {
+  /**
+   * `src` as a 320x180 + 160x90 ladder in 2 s segments, split in three and stitched: parts 0 and 1 side by side, then
+   * part 2, then the stitch, each a `run-job` process. Returns the black-box check of processed/<name>.
+   */
+  async function splitInThreeAndStitch(src: string, name: string, fps?: number): Promise<LadderCheck> {
+    const body = {
+      job_id: `matrix-${name}`,
+      ...job(src, name, [
+        ['320x180', '300k'],
+        ['160x90', '150k'],
+      ]),
+      hls_settings: { master_playlist_name: 'index.m3u8', segment_time: 2 },
+    };
     const file = path.join(dirs.root, `${body.job_id}.json`);
     await writeFile(file, JSON.stringify(body));
     // Each run-job its own state and staging: the worker of this file holds the state_dir lock.
     const runJob = async (role: string[], n: string) => {
       const env = {
         ...process.env,
-        ...workerEnv(dirs, orch.url, { WORKER_STATE_DIR: path.join(dirs.root, `${body.job_id}-state-${n}`) }),
-        WORKER_TEMP_DIR: path.join(dirs.root, `${body.job_id}-temp-${n}`),
+        ...workerEnv(dirs, orch.url, { WORKER_STATE_DIR: path.join(dirs.root, `${name}-state-${n}`) }),
+        WORKER_TEMP_DIR: path.join(dirs.root, `${name}-temp-${n}`),
       };
       await execFileP(process.execPath, [MAIN_JS, 'run-job', file, ...role], { env, timeout: 120_000 });
     };
     await Promise.all([runJob(['--part', '0/3'], '0'), runJob(['--part', '1/3'], '1')]);
     await runJob(['--part', '2/3'], '2');
     await runJob(['--stitch', '--part-count', '3'], 's');
+    // 16 s in 2 s segments: parts [0,3) [3,6) [6,8).
+    return ladderCheck(path.join(dirs.nas, 'processed', name), {
+      segmentTime: 2,
+      seams: [3, 6],
+      ...(fps ? { fps } : {}),
+    });
   }
 
   it('a film split in three parts off the audio grid and stitched (run-job --part, --stitch): the seams are invisible', async () => {
     // Matroska: its millisecond timestamps are where ffmpeg versions differ after an accurate seek.
     const src = await source({ name: 'film.mkv', width: 320, height: 180, duration: 16 });
-    const body = {
-      job_id: 'matrix-split',
-      ...job(src, 'split', [
-        ['320x180', '300k'],
-        ['160x90', '150k'],
-      ]),
-      hls_settings: { master_playlist_name: 'index.m3u8', segment_time: 2 },
-    };
-    await splitInThreeAndStitch(body);
-    // 16 s in 2 s segments: parts [0,3) [3,6) [6,8), boundaries off the AAC grid (4 segments at T = 2), so parts 1
-    // and 2 start their audio at 0 and 4. 8 video segments, plus on 5.1 and 7.1 a one-frame tail that their constant
-    // frame rate adds at the end (an uninterrupted run has it too).
-    const check = await ladderCheck(path.join(dirs.nas, 'processed', 'split'), { segmentTime: 2, seams: [3, 6] });
+    // Parts 1 and 2 start off the AAC grid (4 segments at T = 2), so they start their audio at 0 and 4. 8 video
+    // segments, plus on 5.1 and 7.1 a one-frame tail that their constant frame rate adds at the end (an
+    // uninterrupted run has it too).
+    const check = await splitInThreeAndStitch(src, 'split');
     expect(check.problems).toEqual([]);
     const counts = check.segmentsPerRendition;
     expect(counts['320x180']).toBe(counts['160x90']);
@@ -246,16 +254,7 @@ describe(`ffmpeg matrix (${process.env.MATRIX_FFMPEG_VERSION ?? 'the ffmpeg on P
   it('a variable-frame-rate recording, split in three parts and stitched: whole 2 s segments at its nominal 60 fps', async () => {
     // The plan counted the average rate (28 fps) while ffmpeg wrote 60: parts cut into 1.87 s segments.
     const src = await source({ name: 'vfr.mp4', width: 320, height: 180, duration: 16, fps: 60, variableRate: true });
-    await splitInThreeAndStitch({
-      job_id: 'matrix-split-vfr',
-      ...job(src, 'splitvfr', [
-        ['320x180', '300k'],
-        ['160x90', '150k'],
-      ]),
-      hls_settings: { master_playlist_name: 'index.m3u8', segment_time: 2 },
-    });
-    const ladder = path.join(dirs.nas, 'processed', 'splitvfr');
-    const check = await ladderCheck(ladder, { segmentTime: 2, seams: [3, 6], fps: 60 });
+    const check = await splitInThreeAndStitch(src, 'splitvfr', 60);
     expect(check.problems).toEqual([]);
     expect([8, 9]).toContain(check.segmentsPerRendition['320x180']);
   });
@@ -264,15 +263,7 @@ describe(`ffmpeg matrix (${process.env.MATRIX_FFMPEG_VERSION ?? 'the ffmpeg on P
     // libswresample counts aresample's first_pts in samples of its input rate: a range run that shifted a 44.1 kHz
     // track as if it were 48 kHz started its audio 30 ms early (an overlap and a click at every seam).
     const src = await source({ name: 'film44.mp4', width: 320, height: 180, duration: 16, audioRate: 44_100 });
-    await splitInThreeAndStitch({
-      job_id: 'matrix-split-44k',
-      ...job(src, 'split44', [
-        ['320x180', '300k'],
-        ['160x90', '150k'],
-      ]),
-      hls_settings: { master_playlist_name: 'index.m3u8', segment_time: 2 },
-    });
-    const check = await ladderCheck(path.join(dirs.nas, 'processed', 'split44'), { segmentTime: 2, seams: [3, 6] });
+    const check = await splitInThreeAndStitch(src, 'split44');
     expect(check.problems).toEqual([]);
   });
 });
