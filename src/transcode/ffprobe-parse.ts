@@ -121,6 +121,7 @@ function language(stream: Json): string | undefined {
 
 function parseVideo(s: Json): VideoStreamInfo {
   const pixFmt = str(s.pix_fmt) ?? 'unknown';
+  const baseFps = parseRational(s.r_frame_rate);
   const colorTransfer = str(s.color_transfer);
   const fieldOrder = str(s.field_order);
   return {
@@ -131,8 +132,8 @@ function parseVideo(s: Json): VideoStreamInfo {
     height: num(s.height) ?? 0,
     ...parseSar(s.sample_aspect_ratio),
     rotation: parseRotation(s),
-    fps: parseRational(s.avg_frame_rate) ?? parseRational(s.r_frame_rate) ?? 0,
-    ...(parseRational(s.r_frame_rate) ? { baseFps: parseRational(s.r_frame_rate) } : {}),
+    fps: parseRational(s.avg_frame_rate) ?? baseFps ?? 0,
+    ...(baseFps ? { baseFps } : {}),
     pixFmt,
     bitDepth: parseBitDepth(s, pixFmt),
     colorTransfer,

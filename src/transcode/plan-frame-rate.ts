@@ -8,7 +8,7 @@
  * average of 28 fps, ffmpeg wrote 60 fps while the plan counted 28, so a GOP ended every 1.87 s, and a range run
  * (which cuts the video at every keyframe) cut its part into 1.87 s segments that the stitch refused. So:
  *  - a variable-rate source is made constant at its nominal rate (r_frame_rate, snapped to the standard rate it
- *    is within 0.2 % of), pinned with the fps filter so that every ffmpeg version outputs that rate;
+ *    is within 0.03 % of), pinned with the fps filter so that every ffmpeg version outputs that rate;
  *  - above the players' limit (60 fps) the picture is thinned to an integer fraction of it, as before;
  *  - a constant-rate source keeps its rate and no filter (the argv of every such job is unchanged).
  * An interlaced source whose r_frame_rate is its field rate (twice the average) is not variable-rate.
@@ -16,7 +16,7 @@
 import type { VideoStreamInfo } from './types.js';
 
 /** Frame rate used when the source's is unknown or absurd. */
-export const FALLBACK_FPS = 25;
+const FALLBACK_FPS = 25;
 /** Above this the stated rate is taken for a timestamp artefact, not a picture rate. */
 const MAX_SOURCE_FPS = 240;
 /** Average and nominal rates further apart than this make a source variable-rate (29.97 against 30 is 0.1 %). */
@@ -75,6 +75,7 @@ export function planFrameRate(
   // Apple's players take at most 60 fps (HLS authoring spec 1.19): a 120 fps phone video plays at half its rate,
   // every other frame dropped, instead of being refused.
   const fps = sourceFps > maxFrameRate ? sourceFps / Math.ceil(sourceFps / maxFrameRate) : sourceFps;
-  const thinned = fps !== sourceFps && video !== null && (nominal !== undefined || video.fps === sourceFps);
+  // Pinned: a variable-rate source, or a thinned one (not the fallback rate of a source that states none).
+  const thinned = fps !== sourceFps && video?.fps === sourceFps;
   return { fps, ...(nominal !== undefined || thinned ? { fpsFilter: fps } : {}) };
 }
